@@ -1,0 +1,46 @@
+# commend: `make run` serves the demo on http://127.0.0.1:5000, `make test` runs every test.
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/commend_test
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-sqlite test-postgres lint format diagram clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create the virtualenv and install commend with its test tools
+
+run: install ## Migrate, load the demo and serve http://127.0.0.1:5000 (SQLite, tasks in-process)
+	$(BIN)/flask --app web db upgrade
+	$(BIN)/flask --app web seed-demo
+	$(BIN)/flask --app web run --debug --host 127.0.0.1 --port 5000
+
+test: test-sqlite test-postgres ## Run the whole suite on SQLite, then on PostgreSQL
+
+test-sqlite: install ## The suite on a throw-away SQLite database
+	$(BIN)/pytest
+
+test-postgres: install ## The suite on PostgreSQL ($(PG_TEST_URL)); required when CI is set
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+lint: install ## Ruff: lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Ruff: fix what can be fixed and format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+diagram: install ## Print the workflow as a Mermaid diagram
+	@$(BIN)/flask --app web workflow-diagram
+
+clean: ## Remove the virtualenv and the local instance data
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

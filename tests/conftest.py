@@ -1,0 +1,216 @@
+"""Test fixtures: the schema built once with the migrations, each test in a rolled-back transaction.
+
+The database is SQLite (a throw-away file) unless TEST_DATABASE_URL names a PostgreSQL server;
+`make test` runs the suite both ways. A PostgreSQL run that cannot reach its server skips on a
+developer's machine and fails when CI is set.
+"""
+
+import datetime as dt
+import os
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy.orm import sessionmaker
+
+from web import create_app
+from web.database import make_engine, normalise_url
+from workflow import accounts, services
+from workflow.models import Base, Unit, User
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+IN_CI = bool(os.environ.get("CI"))
+
+
+def service_missing(reason):
+    """Skip on a developer's machine, fail in CI: a real-service test never silently passes."""
+    if IN_CI:
+        pytest.fail(f"{reason} (required when CI is set)")
+    pytest.skip(reason)
+
+
+def _fresh_postgres(url):
+    """Drop and recreate the test database named in `url`."""
+    target = sa.make_url(normalise_url(url))
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+            connection.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+    except sa.exc.OperationalError as error:
+        service_missing(f"PostgreSQL at {target.host}:{target.port} unreachable: {error.orig}")
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if TEST_DATABASE_URL:
+        _fresh_postgres(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app(
+        {
+            "ENVIRONMENT": "testing",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+        }
+    )
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, so every run tests them
+    yield app
+    with app.app_context():
+        app.extensions["database"].engine.dispose()
+
+
+@pytest.fixture
+def is_postgres(database_url):
+    return database_url.startswith("postgres")
+
+
+@pytest.fixture
+def db_session(app):
+    """A session whose every commit is a savepoint inside a transaction rolled back after."""
+    binding = app.extensions["database"]
+    connection = binding.engine.connect()
+    transaction = connection.begin()
+    original = binding.sessionmaker
+    binding.sessionmaker = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    with app.app_context():
+        from web.database import db
+
+        yield db.session
+    binding.sessionmaker = original
+    transaction.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def committed(app):
+    """For tests that need real commits (concurrency): the app's engine, emptied afterwards."""
+    binding = app.extensions["database"]
+    yield binding.engine
+    with binding.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name != "alembic_version":
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+class World:
+    """A small tree with a user for every role at every position.
+
+    P (province)
+    ├── D1 (district)
+    │   ├── C1 (commune): cells K1, K2
+    │   ├── C2 (commune): cell K3
+    │   └── KD (cell directly under the district: chi bộ cơ sở)
+    └── D2 (district)
+        └── C3 (commune): cell K4
+    """
+
+    TREE = (
+        ("P", "Tỉnh ủy Phú Thọ", "province", None),
+        ("D1", "Huyện ủy Cẩm Khê", "district", "P"),
+        ("D2", "Huyện ủy Lâm Thao", "district", "P"),
+        ("C1", "Đảng ủy xã Tiên Lương", "commune", "D1"),
+        ("C2", "Đảng ủy xã Phương Xá", "commune", "D1"),
+        ("C3", "Đảng ủy thị trấn Lâm Thao", "commune", "D2"),
+        ("K1", "Chi bộ thôn Đồng Hội", "cell", "C1"),
+        ("K2", "Chi bộ khu 3", "cell", "C1"),
+        ("K3", "Chi bộ Trường Tiểu học", "cell", "C2"),
+        ("KD", "Chi bộ Trung tâm Y tế", "cell", "D1"),
+        ("K4", "Chi bộ khu 5", "cell", "C3"),
+    )
+
+    def __init__(self, session):
+        self.session = session
+        self.units = {}
+        for code, name, level, parent in self.TREE:
+            parent_unit = self.units.get(parent)
+            path = (parent_unit.path if parent_unit else "/") + code + "/"
+            unit = Unit(code=code, name=name, level=level, parent=parent_unit, path=path)
+            session.add(unit)
+            self.units[code] = unit
+        self.users = {}
+        for code, _, level, _ in self.TREE:
+            role = "secretary" if level == "cell" else "reviewer"
+            self.add_user(f"{role[:3]}_{code}".lower(), role, code)
+        self.add_user("adm_p", "admin", "P")
+        self.add_user("adm_d1", "admin", "D1")
+        session.flush()
+        today = services.today()
+        self.campaign = services.create_campaign(
+            session,
+            self.users["adm_p"],
+            self.units["P"],
+            name="Đợt điển hình 2026",
+            year=today.year,
+            submission_deadline=today + dt.timedelta(days=30),
+            review_deadlines={"commune": today + dt.timedelta(days=40)},
+        )
+
+    def add_user(self, username, role, code, email=None):
+        user = User(
+            username=username,
+            full_name=f"Người dùng {username}",
+            email=email or f"{username}@example.test",
+            role=role,
+            unit=self.units[code],
+            language="vi",
+            password_hash=accounts.hash_password("secret-pass"),
+        )
+        self.session.add(user)
+        self.users[username] = user
+        return user
+
+    def nominate(self, cell="K1", target="district", **fields):
+        values = {
+            "kind": "individual",
+            "nominee_name": "Nguyễn Văn An",
+            "title": "Hiến đất làm đường",
+            "field": "Nông thôn mới",
+            "summary": "Tóm tắt",
+            "achievements": "Thành tích",
+            "target_level": target,
+        }
+        values.update(fields)
+        secretary = self.users[f"sec_{cell.lower()}"]
+        return services.create_nomination(self.session, secretary, self.campaign, values)
+
+    def act(self, nomination, username, action, comment=None):
+        services.perform(
+            self.session,
+            nomination,
+            self.users[username],
+            action=action,
+            version=nomination.version,
+            comment=comment or ("Cần bổ sung" if action in ("return", "reject") else None),
+        )
+        return nomination
+
+
+@pytest.fixture
+def world(db_session):
+    return World(db_session)
+
+
+@pytest.fixture
+def auth(db_session, world):
+    """`auth("rev_c1")` → headers carrying a fresh bearer token for that user."""
+
+    def headers(username):
+        token, _ = accounts.issue_token(db_session, world.users[username], hours=1)
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers

@@ -1,0 +1,46 @@
+"""The Flask application: `create_app` binds settings, the database, the CLI and the blueprints."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import Migrate
+
+import config as settings
+from web.database import db
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+migrate = Migrate(directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+
+
+def create_app(config=None):
+    """Settings come from config/, then the environment, then the `config` mapping (tests)."""
+    config = dict(config or {})
+    app = Flask(__name__, instance_path=_instance_path())
+    environment = config.pop("ENVIRONMENT", None) or os.environ.get("COMMEND_ENV")
+    app.config.from_mapping(settings.load(environment))
+    app.config.from_mapping(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment outside development")
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = settings.sqlite_default(app.instance_path)
+
+    from workflow import accounts
+
+    accounts.use_hash_profile(app.config["PASSWORD_HASH_PROFILE"])
+    db.init_app(app)
+    migrate.init_app(app, db)
+
+    from web import cli, problems
+    from web.api import bp as api_bp
+
+    problems.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(api_bp)
+    return app
+
+
+def _instance_path():
+    """`instance/` beside the project (an explicit COMMEND_INSTANCE_PATH wins)."""
+    return os.environ.get("COMMEND_INSTANCE_PATH") or str(MIGRATIONS.parent / "instance")

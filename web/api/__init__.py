@@ -1,0 +1,7 @@
+"""The JSON API, /api/v1."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from web.api import routes  # noqa: E402, F401 (registers the views on the blueprint)

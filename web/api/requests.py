@@ -1,0 +1,63 @@
+"""The front half of every API view, in the order API.md promises: body, credentials, fields."""
+
+import json
+
+from flask import current_app, g, request
+from pydantic import ValidationError
+from werkzeug.exceptions import BadRequest, Unauthorized
+
+from web.database import db
+from workflow import accounts
+from workflow.errors import Invalid
+from workflow.fields import problems_from
+
+
+def read_json():
+    """The body as a JSON object; 400 if it is not one (413 comes from Flask's size limit)."""
+    raw = request.get_data(cache=True)
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+def bearer_token():
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def require_actor():
+    """The user behind the bearer token; 401 if there is none or it is not live."""
+    token = bearer_token()
+    actor = accounts.user_for_token(db.session, token) if token else None
+    if actor is None:
+        raise Unauthorized("a valid bearer token is required")
+    g.actor = actor
+    return actor
+
+
+def validate(schema, data):
+    try:
+        return schema.model_validate(data)
+    except ValidationError as error:
+        problems = problems_from(error)
+        raise Invalid(*problems[0], problems=problems) from None
+
+
+def body_of(schema):
+    """Parse (400), authenticate (401), validate (422): the actor and the validated body."""
+    data = read_json()
+    actor = require_actor()
+    return actor, validate(schema, data)
+
+
+def query_of(schema):
+    actor = require_actor()
+    return actor, validate(schema, request.args.to_dict())
+
+
+def token_hours():
+    return current_app.config["API_TOKEN_HOURS"]

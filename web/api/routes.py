@@ -1,0 +1,206 @@
+"""API views: load, check, call one service, answer."""
+
+from flask import request
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.exceptions import Unauthorized
+
+from web.api import bp
+from web.api.requests import body_of, query_of, read_json, require_actor, token_hours, validate
+from web.api.schemas import (
+    ActionRequest,
+    CampaignCreate,
+    NominationCreate,
+    NominationPatch,
+    NominationQuery,
+    SummaryQuery,
+    TokenRequest,
+)
+from web.api.serializers import campaign_json, history_json, nomination_json, unit_json, user_json
+from web.database import db
+from workflow import accounts, policy, reports, services
+from workflow.machine import ACTIONS
+from workflow.models import Campaign, Nomination, Unit
+
+
+@bp.post("/auth/token")
+def issue_token():
+    fields = validate(TokenRequest, read_json())
+    user = accounts.authenticate(db.session, fields.username, fields.password)
+    if user is None:
+        raise Unauthorized("unknown user or wrong password")
+    token, expires_at = accounts.issue_token(db.session, user, hours=token_hours())
+    db.session.commit()
+    return {"token": token, "expires_at": expires_at.isoformat()}
+
+
+@bp.delete("/auth/token")
+def revoke_token():
+    require_actor()
+    accounts.revoke_token(db.session, request.headers["Authorization"].split(None, 1)[1])
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/me")
+def me():
+    return user_json(require_actor())
+
+
+@bp.get("/units/<code>")
+def unit(code):
+    actor = require_actor()
+    found = services.get_unit(db.session, actor, code)
+    children = db.session.scalars(
+        select(Unit.code).where(Unit.parent_id == found.id).order_by(Unit.code)
+    ).all()
+    return {
+        **unit_json(found),
+        "parent_code": found.parent.code if found.parent else None,
+        "children": children,
+    }
+
+
+@bp.post("/campaigns")
+def create_campaign():
+    actor, fields = body_of(CampaignCreate)
+    unit = services.get_unit(db.session, actor, fields.unit_code)
+    campaign = services.create_campaign(
+        db.session,
+        actor,
+        unit,
+        name=fields.name,
+        year=fields.year,
+        submission_deadline=fields.submission_deadline,
+        review_deadlines=fields.review_deadlines.model_dump(),
+    )
+    db.session.commit()
+    return campaign_json(campaign), 201
+
+
+@bp.get("/campaigns")
+def list_campaigns():
+    actor = require_actor()
+    campaigns = db.session.scalars(
+        select(Campaign)
+        .where(policy.visible_campaigns(actor))
+        .options(joinedload(Campaign.unit))
+        .order_by(Campaign.year.desc(), Campaign.id.desc())
+    ).all()
+    return {"items": [campaign_json(campaign) for campaign in campaigns]}
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+def get_campaign(campaign_id):
+    actor = require_actor()
+    return campaign_json(services.get_campaign(db.session, actor, campaign_id))
+
+
+@bp.post("/nominations")
+def create_nomination():
+    actor, fields = body_of(NominationCreate)
+    campaign = services.get_campaign(db.session, actor, fields.campaign_id)
+    nomination = services.create_nomination(
+        db.session, actor, campaign, fields.model_dump(exclude={"campaign_id"})
+    )
+    db.session.commit()
+    return nomination_json(nomination), 201
+
+
+@bp.get("/nominations")
+def list_nominations():
+    actor, query = query_of(NominationQuery)
+    scope = services.get_unit(db.session, actor, query.unit_code) if query.unit_code else None
+    conditions = [policy.visible_nominations(actor, within=scope)]
+    if query.state:
+        conditions.append(Nomination.state == query.state)
+    if query.campaign_id is not None:
+        conditions.append(Nomination.campaign_id == query.campaign_id)
+    if query.q:
+        pattern = f"%{query.q}%"
+        conditions.append(
+            Nomination.nominee_name.ilike(pattern, escape="\\")
+            | Nomination.title.ilike(pattern, escape="\\")
+        )
+    return _page(conditions, query, order_by=(Nomination.id.desc(),))
+
+
+@bp.get("/queue")
+def queue():
+    actor, query = query_of(NominationQuery)
+    if actor.role == "reviewer":
+        conditions = [Nomination.pending_unit_id == actor.unit_id]
+    elif actor.role == "secretary":
+        conditions = [Nomination.cell_id == actor.unit_id, Nomination.state == "returned"]
+    else:
+        conditions = [False]
+    return _page(
+        conditions, query, order_by=(Nomination.pending_since, Nomination.updated_at, Nomination.id)
+    )
+
+
+def _page(conditions, query, order_by):
+    """One page of nominations in two queries, whatever the page size."""
+    total = db.session.scalar(select(func.count()).select_from(Nomination).where(*conditions))
+    items = db.session.scalars(
+        select(Nomination)
+        .where(*conditions)
+        .options(joinedload(Nomination.cell), joinedload(Nomination.pending_unit))
+        .order_by(*order_by)
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
+    ).all()
+    return {
+        "items": [nomination_json(item) for item in items],
+        "total": total,
+        "page": query.page,
+        "per_page": query.per_page,
+    }
+
+
+@bp.get("/nominations/<int:nomination_id>")
+def get_nomination(nomination_id):
+    actor = require_actor()
+    nomination = services.get_nomination(db.session, actor, nomination_id)
+    return {**nomination_json(nomination), "history": history_json(db.session, nomination)}
+
+
+@bp.patch("/nominations/<int:nomination_id>")
+def update_nomination(nomination_id):
+    actor, fields = body_of(NominationPatch)
+    nomination = services.get_nomination(db.session, actor, nomination_id)
+    changes = fields.model_dump(exclude_unset=True, exclude={"version"})
+    services.update_nomination(
+        db.session, nomination, actor, version=fields.version, changes=changes
+    )
+    db.session.commit()
+    return nomination_json(nomination)
+
+
+@bp.post("/nominations/<int:nomination_id>/actions/<action>")
+def act(nomination_id, action):
+    if action not in ACTIONS:
+        raise HTTPNotFound(f"there is no action {action!r}")
+    actor, fields = body_of(ActionRequest)
+    services.check_comment(action, fields.comment)
+    nomination = services.get_nomination(db.session, actor, nomination_id)
+    services.perform(
+        db.session,
+        nomination,
+        actor,
+        action=action,
+        version=fields.version,
+        comment=fields.comment,
+    )
+    db.session.commit()
+    return nomination_json(nomination)
+
+
+@bp.get("/reports/summary")
+def summary():
+    actor, query = query_of(SummaryQuery)
+    scope = services.get_unit(db.session, actor, query.unit_code) if query.unit_code else actor.unit
+    if query.campaign_id is not None:
+        services.get_campaign(db.session, actor, query.campaign_id)
+    return reports.summary(db.session, actor, scope, campaign_id=query.campaign_id)

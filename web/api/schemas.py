@@ -1,0 +1,96 @@
+"""Request bodies and query strings of the JSON API, validated with the shared field rules."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from workflow.fields import Email, IsoDate, Text, Year
+from workflow.levels import REVIEW_LEVELS
+from workflow.machine import STATES
+from workflow.models import KINDS
+
+Kind = Literal[KINDS]
+Level = Literal[REVIEW_LEVELS]
+State = Literal[tuple(STATES)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenRequest(Body):
+    username: Text(60)
+    password: Text(200)
+
+
+class ReviewDeadlines(Body):
+    commune: IsoDate | None = None
+    district: IsoDate | None = None
+    province: IsoDate | None = None
+
+
+class CampaignCreate(Body):
+    name: Text(200)
+    year: Year
+    unit_code: Text(40)
+    submission_deadline: IsoDate
+    review_deadlines: ReviewDeadlines = ReviewDeadlines()
+
+
+class NominationFields(Body):
+    kind: Kind
+    nominee_name: Text(200)
+    title: Text(300)
+    field: Text(200)
+    summary: Text(5000)
+    achievements: Text(20000)
+    target_level: Level
+    nominee_birth_year: Year | None = None
+    nominee_position: Text(200) | None = None
+    nominee_email: Email | None = None
+
+
+class NominationCreate(NominationFields):
+    campaign_id: StrictInt
+
+
+class NominationPatch(Body):
+    version: StrictInt
+    kind: Kind = None
+    nominee_name: Text(200) = None
+    title: Text(300) = None
+    field: Text(200) = None
+    summary: Text(5000) = None
+    achievements: Text(20000) = None
+    target_level: Level = None
+    nominee_birth_year: Year | None = None
+    nominee_position: Text(200) | None = None
+    nominee_email: Email | None = None
+
+
+class ActionRequest(Body):
+    version: StrictInt
+    comment: Text(5000, min_length=0) | None = None
+
+
+class Page(BaseModel):
+    """Query strings arrive as text, so these fields are parsed, not strict."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    page: int = Field(1, ge=1, le=1_000_000)
+    per_page: int = Field(20, ge=1, le=100)
+
+
+class NominationQuery(Page):
+    state: State | None = None
+    campaign_id: int | None = None
+    unit_code: Text(40) | None = None
+    q: Text(200) | None = None
+
+
+class SummaryQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    campaign_id: int | None = None
+    unit_code: Text(40) | None = None

@@ -1,0 +1,86 @@
+"""Domain objects as the JSON shapes API.md promises."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from workflow.models import HistoryEntry, User
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def unit_json(unit):
+    if unit is None:
+        return None
+    return {"id": unit.id, "code": unit.code, "name": unit.name, "level": unit.level}
+
+
+def user_json(user):
+    return {
+        "id": user.id,
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": user.role,
+        "unit": unit_json(user.unit),
+    }
+
+
+def campaign_json(campaign):
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "year": campaign.year,
+        "unit_code": campaign.unit.code,
+        "unit": unit_json(campaign.unit),
+        "submission_deadline": _iso(campaign.submission_deadline),
+        "review_deadlines": {level: _iso(day) for level, day in campaign.review_deadlines.items()},
+        "created_at": _iso(campaign.created_at),
+    }
+
+
+def nomination_json(nomination):
+    return {
+        "id": nomination.id,
+        "campaign_id": nomination.campaign_id,
+        "kind": nomination.kind,
+        "nominee_name": nomination.nominee_name,
+        "nominee_birth_year": nomination.nominee_birth_year,
+        "nominee_position": nomination.nominee_position,
+        "nominee_email": nomination.nominee_email,
+        "title": nomination.title,
+        "field": nomination.field,
+        "summary": nomination.summary,
+        "achievements": nomination.achievements,
+        "target_level": nomination.target_level,
+        "state": nomination.state,
+        "version": nomination.version,
+        "cell": unit_json(nomination.cell),
+        "pending_unit": unit_json(nomination.pending_unit),
+        "recognized_level": nomination.recognized_level,
+        "created_at": _iso(nomination.created_at),
+        "updated_at": _iso(nomination.updated_at),
+    }
+
+
+def history_json(session, nomination):
+    entries = session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.nomination_id == nomination.id)
+        .options(
+            joinedload(HistoryEntry.actor).load_only(User.username),
+            joinedload(HistoryEntry.actor_unit),
+        )
+        .order_by(HistoryEntry.id)
+    ).all()
+    return [
+        {
+            "action": entry.action,
+            "from_state": entry.from_state,
+            "to_state": entry.to_state,
+            "actor": {"username": entry.actor.username, "unit_code": entry.actor_unit.code},
+            "comment": entry.comment,
+            "at": _iso(entry.at),
+        }
+        for entry in entries
+    ]

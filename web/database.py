@@ -1,0 +1,83 @@
+"""Binds the workflow's declarative base to a Flask app: one engine, one session per app context."""
+
+from flask import current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import sessionmaker
+
+from workflow.models import Base
+
+
+def normalise_url(url):
+    """`postgresql://` is accepted as given and served by psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def make_engine(url, echo=False):
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, connect_args={"timeout": 15})
+
+    @event.listens_for(engine, "connect")
+    def _configure_sqlite(dbapi_connection, record):
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+        cursor.execute("PRAGMA busy_timeout=15000")  # writers queue instead of failing
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection):
+        # A deferred transaction that reads, then writes after another writer committed, fails
+        # at once with "database is locked" (busy_timeout cannot help it). Taking the write
+        # lock at BEGIN makes concurrent requests queue behind each other instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Database:
+    """The app's engine and sessions; `db.session` is the current app context's session."""
+
+    metadata = Base.metadata
+
+    def init_app(self, app):
+        engine = make_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
+        app.extensions["database"] = _Binding(engine)
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def binding(self):
+        return current_app.extensions["database"]
+
+    @property
+    def engine(self):
+        return self.binding.engine
+
+    @property
+    def session(self):
+        if "db_session" not in g:
+            g.db_session = self.binding.sessionmaker()
+        return g.db_session
+
+    @staticmethod
+    def _close_session(exception=None):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+class _Binding:
+    def __init__(self, engine):
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+
+
+db = Database()

@@ -1,0 +1,64 @@
+"""Errors as RFC 9457 problem+json answers for the API."""
+
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from workflow.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+
+STATUS_OF = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid, 422))
+
+
+def problem(status, detail, **extra):
+    body = {
+        "type": "about:blank",
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def from_domain_error(error):
+    status = next(code for kind, code in STATUS_OF if isinstance(error, kind))
+    extra = {}
+    if isinstance(error, Invalid):
+        extra["errors"] = [
+            {"field": field, "message": message} for field, message in error.problems
+        ]
+    return problem(status, str(error), **extra)
+
+
+def _is_api():
+    return request.path.startswith("/api/")
+
+
+def init_app(app):
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        return from_domain_error(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if not _is_api():
+            return error
+        response = problem(error.code, error.description)
+        if error.code == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="commend"'
+        return response
+
+    if app.testing:
+        return  # let tests see the traceback of anything unexpected
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        app.logger.exception("unhandled error")
+        if not _is_api():
+            return "Internal Server Error", 500
+        return problem(500, "an unexpected error occurred; it has been logged")

@@ -1,0 +1,1 @@
+"""The nomination workflow: models, state machine, routing, policy and services."""

@@ -1,0 +1,39 @@
+"""Domain errors: services raise these, the web layer turns them into HTTP answers."""
+
+
+class DomainError(Exception):
+    """Base class; `args[0]` is a sentence for the person who asked."""
+
+
+class NotFound(DomainError):
+    """No such object, or it lies outside the caller's subtree."""
+
+
+class Forbidden(DomainError):
+    """The caller may see the object but may not do this."""
+
+
+class Conflict(DomainError):
+    """The request collides with the object's current state."""
+
+
+class StaleVersion(Conflict):
+    """The caller's version is not the current one."""
+
+
+class NotAllowedNow(Conflict):
+    """The action is not possible in the nomination's current state."""
+
+
+class DeadlinePassed(Conflict):
+    """A campaign deadline has passed."""
+
+
+class Invalid(DomainError):
+    """A field is missing, of the wrong type, or out of range."""
+
+    def __init__(self, field, message, *, problems=None):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.problems = problems or [(field, message)]

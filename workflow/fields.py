@@ -1,0 +1,80 @@
+"""Field rules shared by the JSON API and the CSV imports: types, lengths, NFC text, no NUL."""
+
+import datetime as dt
+import unicodedata
+from functools import partial
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, EmailStr, Strict, ValidationError
+
+from workflow.errors import Invalid
+
+
+def _clean_text(value, *, min_length, max_length):
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    value = unicodedata.normalize("NFC", value).strip()
+    if len(value) < min_length:
+        raise ValueError(
+            "must not be empty" if min_length == 1 else f"at least {min_length} characters"
+        )
+    if len(value) > max_length:
+        raise ValueError(f"at most {max_length} characters")
+    return value
+
+
+def Text(max_length, min_length=1):
+    """A string, NFC-normalised and stripped, without NUL, of bounded length."""
+    return Annotated[
+        str,
+        Strict(),
+        AfterValidator(partial(_clean_text, min_length=min_length, max_length=max_length)),
+    ]
+
+
+def _iso_date(value):
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a date written YYYY-MM-DD") from None
+
+
+def _year(value):
+    if not 1900 <= value <= 2100:
+        raise ValueError("must be between 1900 and 2100")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+Year = Annotated[int, Strict(), AfterValidator(_year)]
+Email = Annotated[
+    EmailStr, AfterValidator(lambda value: value if len(value) <= 254 else _too_long())
+]
+
+
+def _too_long():
+    raise ValueError("at most 254 characters")
+
+
+def describe(item):
+    """(field, message) for one item of a pydantic ValidationError."""
+    field = ".".join(str(part) for part in item["loc"]) or "body"
+    message = {
+        "missing": "is required",
+        "extra_forbidden": "is not a known field",
+    }.get(item["type"], item["msg"].removeprefix("Value error, "))
+    return field, message
+
+
+def problems_from(error: ValidationError):
+    """Every problem of a pydantic error as (field, message) pairs."""
+    return [describe(item) for item in error.errors(include_url=False)]
+
+
+def invalid_from(error: ValidationError):
+    """The first problem of a pydantic error as an Invalid naming the field."""
+    return Invalid(*describe(error.errors(include_url=False)[0]))

@@ -1,0 +1,193 @@
+"""CSV imports of units and users: validate every row first, then write all or nothing."""
+
+import csv
+import io
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from sqlalchemy import select
+
+from workflow.accounts import check_password, hash_password
+from workflow.fields import Email, Text, problems_from
+from workflow.levels import UNIT_LEVELS, rank
+from workflow.models import ROLES, Unit, User
+
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+REVIEWING_LEVELS_FOR_ROLE = {
+    "secretary": ("cell",),
+    "reviewer": ("commune", "district", "province"),
+    "admin": UNIT_LEVELS,
+}
+
+
+class ImportError_(Exception):
+    """A row is bad; nothing was written. `line` is the file's line, `column` a header name."""
+
+    def __init__(self, line, column, message):
+        where = f"line {line}" + (f", column {column}" if column else "")
+        super().__init__(f"{where}: {message}")
+        self.line, self.column, self.message = line, column, message
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class UnitRow(Row):
+    code: Text(40)
+    name: Text(200)
+    level: Literal[UNIT_LEVELS]
+    parent_code: Text(40, min_length=0)
+
+    @field_validator("code", "parent_code")
+    @classmethod
+    def _code(cls, value):
+        if value and not re.match(CODE_PATTERN, value):
+            raise ValueError("may hold only letters, digits, '.', '_' and '-'")
+        return value
+
+
+class UserRow(Row):
+    username: Text(60)
+    full_name: Text(200)
+    email: Email
+    role: Literal[ROLES]
+    unit_code: Text(40)
+    password: Text(200, min_length=0)
+
+
+def _rows(text, schema):
+    """(line, validated row) for each data row; ImportError_ on the first bad one."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    expected = list(schema.model_fields)
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as error:
+        raise ImportError_(1, None, f"not a CSV file ({error})") from None
+    missing = [name for name in expected if name not in header]
+    if missing:
+        raise ImportError_(1, missing[0], "column missing from the header row")
+    unknown = [name for name in header if name not in expected]
+    if unknown:
+        raise ImportError_(1, unknown[0], "unknown column in the header row")
+    line = 1
+    try:
+        for record in reader:
+            line_of_row = line + 1
+            line = reader.line_num
+            if None in record or any(value is None for value in record.values()):
+                raise ImportError_(line_of_row, None, "wrong number of fields")
+            try:
+                yield line_of_row, schema.model_validate(record)
+            except ValidationError as error:
+                column, message = problems_from(error)[0]
+                raise ImportError_(line_of_row, column, message) from None
+    except csv.Error as error:
+        raise ImportError_(reader.line_num, None, f"malformed CSV ({error})") from None
+
+
+def import_units(session, text):
+    """Create or update units from units.csv text; returns (created, updated)."""
+    rows = list(_rows(text, UnitRow))
+    units = {unit.code: unit for unit in session.scalars(select(Unit))}
+    seen = {}
+    created = updated = 0
+    for line, row in rows:
+        if row.code in seen:
+            raise ImportError_(line, "code", f"duplicate of line {seen[row.code]}")
+        seen[row.code] = line
+        if (row.level == "province") != (not row.parent_code):
+            message = "must be empty for a province and only for a province"
+            raise ImportError_(line, "parent_code", message)
+        unit = units.get(row.code)
+        if unit is None:
+            unit = Unit(code=row.code, path="")
+            units[row.code] = unit
+            created += 1
+        elif (unit.name, unit.level) != (row.name, row.level) or _parent_code(unit) != (
+            row.parent_code or None
+        ):
+            updated += 1
+        unit.name, unit.level = row.name, row.level
+    for line, row in rows:
+        unit = units[row.code]
+        parent = units.get(row.parent_code) if row.parent_code else None
+        if row.parent_code and parent is None:
+            raise ImportError_(line, "parent_code", f"no unit with code {row.parent_code!r}")
+        unit.parent = parent
+    _recompute_paths(units, seen)
+    for unit in units.values():
+        if unit.parent is not None and rank(unit.level) >= rank(unit.parent.level):
+            line = seen.get(unit.code) or seen.get(unit.parent.code)
+            column = "level" if unit.code in seen else "parent_code"
+            raise ImportError_(line, column, f"{unit.level} cannot sit under a {unit.parent.level}")
+        if unit.id is None:
+            session.add(unit)
+    session.flush()
+    return created, updated
+
+
+def _parent_code(unit):
+    return unit.parent.code if unit.parent is not None else None
+
+
+def _recompute_paths(units, lines):
+    """Set every unit's materialised path from its parents, refusing cycles."""
+    for unit in units.values():
+        codes, cursor = [], unit
+        while cursor is not None:
+            if cursor.code in codes:
+                raise ImportError_(lines.get(unit.code, 0), "parent_code", "the tree has a cycle")
+            codes.append(cursor.code)
+            cursor = cursor.parent
+        path = "/" + "/".join(reversed(codes)) + "/"
+        if unit.path != path:
+            unit.path = path
+
+
+def import_users(session, text):
+    """Create or update users from users.csv text; returns (created, updated)."""
+    rows = list(_rows(text, UserRow))
+    codes = {row.unit_code for _, row in rows}
+    units = {unit.code: unit for unit in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+    names = {row.username for _, row in rows}
+    users = {
+        user.username: user
+        for user in session.scalars(select(User).where(User.username.in_(names)))
+    }
+    seen = {}
+    for line, row in rows:
+        if row.username in seen:
+            raise ImportError_(line, "username", f"duplicate of line {seen[row.username]}")
+        seen[row.username] = line
+        unit = units.get(row.unit_code)
+        if unit is None:
+            raise ImportError_(line, "unit_code", f"no unit with code {row.unit_code!r}")
+        if unit.level not in REVIEWING_LEVELS_FOR_ROLE[row.role]:
+            allowed = ", ".join(REVIEWING_LEVELS_FOR_ROLE[row.role])
+            raise ImportError_(line, "unit_code", f"a {row.role} must belong to a {allowed} unit")
+    created = updated = 0
+    for _, row in rows:
+        unit = units[row.unit_code]
+        user = users.get(row.username)
+        new_password = bool(row.password) and not check_password(user, row.password)
+        if user is None:
+            user = User(username=row.username, language="vi", active=True, needs_password=True)
+            session.add(user)
+            created += 1
+        elif new_password or (user.full_name, user.email, user.role, user.unit_id) != (
+            row.full_name,
+            row.email,
+            row.role,
+            unit.id,
+        ):
+            updated += 1
+        user.full_name, user.email, user.role, user.unit = row.full_name, row.email, row.role, unit
+        if new_password:
+            user.password_hash = hash_password(row.password)
+            user.needs_password = False
+    session.flush()
+    return created, updated

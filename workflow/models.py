@@ -1,0 +1,261 @@
+"""The persistent domain: units, users, campaigns, nominations, their history and outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS
+from workflow.machine import STATES
+
+ROLES = ("secretary", "reviewer", "admin")
+KINDS = ("individual", "collective")
+LANGUAGES = ("vi", "en")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+def utcnow():
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(dt.UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+
+def _enum(values, name):
+    return Enum(*values, name=name, native_enum=False, create_constraint=True, length=20)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {dt.datetime: UTCDateTime}  # noqa: RUF012 (read once by SQLAlchemy)
+
+
+class Unit(Base):
+    """A node of the organisation tree: province > district > commune > cell."""
+
+    __tablename__ = "units"
+    __table_args__ = (
+        # Subtree queries are prefix matches on the materialised path of codes.
+        Index("ix_units_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(_enum(UNIT_LEVELS, "unit_level"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # "/PROVINCE/DISTRICT/.../CODE/": the codes of every ancestor and of the unit itself.
+    path: Mapped[str] = mapped_column(String(400))
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+
+    @property
+    def ancestor_codes(self):
+        """Codes from the root down to the parent."""
+        return self.path.strip("/").split("/")[:-1]
+
+    def contains(self, other):
+        """True when `other` is this unit or lies below it."""
+        return other.path.startswith(self.path)
+
+    def __repr__(self):
+        return f"<Unit {self.code} {self.level}>"
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (Index("ix_users_unit_id_role", "unit_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(_enum(ROLES, "user_role"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    language: Mapped[str] = mapped_column(_enum(LANGUAGES, "user_language"), default="vi")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Imported without a password: the user is to be sent a link to set one.
+    needs_password: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+
+    def __repr__(self):
+        return f"<User {self.username} {self.role}@{self.unit_id}>"
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class Campaign(Base):
+    """A round (đợt) of nominations opened by a unit, with its deadlines."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    submission_deadline: Mapped[dt.date]
+    commune_review_deadline: Mapped[dt.date | None]
+    district_review_deadline: Mapped[dt.date | None]
+    province_review_deadline: Mapped[dt.date | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+
+    @property
+    def review_deadlines(self):
+        return {level: getattr(self, f"{level}_review_deadline") for level in REVIEW_LEVELS}
+
+
+class Nomination(Base):
+    __tablename__ = "nominations"
+    __table_args__ = (
+        # The reviewer's queue: pending at a unit, oldest first.
+        Index("ix_nominations_pending_unit_id_pending_since", "pending_unit_id", "pending_since"),
+        Index("ix_nominations_cell_id_state", "cell_id", "state"),
+        Index("ix_nominations_campaign_id_state", "campaign_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    cell_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    kind: Mapped[str] = mapped_column(_enum(KINDS, "nomination_kind"))
+    nominee_name: Mapped[str] = mapped_column(String(200))
+    nominee_birth_year: Mapped[int | None]
+    nominee_position: Mapped[str | None] = mapped_column(String(200))
+    nominee_email: Mapped[str | None] = mapped_column(String(254))
+    title: Mapped[str] = mapped_column(String(300))
+    field: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    achievements: Mapped[str] = mapped_column(Text)
+    target_level: Mapped[str] = mapped_column(_enum(REVIEW_LEVELS, "target_level"))
+    state: Mapped[str] = mapped_column(_enum(STATES, "nomination_state"), default="draft")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    pending_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    pending_since: Mapped[dt.datetime | None]
+    recognized_level: Mapped[str | None] = mapped_column(_enum(REVIEW_LEVELS, "recognized_level"))
+    returned_by_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    cell: Mapped[Unit] = relationship(foreign_keys=[cell_id])
+    pending_unit: Mapped[Unit | None] = relationship(foreign_keys=[pending_unit_id])
+    returned_by_unit: Mapped[Unit | None] = relationship(foreign_keys=[returned_by_unit_id])
+    history: Mapped[list[HistoryEntry]] = relationship(
+        order_by="HistoryEntry.id", back_populates="nomination", viewonly=True
+    )
+
+    # A stale version is a conflict: UPDATE ... WHERE version = :seen, never an overwrite.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's own mapping)
+
+
+class HistoryEntry(Base):
+    """One action on a nomination. Append-only: see the flush guard below."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_nomination_id_id", "nomination_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    nomination: Mapped[Nomination] = relationship(back_populates="history")
+    actor: Mapped[User] = relationship()
+    actor_unit: Mapped[Unit] = relationship()
+
+
+class OutboxMessage(Base):
+    """A notice to send, written in the action's transaction; one row per recipient per event."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "<event>-<history id>-<recipient>": unique, and the seed of the Message-ID.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    notice: Mapped[str] = mapped_column(String(40))
+    nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id"), index=True)
+    history_id: Mapped[int | None] = mapped_column(ForeignKey("history.id"))
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recipient_email: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(_enum(LANGUAGES, "outbox_language"))
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(_enum(OUTBOX_STATUSES, "outbox_status"), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+    recipient: Mapped[User | None] = relationship()
+
+
+class HistoryIsAppendOnly(Exception):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _history_is_append_only(session, flush_context, instances):
+    for instance in (*session.dirty, *session.deleted):
+        if isinstance(instance, HistoryEntry) and (
+            instance in session.deleted or session.is_modified(instance)
+        ):
+            raise HistoryIsAppendOnly(f"history entry {instance.id} cannot be changed")

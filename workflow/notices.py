@@ -1,0 +1,75 @@
+"""Which notices an action produces and for whom: outbox rows written in its transaction."""
+
+from sqlalchemy import or_, select
+
+from workflow.models import OutboxMessage, User
+
+
+# The notice each (action, new state) produces; "approve" names two, forwarded or commended.
+def notice_for(action, to_state, from_pending):
+    if to_state == "commended":
+        return "commended"
+    if action == "withdraw":
+        return "withdrawn" if from_pending else None
+    return {
+        "submit": "submitted",
+        "resubmit": "resubmitted",
+        "approve": "forwarded",
+        "return": "returned",
+        "reject": "rejected",
+    }.get(action)
+
+
+def recipients(session, notice, nomination, previous_pending_unit_id):
+    """(user or None, e-mail, language) for each person the notice goes to, once each."""
+    secretaries = (User.role == "secretary") & (User.unit_id == nomination.cell_id)
+    reviewers_of = lambda unit_id: (User.role == "reviewer") & (User.unit_id == unit_id)  # noqa: E731
+    audience = {
+        "submitted": [reviewers_of(nomination.pending_unit_id)],
+        "resubmitted": [reviewers_of(nomination.pending_unit_id)],
+        "forwarded": [secretaries, reviewers_of(nomination.pending_unit_id)],
+        "returned": [secretaries],
+        "rejected": [secretaries],
+        "commended": [secretaries],
+        "withdrawn": [reviewers_of(previous_pending_unit_id)],
+    }[notice]
+    users = session.scalars(select(User).where(User.active, or_(*audience)).order_by(User.id)).all()
+    people = [(user, user.email, user.language) for user in users]
+    if notice == "commended" and nomination.nominee_email:
+        people.append((None, nomination.nominee_email, "vi"))
+    seen = set()
+    for user, email, language in people:
+        if email.casefold() not in seen:
+            seen.add(email.casefold())
+            yield user, email, language
+
+
+def outbox_rows(session, entry, notice, nomination, previous_pending_unit_id):
+    """One pending outbox row per recipient of `notice` about history `entry`."""
+    context = {
+        "nomination_id": nomination.id,
+        "nominee_name": nomination.nominee_name,
+        "kind": nomination.kind,
+        "title": nomination.title,
+        "action": entry.action,
+        "from_state": entry.from_state,
+        "to_state": entry.to_state,
+        "acting_unit": entry.actor_unit.name,
+        "comment": entry.comment,
+        "recognized_level": nomination.recognized_level,
+    }
+    return [
+        OutboxMessage(
+            key=f"{notice}-{entry.id}-{email.casefold()}",
+            notice=notice,
+            nomination_id=nomination.id,
+            history_id=entry.id,
+            recipient_user_id=user.id if user else None,
+            recipient_email=email,
+            language=language,
+            context=context,
+        )
+        for user, email, language in recipients(
+            session, notice, nomination, previous_pending_unit_id
+        )
+    ]

@@ -1,0 +1,81 @@
+"""Who may see and do what: every right in the product is one predicate here."""
+
+from sqlalchemy import or_, select
+
+from workflow.machine import REVIEWER_ACTIONS, SECRETARY_ACTIONS
+from workflow.models import Campaign, Nomination, Unit
+
+EDIT = "edit"
+
+
+def can_see_unit(actor, unit):
+    return actor.unit.contains(unit)
+
+
+def can_see_nomination(actor, nomination):
+    return actor.unit.contains(nomination.cell)
+
+
+def can_see_campaign(actor, campaign):
+    """A campaign is visible from inside its subtree and from the units above it."""
+    return actor.unit.contains(campaign.unit) or campaign.unit.contains(actor.unit)
+
+
+def names_actor(actor, nomination):
+    """Nobody decides on a nomination that names them."""
+    email = (nomination.nominee_email or "").casefold()
+    return bool(email) and email == actor.email.casefold()
+
+
+def is_cell_secretary(actor, nomination):
+    return actor.role == "secretary" and actor.unit_id == nomination.cell_id
+
+
+def is_pending_reviewer(actor, nomination):
+    return (
+        actor.role == "reviewer"
+        and nomination.pending_unit_id is not None
+        and actor.unit_id == nomination.pending_unit_id
+        and not names_actor(actor, nomination)
+    )
+
+
+def can(actor, action, nomination):
+    """May `actor` take `action` (a workflow action or "edit") on `nomination`, state aside?"""
+    if not actor.active:
+        return False
+    if action in (*SECRETARY_ACTIONS, EDIT):
+        return is_cell_secretary(actor, nomination)
+    if action in REVIEWER_ACTIONS:
+        return is_pending_reviewer(actor, nomination)
+    return False
+
+
+def can_nominate(actor, campaign):
+    return actor.active and actor.role == "secretary" and campaign.unit.contains(actor.unit)
+
+
+def can_open_campaign(actor, unit):
+    return actor.active and actor.role == "admin" and actor.unit.contains(unit)
+
+
+# Query filters: the same rules, as SQL, for lists.
+
+
+def subtree(unit):
+    """Filter on `Unit` rows inside `unit`'s subtree (a prefix match on the path)."""
+    return Unit.path.startswith(unit.path, autoescape=True)
+
+
+def visible_nominations(actor, within=None):
+    """Filter on `Nomination` rows whose cell lies in the actor's (or `within`'s) subtree."""
+    scope = within or actor.unit
+    cells = select(Unit.id).where(subtree(scope))
+    return Nomination.cell_id.in_(cells)
+
+
+def visible_campaigns(actor):
+    ancestors = actor.unit.ancestor_codes
+    return Campaign.unit_id.in_(
+        select(Unit.id).where(or_(subtree(actor.unit), Unit.code.in_(ancestors)))
+    )

@@ -1,0 +1,219 @@
+"""Domain operations: one verb per action, each taking a session, the objects and an actor.
+
+Each checks, in the order the API promises, the version, the right and the state, fires the
+machine, appends a history entry and the outbox rows, and flushes. The caller commits.
+"""
+
+import datetime as dt
+import unicodedata
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflow import policy, routing
+from workflow.errors import (
+    DeadlinePassed,
+    Forbidden,
+    Invalid,
+    NotAllowedNow,
+    NotFound,
+    StaleVersion,
+)
+from workflow.levels import LEVEL_OF_REVIEW_STATE, rank
+from workflow.machine import fire
+from workflow.models import Campaign, HistoryEntry, Nomination, Unit, utcnow
+from workflow.notices import notice_for, outbox_rows
+
+TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+COMMENT_REQUIRED = ("return", "reject")
+EDITABLE_STATES = ("draft", "returned")
+NOMINATION_FIELDS = (
+    "kind",
+    "nominee_name",
+    "nominee_birth_year",
+    "nominee_position",
+    "nominee_email",
+    "title",
+    "field",
+    "summary",
+    "achievements",
+    "target_level",
+)
+
+
+def today():
+    """The calendar date in Vietnam, which is what deadlines are written in."""
+    return dt.datetime.now(TIMEZONE).date()
+
+
+def get_nomination(session, actor, nomination_id):
+    """The nomination if it exists and lies in the actor's subtree, else NotFound."""
+    nomination = session.get(
+        Nomination,
+        nomination_id,
+        options=[joinedload(Nomination.cell), joinedload(Nomination.campaign)],
+    )
+    if nomination is None or not policy.can_see_nomination(actor, nomination):
+        raise NotFound(f"nomination {nomination_id} not found")
+    return nomination
+
+
+def get_unit(session, actor, code):
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None or not policy.can_see_unit(actor, unit):
+        raise NotFound(f"unit {code} not found")
+    return unit
+
+
+def get_campaign(session, actor, campaign_id):
+    campaign = session.get(Campaign, campaign_id, options=[joinedload(Campaign.unit)])
+    if campaign is None or not policy.can_see_campaign(actor, campaign):
+        raise NotFound(f"campaign {campaign_id} not found")
+    return campaign
+
+
+def perform(session, nomination, actor, *, action, version, comment=None, on=None):
+    """Take a workflow action on `nomination` as `actor`; return its history entry."""
+    comment = check_comment(action, comment)
+    _check_version(nomination, version)
+    if not policy.can(actor, action, nomination):
+        raise Forbidden(f"you may not {action} this nomination")
+    if action == "submit" and (on or today()) > nomination.campaign.submission_deadline:
+        raise DeadlinePassed("the campaign's submission deadline has passed")
+
+    chain = routing.reviewing_chain(session, nomination.cell)
+    move, upcoming = routing.plan(action, nomination, chain)
+    from_state, previous_pending = nomination.state, nomination.pending_unit_id
+    to_state = fire(action, move)
+    _apply(nomination, action, to_state, upcoming, chain)
+
+    entry = HistoryEntry(
+        nomination=nomination,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        actor_id=actor.id,
+        actor_unit=actor.unit,
+        comment=comment,
+    )
+    session.add(entry)
+    _flush(session)
+    notice = notice_for(action, to_state, from_pending=previous_pending is not None)
+    if notice:
+        session.add_all(outbox_rows(session, entry, notice, nomination, previous_pending))
+        _flush(session)
+    return entry
+
+
+def _apply(nomination, action, to_state, upcoming, chain):
+    """Set what the new state implies: the pending unit, who returned it, the level reached."""
+    pending = next((unit for unit in chain if unit.id == nomination.pending_unit_id), None)
+    nomination.state = to_state
+    if to_state in LEVEL_OF_REVIEW_STATE:
+        nomination.pending_unit = upcoming
+        nomination.pending_since = utcnow()
+        return
+    if to_state == "returned":
+        nomination.returned_by_unit = pending
+    if to_state == "commended":
+        nomination.recognized_level = pending.level
+    nomination.pending_unit = None
+    nomination.pending_since = None
+
+
+submit = partial(perform, action="submit")
+approve = partial(perform, action="approve")
+recognize = partial(perform, action="recognize")
+return_ = partial(perform, action="return")
+resubmit = partial(perform, action="resubmit")
+reject = partial(perform, action="reject")
+withdraw = partial(perform, action="withdraw")
+
+
+def create_nomination(session, actor, campaign, fields, *, on=None):
+    """A new draft in the actor's cell; `fields` are already validated."""
+    if not policy.can_nominate(actor, campaign):
+        raise Forbidden("only a secretary of a cell inside the campaign may nominate")
+    if rank(fields["target_level"]) > rank(campaign.unit.level):
+        raise Invalid("target_level", "above the level of the campaign's unit")
+    if (on or today()) > campaign.submission_deadline:
+        raise DeadlinePassed("the campaign's submission deadline has passed")
+    nomination = Nomination(
+        campaign=campaign,
+        cell=actor.unit,
+        state="draft",
+        created_by_id=actor.id,
+        **{name: fields.get(name) for name in NOMINATION_FIELDS},
+    )
+    session.add(nomination)
+    session.add(
+        HistoryEntry(
+            nomination=nomination,
+            action="create",
+            from_state=None,
+            to_state="draft",
+            actor_id=actor.id,
+            actor_unit=actor.unit,
+        )
+    )
+    _flush(session)
+    return nomination
+
+
+def update_nomination(session, nomination, actor, *, version, changes):
+    """Change fields of a draft or returned nomination; `changes` are already validated."""
+    _check_version(nomination, version)
+    if not policy.can(actor, policy.EDIT, nomination):
+        raise Forbidden("only a secretary of the nomination's cell may edit it")
+    if nomination.state not in EDITABLE_STATES:
+        raise NotAllowedNow(f"a nomination in state {nomination.state} cannot be edited")
+    target = changes.get("target_level", nomination.target_level)
+    if rank(target) > rank(nomination.campaign.unit.level):
+        raise Invalid("target_level", "above the level of the campaign's unit")
+    for name, value in changes.items():
+        if name not in NOMINATION_FIELDS:
+            raise Invalid(name, "cannot be changed")
+        setattr(nomination, name, value)
+    _flush(session)
+    return nomination
+
+
+def create_campaign(session, actor, unit, *, name, year, submission_deadline, review_deadlines):
+    if not policy.can_open_campaign(actor, unit):
+        raise Forbidden("only an administrator of the unit or above may open a campaign")
+    campaign = Campaign(
+        name=name,
+        year=year,
+        unit=unit,
+        submission_deadline=submission_deadline,
+        **{f"{level}_review_deadline": day for level, day in review_deadlines.items()},
+    )
+    session.add(campaign)
+    _flush(session)
+    return campaign
+
+
+def _check_version(nomination, version):
+    if version != nomination.version:
+        raise StaleVersion(
+            f"nomination {nomination.id} is at version {nomination.version}, not {version}"
+        )
+
+
+def check_comment(action, comment):
+    """The comment, cleaned; Invalid when the action needs one and there is none."""
+    comment = unicodedata.normalize("NFC", comment).strip() if comment else None
+    if action in COMMENT_REQUIRED and not comment:
+        raise Invalid("comment", "a comment is required to return or reject")
+    return comment or None
+
+
+def _flush(session):
+    """Flush; a concurrent writer that won the version race makes this a conflict."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion("the nomination was changed by someone else meanwhile") from None
