@@ -74,7 +74,11 @@ def is_postgres(database_url):
 
 @pytest.fixture
 def db_session(app):
-    """A session whose every commit is a savepoint inside a transaction rolled back after."""
+    """The test's own session, inside a transaction that is rolled back after the test.
+
+    Requests made through `client` get sessions of their own (one per app context) on the same
+    connection; every commit, theirs or the test's, is a savepoint of that transaction.
+    """
     binding = app.extensions["database"]
     connection = binding.engine.connect()
     transaction = connection.begin()
@@ -82,10 +86,9 @@ def db_session(app):
     binding.sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
-    with app.app_context():
-        from web.database import db
-
-        yield db.session
+    session = binding.sessionmaker()
+    yield session
+    session.close()
     binding.sessionmaker = original
     transaction.rollback()
     connection.close()
