@@ -167,7 +167,7 @@ class World:
         user = User(
             username=username,
             full_name=f"Người dùng {username}",
-            email=email or f"{username}@example.test",
+            email=email or f"{username}@example.org",
             role=role,
             unit=self.units[code],
             language="vi",

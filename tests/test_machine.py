@@ -34,8 +34,11 @@ def test_allowed_actions(state, actions):
         ("submit", Move("draft", next_level="district"), "district_review"),
         ("approve", Move("commune_review", next_level="district"), "district_review"),
         ("approve", Move("commune_review", next_level="province"), "province_review"),
-        ("approve", Move("district_review", next_level="province", at_decision_unit=True),
-         "commended"),
+        (
+            "approve",
+            Move("district_review", next_level="province", at_decision_unit=True),
+            "commended",
+        ),
         ("recognize", Move("commune_review", next_level="district"), "commended"),
         ("return", Move("district_review"), "returned"),
         ("resubmit", Move("returned", next_level="district"), "district_review"),

@@ -23,8 +23,12 @@ POSITIONS = {
     "other district": "D2",
     "other district's cell": "K4",
 }
-ROLES_AT = {"cell": ("secretary", "admin"), "commune": ("reviewer", "admin"),
-            "district": ("reviewer", "admin"), "province": ("reviewer", "admin")}
+ROLES_AT = {
+    "cell": ("secretary", "admin"),
+    "commune": ("reviewer", "admin"),
+    "district": ("reviewer", "admin"),
+    "province": ("reviewer", "admin"),
+}
 
 # The path a target-province nomination from K1 takes to reach each state.
 PATHS = {
@@ -51,8 +55,15 @@ POSSIBLE = {
     "withdrawn": set(),
 }
 SUBTREE = {  # which positions see K1
-    "K1": True, "K2": False, "C2": False, "K3": False, "C1": True, "D1": True, "P": True,
-    "D2": False, "K4": False,
+    "K1": True,
+    "K2": False,
+    "C2": False,
+    "K3": False,
+    "C1": True,
+    "D1": True,
+    "P": True,
+    "D2": False,
+    "K4": False,
 }
 
 
@@ -103,7 +114,7 @@ def test_matrix(state, world, client, db_session):
 
 
 def test_nobody_decides_on_a_nomination_that_names_them(world, client, auth):
-    nomination = world.nominate(cell="K1", target="commune", nominee_email="REV_C1@example.test")
+    nomination = world.nominate(cell="K1", target="commune", nominee_email="REV_C1@example.org")
     world.act(nomination, "sec_k1", "submit")
     for action in REVIEWING:
         response = client.post(
