@@ -456,3 +456,41 @@ def test_campaign_creation_and_visibility(client, world, auth):
     assert visible("sec_k4") == ["Đợt điển hình 2026"]
     assert visible("rev_d2") == ["Đợt điển hình 2026"]
     assert visible("adm_p") == ["Đợt 2 năm 2026", "Đợt điển hình 2026"]
+
+
+def test_campaign_deadlines_must_be_in_order(client, world, auth):
+    body = {
+        "name": "Đợt 3",
+        "year": 2026,
+        "unit_code": "D1",
+        "submission_deadline": "2026-12-31",
+        "review_deadlines": {"commune": "2027-01-10", "district": "2027-01-05"},
+    }
+    response = client.post(f"{API}/campaigns", json=body, headers=auth("adm_d1"))
+    assert_problem(response, 422)
+    assert response.json["errors"][0]["field"] == "review_deadlines.district"
+
+
+def test_an_action_is_a_handful_of_statements(app, client, world, auth, db_session):
+    nomination = world.nominate(cell="K1", target="district")
+    world.act(nomination, "sec_k1", "submit")
+    db_session.commit()
+    headers = auth("rev_c1")
+    engine = app.extensions["database"].engine
+    statements = []
+
+    def record(connection, cursor, statement, *args):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = act(client, headers, nomination.id, "approve", nomination.version)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    work = [s for s in statements if s not in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT")]
+    # Reads: the token, the nomination, its ancestors, the recipients. Writes: the nomination,
+    # its history entry, and the two outbox rows (batched where the driver can return ids).
+    assert work.count("SELECT") == 4, statements
+    assert work.count("UPDATE") == 1
+    assert 2 <= work.count("INSERT") <= 3
