@@ -5,3 +5,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from web.api import routes  # noqa: E402, F401 (registers the views on the blueprint)
+from web.api import background  # noqa: E402, F401 (lists and outbox views)
