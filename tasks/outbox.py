@@ -41,6 +41,8 @@ def _forget(session, previous_transaction):
 def _hand_off(session):
     """After commit: queue a task per new row. A broker that is down costs nothing but time:
     the rows stay pending and the periodic sweep queues them once it is back."""
+    if session.in_nested_transaction():
+        return  # SQLAlchemy fires after_commit for a released savepoint too: not yet committed
     work = session.info.pop(_PENDING, None)
     if not work or not has_app_context():
         return
