@@ -25,7 +25,15 @@ LEVEL_NAMES = {"commune": "Cấp xã", "district": "Cấp huyện", "province": 
 LEVEL_WORDS = {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"}
 KIND_NAMES = {"collective": "Tập thể", "individual": "Cá nhân"}
 # The names units carry before their place ("Huyện ủy Cẩm Khê" → "Cẩm Khê").
-BODY_PREFIXES = ("Tỉnh ủy ", "Thành ủy ", "Huyện ủy ", "Quận ủy ", "Thị ủy ", "Đảng ủy ", "Đảng bộ ")
+BODY_PREFIXES = (
+    "Tỉnh ủy ",
+    "Thành ủy ",
+    "Huyện ủy ",
+    "Quận ủy ",
+    "Thị ủy ",
+    "Đảng ủy ",
+    "Đảng bộ ",
+)
 PLACE_PREFIXES = ("xã ", "thị trấn ", "phường ")
 # A spreadsheet treats text starting with these as a formula (CSV/formula injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -179,7 +187,9 @@ RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx, "csv": render_csv}
 
 
 def file_path(directory, commendation_list, file_format):
-    return Path(directory) / str(commendation_list.id) / f"list-{commendation_list.id}.{file_format}"
+    return (
+        Path(directory) / str(commendation_list.id) / f"list-{commendation_list.id}.{file_format}"
+    )
 
 
 def write_all(commendation_list, directory):
@@ -202,6 +212,6 @@ def write_all(commendation_list, directory):
 
 
 def download_name(commendation_list, file_format):
-    """"Danh sách 01-DS-HU Huyện ủy Cẩm Khê.pdf": readable, no path separators."""
+    """ "Danh sách 01-DS-HU Huyện ủy Cẩm Khê.pdf": readable, no path separators."""
     number = number_label(commendation_list).replace("/", "-")
     return f"Danh sách {number} {commendation_list.unit.name}.{file_format}"

@@ -82,12 +82,12 @@ class SMTPBackend:
         self.password = unquote(parts.password) if parts.password else ""
         self.starttls = query.get("starttls", "").lower() in TRUE
         self.timeout = timeout
-        if self.username and not (self.implicit_tls or self.starttls):
-            if query.get("starttls", "").lower() not in ("0", "false", "no", "off"):
-                raise MailConfigError(
-                    "SMTP_URL gives a login without TLS; add ?starttls=1, use smtps://, "
-                    "or say ?starttls=0 to send the password in the clear on purpose"
-                )
+        cleartext_on_purpose = query.get("starttls", "").lower() in ("0", "false", "no", "off")
+        if self.username and not (self.implicit_tls or self.starttls or cleartext_on_purpose):
+            raise MailConfigError(
+                "SMTP_URL gives a login without TLS; add ?starttls=1, use smtps://, "
+                "or say ?starttls=0 to send the password in the clear on purpose"
+            )
 
     def send(self, message):
         context = ssl.create_default_context()

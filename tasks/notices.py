@@ -36,7 +36,11 @@ LABELS = {
             "rejected": "Rejected",
             "withdrawn": "Withdrawn",
         },
-        "levels": {"commune": "commune level", "district": "district level", "province": "province level"},
+        "levels": {
+            "commune": "commune level",
+            "district": "district level",
+            "province": "province level",
+        },
         "kinds": {"individual": "individual", "collective": "collective"},
     },
 }

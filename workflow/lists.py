@@ -61,7 +61,7 @@ def request_list(session, actor, campaign, unit, *, on):
 
 
 def number_label(commendation_list):
-    """"05-DS/HU": the number, the kind of document (danh sách) and the issuing office."""
+    """ "05-DS/HU": the number, the kind of document (danh sách) and the issuing office."""
     suffix = OFFICE_SUFFIX[commendation_list.level]
     return f"{commendation_list.number:02d}-DS/{suffix}"
 

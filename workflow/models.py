@@ -257,7 +257,7 @@ LIST_STATUSES = ("pending", "running", "done", "failed")
 
 
 class CommendationList(Base):
-    """A final commendation list (danh sách): numbered per issuing unit and year, immutable once done."""
+    """A final commendation list (danh sách), numbered per unit and year; immutable once done."""
 
     __tablename__ = "commendation_lists"
     __table_args__ = (

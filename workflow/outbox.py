@@ -116,7 +116,9 @@ def due_ids(session, *, grace, now=None, limit=1000):
         .where(
             OutboxMessage.status == "pending",
             or_(
-                and_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.created_at <= threshold),
+                and_(
+                    OutboxMessage.next_attempt_at.is_(None), OutboxMessage.created_at <= threshold
+                ),
                 OutboxMessage.next_attempt_at <= now,
             ),
         )

@@ -77,9 +77,7 @@ def request_list(campaign_id):
     actor, fields = body_of(ListRequest)
     campaign = services.get_campaign(db.session, actor, campaign_id)
     unit = services.get_unit(db.session, actor, fields.unit_code)
-    commendation_list = lists.request_list(
-        db.session, actor, campaign, unit, on=services.today()
-    )
+    commendation_list = lists.request_list(db.session, actor, campaign, unit, on=services.today())
     db.session.commit()  # the after-commit hook queues the list task
     return {"id": commendation_list.id, "status": commendation_list.status}, 202
 

@@ -25,7 +25,12 @@ def index():
     for path in paths[:500]:
         message = _read(path)
         messages.append(
-            {"name": path.name, "subject": message["Subject"], "to": message["To"], "date": message["Date"]}
+            {
+                "name": path.name,
+                "subject": message["Subject"],
+                "to": message["To"],
+                "date": message["Date"],
+            }
         )
     return render_template("devmail/index.html", messages=messages, directory=directory)
 
