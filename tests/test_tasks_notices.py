@@ -1,0 +1,312 @@
+"""Notices in-process: recipients, templates, Message-IDs, claiming, back-off, resend, digests."""
+
+import datetime as dt
+import email
+import email.policy
+import socket
+
+import pytest
+from sqlalchemy import select
+
+from tasks import mail, notices
+from tasks import outbox as outbox_tasks
+from workflow import outbox, services
+from workflow.models import OutboxMessage, utcnow
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rows_of(session, nomination):
+    return session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.nomination_id == nomination.id)
+        .order_by(OutboxMessage.id)
+    ).all()
+
+
+def sent_to(session, nomination, seen):
+    """(notice, recipient) of the rows written since the `seen` ids."""
+    fresh = [row for row in rows_of(session, nomination) if row.id not in seen]
+    seen.update(row.id for row in fresh)
+    return sorted((row.notice, row.recipient_email) for row in fresh)
+
+
+def test_each_event_goes_to_the_recipients_api_md_names(world, db_session):
+    seen = set()
+    nomination = world.nominate(target="district", nominee_email="an@example.test")
+    steps = [
+        ("sec_k1", "submit", [("submitted", "rev_c1@example.test")]),
+        ("rev_c1", "return", [("returned", "sec_k1@example.test")]),
+        ("sec_k1", "resubmit", [("resubmitted", "rev_c1@example.test")]),
+        (
+            "rev_c1",
+            "approve",
+            [("forwarded", "rev_d1@example.test"), ("forwarded", "sec_k1@example.test")],
+        ),
+        (
+            "rev_d1",
+            "approve",
+            [("commended", "an@example.test"), ("commended", "sec_k1@example.test")],
+        ),
+    ]
+    for username, action, expected in steps:
+        world.act(nomination, username, action)
+        assert sent_to(db_session, nomination, seen) == expected, action
+
+    withdrawn = world.nominate(cell="K3")
+    world.act(withdrawn, "sec_k3", "submit")
+    sent_to(db_session, withdrawn, seen)
+    world.act(withdrawn, "sec_k3", "withdraw")
+    assert sent_to(db_session, withdrawn, seen) == [("withdrawn", "rev_c2@example.test")]
+
+    rejected = world.nominate(cell="KD")
+    world.act(rejected, "sec_kd", "submit")
+    assert sent_to(db_session, rejected, seen) == [("submitted", "rev_d1@example.test")]
+    world.act(rejected, "rev_d1", "reject", comment="Chưa đủ tiêu chuẩn")
+    assert sent_to(db_session, rejected, seen) == [("rejected", "sec_kd@example.test")]
+
+
+def _returned_row(world, db_session, comment):
+    nomination = world.nominate(nominee_name="Trần Thị Bình")
+    world.act(nomination, "sec_k1", "submit")
+    world.act(nomination, "rev_c1", "return", comment=comment)
+    return nomination, rows_of(db_session, nomination)[-1]
+
+
+def test_templates_name_nominee_state_unit_comment_and_link(app, world, db_session):
+    nomination, row = _returned_row(world, db_session, "Bổ sung <minh chứng> về kết quả")
+    subject, text, html = notices.render(row)
+    assert "Trần Thị Bình" in subject
+    assert "\n" not in subject
+    for part in ("Trả lại để bổ sung", "Đảng ủy xã Tiên Lương", "Bổ sung <minh chứng>"):
+        assert part in text
+    link = f"{app.config['BASE_URL']}/nominations/{nomination.id}"
+    assert link in text
+    assert f'href="{link}"' in html
+    assert "Bổ sung &lt;minh chứng&gt;" in html  # the comment is escaped in HTML
+    assert "<minh" not in html
+
+    row.language = "en"
+    subject, text, html = notices.render(row)
+    assert subject.startswith("[Exemplars] Nomination returned for revision: Trần Thị Bình")
+    assert "New state: Returned for revision" in text
+    assert "Acting unit: Đảng ủy xã Tiên Lương" in text
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+@pytest.mark.parametrize(
+    "notice", ["submitted", "resubmitted", "forwarded", "returned", "rejected", "commended"]
+)
+def test_every_nomination_notice_renders_in_both_languages(
+    world, db_session, notice, language
+):
+    nomination, row = _returned_row(world, db_session, "Ý kiến")
+    row.notice = notice
+    row.language = language
+    row.context = {**row.context, "to_state": "commended", "recognized_level": "district"}
+    subject, text, html = notices.render(row)
+    assert "Trần Thị Bình" in subject
+    state = "Được công nhận điển hình tiên tiến" if language == "vi" else "Recognised as"
+    assert state in text
+    assert f"/nominations/{nomination.id}" in html
+
+
+def test_message_id_is_derived_from_the_row_key(app, world, db_session):
+    _, row = _returned_row(world, db_session, "Ý kiến")
+    first = notices.build_message(row)
+    again = notices.build_message(row)
+    assert first["Message-ID"] == again["Message-ID"]
+    assert first["Message-ID"] == mail.message_id(row.key, app.config["MAIL_FROM"])
+    assert first["Message-ID"].endswith("@commend.local>")
+    other = mail.message_id(row.key + "x", app.config["MAIL_FROM"])
+    assert other != first["Message-ID"]
+    assert first["To"] == "sec_k1@example.test"
+    assert first["Content-Language"] == "vi"
+
+
+def test_a_row_is_claimed_once(world, db_session):
+    _, row = _returned_row(world, db_session, "Ý kiến")
+    assert outbox.claim(db_session, row.id)
+    assert not outbox.claim(db_session, row.id)
+    db_session.refresh(row)
+    assert (row.status, row.attempts) == ("sending", 1)
+    assert outbox.mark_sent(db_session, row.id) == 1
+    assert not outbox.claim(db_session, row.id)
+
+
+def test_back_off_doubles_up_to_the_cap():
+    delays = [outbox.retry_delay(attempt, base=30, cap=600) for attempt in range(1, 8)]
+    assert delays == [30, 60, 120, 240, 480, 600, 600]
+
+
+@pytest.fixture
+def dispatching(app, tmp_path, monkeypatch):
+    """Dispatch after commit, in-process, with mail written under a temporary folder."""
+    monkeypatch.setitem(app.config, "OUTBOX_DISPATCH_ON_COMMIT", True)
+    monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path / "mail"))
+    monkeypatch.setitem(app.config, "LISTS_DIR", str(tmp_path / "lists"))
+    monkeypatch.setitem(app.config, "SMTP_URL", None)
+    return tmp_path / "mail"
+
+
+def _read_mail(directory):
+    messages = []
+    for path in sorted(directory.glob("*.eml")):
+        with path.open("rb") as stream:
+            messages.append(email.message_from_binary_file(stream, policy=email.policy.default))
+    return messages
+
+
+def test_commit_hands_rows_to_the_sender_and_rollback_does_not(world, db_session, dispatching):
+    nomination = world.nominate()
+    db_session.commit()
+    world.act(nomination, "sec_k1", "submit")
+    db_session.rollback()
+    assert not dispatching.exists() or not list(dispatching.glob("*.eml"))
+
+    nomination = db_session.get(type(nomination), nomination.id)
+    world.act(nomination, "sec_k1", "submit")
+    db_session.commit()
+    messages = _read_mail(dispatching)
+    assert [message["To"] for message in messages] == ["rev_c1@example.test"]
+    assert "Nguyễn Văn An" in messages[0]["Subject"]
+    row = rows_of(db_session, nomination)[-1]
+    db_session.refresh(row)
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert row.sent_at is not None
+
+
+def test_smtp_down_backs_off_then_fails_and_admin_resends(
+    app, client, world, db_session, dispatching, auth, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{_free_port()}")
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 2)
+    world.add_user("adm_d2", "admin", "D2")
+    nomination = world.nominate()
+    world.act(nomination, "sec_k1", "submit")
+    db_session.commit()
+    row = rows_of(db_session, nomination)[-1]
+    db_session.refresh(row)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "ConnectionRefusedError" in row.last_error
+    assert row.next_attempt_at > utcnow()
+    # the sweep waits for the back-off to end
+    assert row.id not in outbox.due_ids(db_session, grace=0)
+    assert row.id in outbox.due_ids(db_session, grace=0, now=row.next_attempt_at)
+
+    send = app.extensions["celery"].tasks[outbox_tasks.SEND]
+    assert send.delay(row.id).get() == "failed"
+    db_session.refresh(row)
+    assert (row.status, row.attempts) == ("failed", 2)
+
+    failed = client.get("/api/v1/outbox?status=failed", headers=auth("adm_p"))
+    assert failed.status_code == 200
+    assert [item["id"] for item in failed.json["items"]] == [row.id]
+    assert client.get("/api/v1/outbox", headers=auth("rev_c1")).status_code == 403
+    assert client.get("/api/v1/outbox?status=lost", headers=auth("adm_p")).status_code == 422
+    assert client.post(f"/api/v1/outbox/{row.id}/resend", headers=auth("adm_d2")).status_code == (
+        404
+    )
+    assert client.post(f"/api/v1/outbox/{row.id}/resend", headers=auth("rev_c1")).status_code == (
+        403
+    )
+
+    monkeypatch.setitem(app.config, "SMTP_URL", None)  # the relay is back
+    resent = client.post(f"/api/v1/outbox/{row.id}/resend", headers=auth("adm_p"))
+    assert resent.status_code == 200, resent.json
+    db_session.refresh(row)
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert [message["To"] for message in _read_mail(dispatching)] == ["rev_c1@example.test"]
+    again = client.post(f"/api/v1/outbox/{row.id}/resend", headers=auth("adm_p"))
+    assert again.status_code == 409
+
+
+def test_sweep_frees_stale_claims_and_sends_them(app, world, db_session, dispatching):
+    nomination = world.nominate()
+    world.act(nomination, "sec_k1", "submit")
+    row = rows_of(db_session, nomination)[-1]
+    assert outbox.claim(db_session, row.id, now=utcnow() - dt.timedelta(hours=1))
+    db_session.commit()
+    sweep = app.extensions["celery"].tasks[outbox_tasks.SWEEP]
+    app.config["OUTBOX_SWEEP_SECONDS"], saved = 0, app.config["OUTBOX_SWEEP_SECONDS"]
+    try:
+        assert sweep.delay().get() == 1
+    finally:
+        app.config["OUTBOX_SWEEP_SECONDS"] = saved
+    db_session.refresh(row)
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert len(_read_mail(dispatching)) == 1
+
+
+def test_broker_down_the_action_still_succeeds(app, client, world, auth, monkeypatch):
+    conf = app.extensions["celery"].conf
+    monkeypatch.setitem(app.config, "OUTBOX_DISPATCH_ON_COMMIT", True)
+    monkeypatch.setitem(conf, "task_always_eager", False)
+    monkeypatch.setitem(conf, "broker_url", f"redis://127.0.0.1:{_free_port()}/0")
+    nomination = world.nominate()
+    response = client.post(
+        f"/api/v1/nominations/{nomination.id}/actions/submit",
+        json={"version": nomination.version},
+        headers=auth("sec_k1"),
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["state"] == "commune_review"
+    rows = rows_of(world.session, nomination)
+    assert [(row.status, row.attempts) for row in rows] == [("pending", 0)]
+
+
+def test_daily_digest_once_per_reviewer_for_items_near_or_past_deadline(
+    app, world, db_session
+):
+    today = services.today()
+    world.campaign.commune_review_deadline = today + dt.timedelta(days=3)
+    world.campaign.district_review_deadline = today + dt.timedelta(days=10)
+    near = world.nominate(nominee_name="Lê Văn Gần")
+    world.act(near, "sec_k1", "submit")  # pending at C1: deadline in 3 days
+    far = world.nominate(cell="KD", nominee_name="Hà Thị Xa")
+    world.act(far, "sec_kd", "submit")  # pending at D1: deadline in 10 days
+    english = world.add_user("rev_c1_en", "reviewer", "C1")
+    english.language = "en"
+    db_session.flush()
+
+    written = outbox.deadline_digests(db_session, on=today)
+    assert sorted(row.recipient_email for row in written) == [
+        "rev_c1@example.test",
+        "rev_c1_en@example.test",
+    ]
+    assert outbox.deadline_digests(db_session, on=today) == []  # idempotent for the day
+    vi_row = next(row for row in written if row.language == "vi")
+    subject, text, _ = notices.render(vi_row)
+    assert today.strftime("%d/%m/%Y") in subject
+    assert "Lê Văn Gần" in text and "Hà Thị Xa" not in text
+    en_row = next(row for row in written if row.language == "en")
+    subject, text, _ = notices.render(en_row)
+    assert subject.startswith("[Exemplars] Review deadline reminder")
+
+    later = today + dt.timedelta(days=8)  # the district deadline is now 2 days away
+    assert {row.recipient_email for row in outbox.deadline_digests(db_session, on=later)} == {
+        "rev_c1@example.test",
+        "rev_c1_en@example.test",
+        "rev_d1@example.test",
+    }
+
+
+def test_smtp_url_choices():
+    plain = mail.SMTPBackend("smtp://127.0.0.1:2525")
+    assert (plain.host, plain.port, plain.starttls, plain.username) == (
+        "127.0.0.1",
+        2525,
+        False,
+        None,
+    )
+    tls = mail.SMTPBackend("smtp://user%40x:p%3Ass@relay.example:587?starttls=1")
+    assert (tls.username, tls.password, tls.starttls) == ("user@x", "p:ss", True)
+    assert mail.SMTPBackend("smtps://u:p@relay.example").port == 465
+    with pytest.raises(mail.MailConfigError):
+        mail.SMTPBackend("smtp://u:p@relay.example:25")
+    with pytest.raises(mail.MailConfigError):
+        mail.SMTPBackend("http://relay.example")
