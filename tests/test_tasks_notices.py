@@ -101,9 +101,7 @@ def test_templates_name_nominee_state_unit_comment_and_link(app, world, db_sessi
 @pytest.mark.parametrize(
     "notice", ["submitted", "resubmitted", "forwarded", "returned", "rejected", "commended"]
 )
-def test_every_nomination_notice_renders_in_both_languages(
-    world, db_session, notice, language
-):
+def test_every_nomination_notice_renders_in_both_languages(world, db_session, notice, language):
     nomination, row = _returned_row(world, db_session, "Ý kiến")
     row.notice = notice
     row.language = language
@@ -259,9 +257,7 @@ def test_broker_down_the_action_still_succeeds(app, client, world, auth, monkeyp
     assert [(row.status, row.attempts) for row in rows] == [("pending", 0)]
 
 
-def test_daily_digest_once_per_reviewer_for_items_near_or_past_deadline(
-    app, world, db_session
-):
+def test_daily_digest_once_per_reviewer_for_items_near_or_past_deadline(app, world, db_session):
     today = services.today()
     world.campaign.commune_review_deadline = today + dt.timedelta(days=3)
     world.campaign.district_review_deadline = today + dt.timedelta(days=10)
@@ -282,7 +278,8 @@ def test_daily_digest_once_per_reviewer_for_items_near_or_past_deadline(
     vi_row = next(row for row in written if row.language == "vi")
     subject, text, _ = notices.render(vi_row)
     assert today.strftime("%d/%m/%Y") in subject
-    assert "Lê Văn Gần" in text and "Hà Thị Xa" not in text
+    assert "Lê Văn Gần" in text
+    assert "Hà Thị Xa" not in text
     en_row = next(row for row in written if row.language == "en")
     subject, text, _ = notices.render(en_row)
     assert subject.startswith("[Exemplars] Review deadline reminder")
