@@ -66,12 +66,13 @@ def nfc(text):
 
 
 def pdf_text(content, tmp_path):
-    if shutil.which("pdftotext") is None:
+    tool = shutil.which("pdftotext")
+    if tool is None:
         return None
     source = tmp_path / "list.pdf"
     source.write_bytes(content)
     completed = subprocess.run(  # noqa: S603 (a fixed tool on our own file)
-        ["pdftotext", "-layout", str(source), "-"], capture_output=True, check=True
+        [tool, "-layout", str(source), "-"], capture_output=True, check=True
     )
     return nfc(completed.stdout.decode("utf-8"))
 

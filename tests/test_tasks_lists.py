@@ -3,9 +3,9 @@
 import hashlib
 
 import pytest
+from conftest import service_missing
 from list_files import build_campaign, check_csv, check_pdf, check_xlsx, pdf_text
 
-from conftest import service_missing
 from workflow.models import CommendationList, OutboxMessage
 
 
@@ -54,7 +54,7 @@ def test_list_holds_exactly_the_recognised_rows(client, world, auth, lists_here,
     db_session.refresh(stored)
     for file_format, content in downloads.items():
         assert stored.files[file_format]["sha256"] == hashlib.sha256(content).hexdigest()
-    assert [row["nominee_name"] for row in stored.rows][0] == "Tổ hòa giải thôn Đồng Hội"
+    assert stored.rows[0]["nominee_name"] == "Tổ hòa giải thôn Đồng Hội"
     check_xlsx(downloads["xlsx"], expected)
     check_csv(downloads["csv"], expected)
     text = pdf_text(downloads["pdf"], lists_here)
