@@ -6,8 +6,8 @@ These run once per `make test`, in its PostgreSQL pass, on a database of their o
 """
 
 import asyncio
-import datetime as dt
 import collections
+import datetime as dt
 import email
 import email.policy
 import os
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import TEST_DATABASE_URL, World, _fresh_postgres, service_missing
 from list_files import build_campaign, check_csv, check_pdf, check_xlsx, pdf_text
 
-from conftest import TEST_DATABASE_URL, World, _fresh_postgres, service_missing
 from tasks import mail
 from web import create_app
 from web.database import db, normalise_url
@@ -122,7 +122,7 @@ class Inbox:
         self.deliveries = []
         self.delay = 0.0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
