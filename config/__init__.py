@@ -20,6 +20,7 @@ NUMERIC_ENVIRONMENT_VARIABLES = {
     "OUTBOX_RETRY_BASE_SECONDS": float,
     "OUTBOX_RETRY_MAX_SECONDS": float,
     "OUTBOX_SWEEP_SECONDS": float,
+    "OUTBOX_SWEEP_GRACE_SECONDS": float,
     "OUTBOX_STALE_SECONDS": float,
     "TASK_TIME_LIMIT_SECONDS": float,
     "BROKER_VISIBILITY_TIMEOUT": int,
@@ -49,6 +50,9 @@ class Default:
     OUTBOX_RETRY_BASE_SECONDS = 30.0  # back-off: base * 2**(attempt - 1), capped below
     OUTBOX_RETRY_MAX_SECONDS = 3600.0
     OUTBOX_SWEEP_SECONDS = 60.0  # how often beat re-enqueues rows still unsent
+    # A row younger than this is left to its after-commit hand-off; a busy queue is not flooded
+    # with copies of rows that are merely waiting their turn.
+    OUTBOX_SWEEP_GRACE_SECONDS = 120.0
     OUTBOX_STALE_SECONDS = 600.0  # a "sending" claim older than this belongs to a dead worker
     TASK_TIME_LIMIT_SECONDS = 300.0  # hard limit of one task; the soft limit is 80 % of it
     BROKER_VISIBILITY_TIMEOUT = 7200  # seconds; must exceed the longest retry delay

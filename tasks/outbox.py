@@ -118,7 +118,7 @@ def sweep(task):
     released = outbox.release_stale_claims(session, stale_after=stale)
     released += lists.release_stale(session, stale_after=stale)
     session.commit()
-    grace = config["OUTBOX_SWEEP_SECONDS"]
+    grace = config["OUTBOX_SWEEP_GRACE_SECONDS"]
     work = [(SEND, message_id) for message_id in outbox.due_ids(session, grace=grace)]
     work += [(GENERATE_LIST, list_id) for list_id in lists.due_ids(session, grace=grace)]
     session.rollback()

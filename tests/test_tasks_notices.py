@@ -99,7 +99,8 @@ def test_templates_name_nominee_state_unit_comment_and_link(app, world, db_sessi
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 @pytest.mark.parametrize(
-    "notice", ["submitted", "resubmitted", "forwarded", "returned", "rejected", "commended"]
+    "notice",
+    ["submitted", "resubmitted", "forwarded", "returned", "rejected", "commended", "withdrawn"],
 )
 def test_every_nomination_notice_renders_in_both_languages(world, db_session, notice, language):
     nomination, row = _returned_row(world, db_session, "Ý kiến")
@@ -230,11 +231,11 @@ def test_sweep_frees_stale_claims_and_sends_them(app, world, db_session, dispatc
     assert outbox.claim(db_session, row.id, now=utcnow() - dt.timedelta(hours=1))
     db_session.commit()
     sweep = app.extensions["celery"].tasks[outbox_tasks.SWEEP]
-    app.config["OUTBOX_SWEEP_SECONDS"], saved = 0, app.config["OUTBOX_SWEEP_SECONDS"]
+    app.config["OUTBOX_SWEEP_GRACE_SECONDS"], saved = 0, app.config["OUTBOX_SWEEP_GRACE_SECONDS"]
     try:
         assert sweep.delay().get() == 1
     finally:
-        app.config["OUTBOX_SWEEP_SECONDS"] = saved
+        app.config["OUTBOX_SWEEP_GRACE_SECONDS"] = saved
     db_session.refresh(row)
     assert (row.status, row.attempts) == ("sent", 2)
     assert len(_read_mail(dispatching)) == 1
@@ -307,3 +308,76 @@ def test_smtp_url_choices():
         mail.SMTPBackend("smtp://u:p@relay.example:25")
     with pytest.raises(mail.MailConfigError):
         mail.SMTPBackend("http://relay.example")
+
+
+def test_every_notice_has_its_templates_in_both_languages(app):
+    for notice in notices.CONTEXTS:
+        for language in notices.LABELS:
+            for part in ("subject.txt", "body.txt", "body.html"):
+                name = f"email/{notice}/{language}/{part}"
+                assert app.jinja_env.get_template(name), name
+    assert set(notices.CONTEXTS) >= {
+        "submitted",
+        "resubmitted",
+        "forwarded",
+        "returned",
+        "rejected",
+        "commended",
+        "withdrawn",
+        "deadline_digest",
+        "list_ready",
+    }
+
+
+def test_list_ready_notice_in_english(app):
+    row = OutboxMessage(
+        key="list_ready-7-a@b.vn",
+        notice="list_ready",
+        recipient_email="a@b.vn",
+        language="en",
+        context={
+            "list_id": 7,
+            "number": "03-DS/HU",
+            "unit": "Huyện ủy Cẩm Khê",
+            "campaign": "Đợt 2026",
+            "level": "district",
+            "count": 12,
+        },
+    )
+    with app.app_context():
+        subject, text, html = notices.render(row)
+    assert subject == "[Exemplars] List no. 03-DS/HU of Huyện ủy Cẩm Khê is ready"
+    assert "at district level" in text
+    assert "/api/v1/lists/7" in html
+
+
+def test_debug_mail_page_lists_the_eml_files(database_url, tmp_path):
+    from web import create_app
+
+    mail_dir = tmp_path / "mail"
+    message = mail.build(
+        key="submitted-1-rev@example.test",
+        mail_from="commend <no-reply@commend.local>",
+        to="rev@example.test",
+        subject="Hồ sơ mới chờ xét duyệt: Nguyễn Văn An",
+        text="Nội dung",
+        html="<p>Nội dung <b>HTML</b></p>",
+        language="vi",
+        date=utcnow(),
+    )
+    path = mail.FileBackend(mail_dir).send(message)
+    settings = {"ENVIRONMENT": "testing", "DATABASE_URL": database_url, "MAIL_DIR": str(mail_dir)}
+    quiet = create_app(settings)
+    assert quiet.test_client().get("/dev/mail/").status_code == 404
+
+    debug = create_app({**settings, "DEBUG": True})
+    client = debug.test_client()
+    index = client.get("/dev/mail/")
+    assert index.status_code == 200
+    assert "Hồ sơ mới chờ xét duyệt: Nguyễn Văn An" in index.get_data(as_text=True)
+    shown = client.get(f"/dev/mail/{path.name}")
+    assert shown.status_code == 200
+    assert "Nội dung" in shown.get_data(as_text=True)
+    assert client.get("/dev/mail/..%2Fsecret.eml").status_code == 404
+    for app in (quiet, debug):
+        app.extensions["database"].engine.dispose()
