@@ -39,6 +39,9 @@ def celery_settings(config):
         # died (SIGKILL, OOM): a notice is sent at least once, never silently dropped.
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
+        # A task still running when the broker connection drops cannot be acknowledged and
+        # will be delivered again: stop it rather than let it finish twice (Celery 6's default).
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
         # Take one message at a time: a worker that dies holds at most one unacked message,
         # and long list renderings do not sit in front of quick notices.
         "worker_prefetch_multiplier": 1,
