@@ -518,3 +518,32 @@ def test_a_worker_killed_mid_burst_loses_no_notice(real):
     for message_id in received:
         recipients = {to for to, seen, _ in real.inbox.deliveries if seen == message_id}
         assert recipients == {expected[message_id].recipient_email}
+
+
+def test_daily_digest_reaches_each_reviewer_once_a_day(real):
+    world = real.world
+    today = services.today()
+    campaign = services.create_campaign(
+        db.session,
+        world.users["adm_p"],
+        world.units["P"],
+        name="Đợt gấp rút 2026",
+        year=today.year,
+        submission_deadline=today + dt.timedelta(days=1),
+        review_deadlines={"commune": today + dt.timedelta(days=2)},
+    )
+    db.session.commit()
+    draft = real.nominate(cell="K2", campaign_id=campaign.id, nominee_name="Trịnh Thị Hạn")
+    real.act("sec_k2", draft, "submit")
+    digests = real.app.extensions["celery"].tasks["commend.deadline_digests"]
+    assert digests.apply_async(ignore_result=False).get(timeout=30) == 1
+    assert digests.apply_async(ignore_result=False).get(timeout=30) == 0  # once a day
+    rows = real.rows(notice="deadline_digest")
+    assert [row.recipient_email for row in rows] == ["rev_c1@example.test"]
+    expected = real.settle([*rows, *real.rows([draft["id"]])])
+    digest_id = next(message_id for message_id, row in expected.items() if row in rows)
+    deliveries = [entry for entry in real.inbox.deliveries if entry[1] == digest_id]
+    assert len(deliveries) == 1
+    recipient, _, subject = deliveries[0]
+    assert recipient == "rev_c1@example.test"
+    assert subject.startswith(f"[Điển hình tiên tiến] Nhắc hạn xét duyệt ngày {today:%d/%m/%Y}")
