@@ -381,3 +381,22 @@ def test_debug_mail_page_lists_the_eml_files(database_url, tmp_path):
     assert client.get("/dev/mail/..%2Fsecret.eml").status_code == 404
     for app in (quiet, debug):
         app.extensions["database"].engine.dispose()
+
+
+def test_cli_runs_the_periodic_jobs_without_beat(app, world, db_session, dispatching):
+    today = services.today()
+    world.campaign.commune_review_deadline = today
+    nomination = world.nominate()
+    world.act(nomination, "sec_k1", "submit")
+    db_session.commit()  # the submitted notice is sent at once (in-process)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["deadline-digests", "--on", today.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "1 digest(s) written" in result.output
+    assert "0 digest(s)" in runner.invoke(args=["deadline-digests"]).output
+    subjects = sorted(str(message["Subject"]) for message in _read_mail(dispatching))
+    assert subjects[0].startswith("[Điển hình tiên tiến] Hồ sơ mới chờ xét duyệt")
+    assert subjects[1].startswith("[Điển hình tiên tiến] Nhắc hạn xét duyệt")
+    bad = runner.invoke(args=["deadline-digests", "--on", "21/11/2026"])
+    assert bad.exit_code == 2
+    assert "0 waiting item(s)" in runner.invoke(args=["outbox-sweep"]).output
