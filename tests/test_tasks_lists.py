@@ -6,6 +6,7 @@ import pytest
 from conftest import service_missing
 from list_files import build_campaign, check_csv, check_pdf, check_xlsx, pdf_text
 
+from workflow import policy
 from workflow.models import CommendationList, OutboxMessage
 
 
@@ -99,3 +100,30 @@ def test_list_rights_follow_the_tree(client, world, auth, lists_here, db_session
     assert client.get(f"/api/v1/lists/{list_id}/doc", headers=auth("rev_c1")).status_code == 404
     empty = client.get(f"/api/v1/lists/{list_id}", headers=auth("rev_c1")).json
     assert (empty["status"], empty["count"], empty["number"]) == ("done", 0, "01-DS/ĐU")
+
+
+REVIEWING_UNITS = ("P", "D1", "D2", "C1", "C2", "C3")
+MAY_REQUEST = {
+    "adm_p": set(REVIEWING_UNITS),
+    "adm_d1": {"D1", "C1", "C2"},
+    "rev_p": {"P"},
+    "rev_d1": {"D1"},
+    "rev_d2": {"D2"},
+    "rev_c1": {"C1"},
+    "rev_c2": {"C2"},
+    "rev_c3": {"C3"},
+    "sec_k1": set(),
+    "sec_kd": set(),
+}
+
+
+def test_list_rights_matrix(world):
+    for username, allowed in MAY_REQUEST.items():
+        actor = world.users[username]
+        for code in REVIEWING_UNITS:
+            unit = world.units[code]
+            assert policy.can_request_list(actor, unit) == (code in allowed), (username, code)
+            listed = CommendationList(unit=unit)
+            assert policy.can_see_list(actor, listed) == actor.unit.contains(unit)
+    world.users["rev_d1"].active = False
+    assert not policy.can_request_list(world.users["rev_d1"], world.units["D1"])
