@@ -80,6 +80,10 @@ class SMTPBackend:
         self.port = parts.port or (465 if self.implicit_tls else 25)
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else ""
+        if not f"{self.username or ''}{self.password}".isascii():
+            raise MailConfigError(
+                "SMTP_URL: smtplib logs in with ASCII user names and passwords only"
+            )
         self.starttls = query.get("starttls", "").lower() in TRUE
         self.timeout = timeout
         cleartext_on_purpose = query.get("starttls", "").lower() in ("0", "false", "no", "off")

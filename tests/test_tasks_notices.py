@@ -400,3 +400,47 @@ def test_cli_runs_the_periodic_jobs_without_beat(app, world, db_session, dispatc
     bad = runner.invoke(args=["deadline-digests", "--on", "21/11/2026"])
     assert bad.exit_code == 2
     assert "0 waiting item(s)" in runner.invoke(args=["outbox-sweep"]).output
+
+
+def test_smtp_backend_logs_in_when_the_url_names_a_user():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append((session.authenticated, envelope.rcpt_tos, envelope.content))
+            return "250 OK"
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (auth_data.login, auth_data.password) == (b"thu.ky@tienluong.vn", b"p@ss:w0rd")
+        return AuthResult(success=ok)
+
+    port = _free_port()
+    controller = Controller(
+        Handler(),
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,  # the test proves the login; TLS is the relay's business
+    )
+    controller.start()
+    try:
+        message = mail.build(
+            key="submitted-9-rev@example.test",
+            mail_from="commend <no-reply@commend.local>",
+            to="rev@example.test",
+            subject="Hồ sơ mới",
+            text="Nội dung",
+            html="<p>Nội dung</p>",
+            language="vi",
+            date=utcnow(),
+        )
+        user = "smtp://thu.ky%40tienluong.vn:p%40ss%3Aw0rd"
+        mail.SMTPBackend(f"{user}@127.0.0.1:{port}?starttls=0").send(message)
+        assert [(ok, to) for ok, to, _ in received] == [(True, ["rev@example.test"])]
+        with pytest.raises(mail.MailConfigError):  # smtplib logs in with ASCII only
+            mail.SMTPBackend(f"smtp://thu.ky:m%E1%BA%ADt@127.0.0.1:{port}?starttls=0")
+    finally:
+        controller.stop()
