@@ -4,9 +4,12 @@ import datetime as dt
 import email
 import email.policy
 import socket
+import threading
 
 import pytest
+from conftest import World
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tasks import mail, notices
 from tasks import outbox as outbox_tasks
@@ -444,3 +447,33 @@ def test_smtp_backend_logs_in_when_the_url_names_a_user():
             mail.SMTPBackend(f"smtp://thu.ky:m%E1%BA%ADt@127.0.0.1:{port}?starttls=0")
     finally:
         controller.stop()
+
+
+def test_concurrent_workers_claim_a_row_exactly_once(committed):
+
+    with Session(committed, expire_on_commit=False) as session:
+        world = World(session)
+        nomination = world.nominate()
+        world.act(nomination, "sec_k1", "submit")
+        session.commit()
+        row_id = rows_of(session, nomination)[-1].id
+
+    barrier = threading.Barrier(6)
+    outcomes = []
+
+    def worker():
+        with Session(committed) as session:
+            barrier.wait()
+            claimed = outbox.claim(session, row_id)
+            session.commit()
+            outcomes.append(claimed)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == [False] * 5 + [True]
+    with Session(committed) as session:
+        row = session.get(OutboxMessage, row_id)
+        assert (row.status, row.attempts) == ("sending", 1)
