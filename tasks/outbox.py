@@ -1,5 +1,6 @@
 """Outbox dispatch: the after-commit hand-off, the send task with back-off, the sweep, digests."""
 
+import datetime as dt
 import logging
 
 from flask import current_app, has_app_context
@@ -7,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tasks import mail, notices
+from tasks.lists import GENERATE_LIST
 from web.database import db
 from workflow import lists, outbox, services
 from workflow.models import CommendationList, OutboxMessage
@@ -16,7 +18,6 @@ log = logging.getLogger(__name__)
 SEND = "commend.send_notice"
 SWEEP = "commend.sweep"
 DIGESTS = "commend.deadline_digests"
-GENERATE_LIST = "commend.generate_list"
 
 _PENDING = "commend_pending_work"  # session.info key: what this transaction asks to be done
 
@@ -130,8 +131,6 @@ def sweep(task):
 
 def deadline_digests(task, on=None):
     """Daily: one digest per reviewer with items near or past their level's review deadline."""
-    import datetime as dt
-
     day = dt.date.fromisoformat(on) if on else services.today()
     written = outbox.deadline_digests(db.session, on=day)
     db.session.commit()
