@@ -23,6 +23,7 @@ NUMERIC_ENVIRONMENT_VARIABLES = {
     "OUTBOX_SWEEP_GRACE_SECONDS": float,
     "OUTBOX_STALE_SECONDS": float,
     "TASK_TIME_LIMIT_SECONDS": float,
+    "LIST_TIME_LIMIT_SECONDS": float,
     "BROKER_VISIBILITY_TIMEOUT": int,
 }
 
@@ -55,6 +56,7 @@ class Default:
     OUTBOX_SWEEP_GRACE_SECONDS = 120.0
     OUTBOX_STALE_SECONDS = 600.0  # a "sending" claim older than this belongs to a dead worker
     TASK_TIME_LIMIT_SECONDS = 300.0  # hard limit of one task; the soft limit is 80 % of it
+    LIST_TIME_LIMIT_SECONDS = 1800.0  # a province's list (PDF of thousands of rows) takes longer
     BROKER_VISIBILITY_TIMEOUT = 7200  # seconds; must exceed the longest retry delay
     DIGEST_HOUR = 7  # local time of the daily deadline digest
 

@@ -16,10 +16,14 @@ def celery_settings(config):
     broker = config.get("CELERY_BROKER_URL")
     time_limit = float(config["TASK_TIME_LIMIT_SECONDS"])
     visibility = int(config["BROKER_VISIBILITY_TIMEOUT"])
-    if visibility <= config["OUTBOX_RETRY_MAX_SECONDS"]:
+    if visibility <= max(config["OUTBOX_RETRY_MAX_SECONDS"], config["LIST_TIME_LIMIT_SECONDS"]):
         # Redis hands an unacknowledged message to another worker after the visibility
-        # timeout; a retry waiting longer than that (its ETA) would be delivered twice.
-        raise RuntimeError("BROKER_VISIBILITY_TIMEOUT must exceed OUTBOX_RETRY_MAX_SECONDS")
+        # timeout; a retry waiting longer than that (its ETA), or a task running longer,
+        # would be delivered twice.
+        raise RuntimeError(
+            "BROKER_VISIBILITY_TIMEOUT must exceed OUTBOX_RETRY_MAX_SECONDS and "
+            "LIST_TIME_LIMIT_SECONDS"
+        )
     transport = {
         "visibility_timeout": visibility,
         # Fail fast when Redis is down, so an action's after-commit hand-off does not hang.
@@ -91,7 +95,7 @@ def celery_init_app(app):
     from tasks import lists, outbox
 
     outbox.register(celery_app)
-    lists.register(celery_app)
+    lists.register(celery_app, app.config)
     outbox.listen_for_commits()
     app.extensions["celery"] = celery_app
     return celery_app

@@ -40,5 +40,8 @@ def generate_list(task, list_id):
     return "done"
 
 
-def register(celery_app):
-    celery_app.task(name=GENERATE_LIST, bind=True)(generate_list)
+def register(celery_app, config):
+    limit = float(config["LIST_TIME_LIMIT_SECONDS"])
+    celery_app.task(name=GENERATE_LIST, bind=True, time_limit=limit, soft_time_limit=limit * 0.9)(
+        generate_list
+    )

@@ -115,9 +115,10 @@ def sweep(task):
     """Every minute: free claims of dead workers, then queue whatever is due and unsent."""
     config = current_app.config
     session = db.session
-    stale = config["OUTBOX_STALE_SECONDS"]
-    released = outbox.release_stale_claims(session, stale_after=stale)
-    released += lists.release_stale(session, stale_after=stale)
+    released = outbox.release_stale_claims(session, stale_after=config["OUTBOX_STALE_SECONDS"])
+    # A list is stale only once its task must have been killed by its own time limit.
+    list_stale = max(config["OUTBOX_STALE_SECONDS"], 1.5 * config["LIST_TIME_LIMIT_SECONDS"])
+    released += lists.release_stale(session, stale_after=list_stale)
     session.commit()
     grace = config["OUTBOX_SWEEP_GRACE_SECONDS"]
     work = [(SEND, message_id) for message_id in outbox.due_ids(session, grace=grace)]
