@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/commend_test
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite test-postgres lint format diagram clean
+.PHONY: help install run test test-sqlite test-postgres lint format diagram clean worker beat
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -22,6 +22,12 @@ run: install ## Migrate, load the demo and serve http://127.0.0.1:5000 (SQLite, 
 	$(BIN)/flask --app web db upgrade
 	$(BIN)/flask --app web seed-demo
 	$(BIN)/flask --app web run --debug --host 127.0.0.1 --port 5000
+
+worker: install ## A Celery worker (set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
+	$(BIN)/celery -A tasks worker --loglevel=INFO
+
+beat: install ## The Celery beat scheduler: the outbox sweep and the daily deadline digest
+	$(BIN)/celery -A tasks beat --loglevel=INFO
 
 test: test-sqlite test-postgres ## Run the whole suite on SQLite, then on PostgreSQL
 

@@ -9,7 +9,23 @@ ENVIRONMENT_VARIABLES = (
     "SMTP_URL",
     "SECRET_KEY",
     "MAIL_FROM",
+    "BASE_URL",
+    "MAIL_DIR",
+    "LISTS_DIR",
 )
+
+# Task tuning read from the environment as numbers: operators and the worker tests shorten them.
+NUMERIC_ENVIRONMENT_VARIABLES = {
+    "OUTBOX_MAX_ATTEMPTS": int,
+    "OUTBOX_RETRY_BASE_SECONDS": float,
+    "OUTBOX_RETRY_MAX_SECONDS": float,
+    "OUTBOX_SWEEP_SECONDS": float,
+    "OUTBOX_SWEEP_GRACE_SECONDS": float,
+    "OUTBOX_STALE_SECONDS": float,
+    "TASK_TIME_LIMIT_SECONDS": float,
+    "LIST_TIME_LIMIT_SECONDS": float,
+    "BROKER_VISIBILITY_TIMEOUT": int,
+}
 
 
 class Default:
@@ -27,6 +43,22 @@ class Default:
     TIMEZONE = "Asia/Ho_Chi_Minh"
     BASE_URL = "http://127.0.0.1:5000"
     SQL_ECHO = False
+    # Background tasks and e-mail (see tasks/).
+    MAIL_DIR = None  # None: instance/mail, where the file backend writes one .eml per message
+    LISTS_DIR = None  # None: instance/lists, where the final commendation lists are written
+    OUTBOX_DISPATCH_ON_COMMIT = True  # hand new outbox rows to the dispatch task after commit
+    OUTBOX_MAX_ATTEMPTS = 8  # then the row is marked failed and waits for an admin's resend
+    OUTBOX_RETRY_BASE_SECONDS = 30.0  # back-off: base * 2**(attempt - 1), capped below
+    OUTBOX_RETRY_MAX_SECONDS = 3600.0
+    OUTBOX_SWEEP_SECONDS = 60.0  # how often beat re-enqueues rows still unsent
+    # A row younger than this is left to its after-commit hand-off; a busy queue is not flooded
+    # with copies of rows that are merely waiting their turn.
+    OUTBOX_SWEEP_GRACE_SECONDS = 120.0
+    OUTBOX_STALE_SECONDS = 600.0  # a "sending" claim older than this belongs to a dead worker
+    TASK_TIME_LIMIT_SECONDS = 300.0  # hard limit of one task; the soft limit is 80 % of it
+    LIST_TIME_LIMIT_SECONDS = 1800.0  # a province's list (PDF of thousands of rows) takes longer
+    BROKER_VISIBILITY_TIMEOUT = 7200  # seconds; must exceed the longest retry delay
+    DIGEST_HOUR = 7  # local time of the daily deadline digest
 
 
 class Development(Default):
@@ -38,6 +70,8 @@ class Testing(Default):
     TESTING = True
     # Tests hash many passwords; the cheapest argon2id profile keeps them fast.
     PASSWORD_HASH_PROFILE = "CHEAPEST"  # noqa: S105 (a profile name, not a password)
+    # Most tests check the web and the domain; those that check dispatch switch it back on.
+    OUTBOX_DISPATCH_ON_COMMIT = False
 
 
 class Production(Default):
@@ -65,6 +99,12 @@ def load(environment=None):
     for key in ENVIRONMENT_VARIABLES:
         if os.environ.get(key):
             settings[key] = os.environ[key]
+    for key, kind in NUMERIC_ENVIRONMENT_VARIABLES.items():
+        if os.environ.get(key):
+            try:
+                settings[key] = kind(os.environ[key])
+            except ValueError:
+                raise RuntimeError(f"{key}={os.environ[key]!r} is not a number") from None
     return settings
 
 

@@ -1,5 +1,116 @@
-"""The Celery app; `celery -A tasks worker` imports this module."""
+"""The Celery app bound to the Flask app; `celery -A tasks worker` / `beat` import this module.
 
-from celery import Celery
+`celery_init_app(app)` is called by `create_app` (Flask's own Celery pattern: every task runs
+inside the app context). The worker's app is built lazily, when Celery asks this module for
+`app`, so importing `tasks` never creates an application by itself.
+"""
 
-celery = Celery("commend")
+from celery import Celery, Task
+from celery.schedules import crontab
+
+DEFAULT_QUEUE = "commend"
+
+
+def celery_settings(config):
+    """Celery's settings from the Flask config; each reliability choice says why."""
+    broker = config.get("CELERY_BROKER_URL")
+    time_limit = float(config["TASK_TIME_LIMIT_SECONDS"])
+    visibility = int(config["BROKER_VISIBILITY_TIMEOUT"])
+    if visibility <= max(config["OUTBOX_RETRY_MAX_SECONDS"], config["LIST_TIME_LIMIT_SECONDS"]):
+        # Redis hands an unacknowledged message to another worker after the visibility
+        # timeout; a retry waiting longer than that (its ETA), or a task running longer,
+        # would be delivered twice.
+        raise RuntimeError(
+            "BROKER_VISIBILITY_TIMEOUT must exceed OUTBOX_RETRY_MAX_SECONDS and "
+            "LIST_TIME_LIMIT_SECONDS"
+        )
+    transport = {
+        "visibility_timeout": visibility,
+        # Fail fast when Redis is down, so an action's after-commit hand-off does not hang.
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }
+    return {
+        # No broker: the embedded default runs tasks in-process, synchronously, right after
+        # the commit that queued them — nothing to install, and mail still leaves after commit.
+        "task_always_eager": broker is None,
+        "broker_url": broker or "memory://",
+        # Redis is the result store too; results are ignored by default (the database holds
+        # every outcome) but the backend is there for whoever inspects a task.
+        "result_backend": broker,
+        "task_ignore_result": True,
+        # Acknowledge after the task ran, and give the message back if the worker process
+        # died (SIGKILL, OOM): a notice is sent at least once, never silently dropped.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        # A task still running when the broker connection drops cannot be acknowledged and
+        # will be delivered again: stop it rather than let it finish twice (Celery 6's default).
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # Take one message at a time: a worker that dies holds at most one unacked message,
+        # and long list renderings do not sit in front of quick notices.
+        "worker_prefetch_multiplier": 1,
+        # Longer than any retry delay, for the broker and the result store alike (see above).
+        "broker_transport_options": transport,
+        "result_backend_transport_options": transport,
+        # A worker started before Redis waits for it instead of exiting.
+        "broker_connection_retry_on_startup": True,
+        # A hung SMTP server or a runaway rendering cannot hold a worker forever; the soft
+        # limit lets the task record its failure before the hard one kills it.
+        "task_time_limit": time_limit,
+        "task_soft_time_limit": time_limit * 0.8,
+        # Publishing from a request must not stall it: two quick tries, then the sweep's job.
+        "task_publish_retry_policy": {
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
+        "task_default_queue": DEFAULT_QUEUE,
+        "timezone": config["TIMEZONE"],
+        "enable_utc": True,
+        "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "sweep-outbox": {
+                "task": "commend.sweep",
+                "schedule": float(config["OUTBOX_SWEEP_SECONDS"]),
+            },
+            "deadline-digests": {
+                "task": "commend.deadline_digests",
+                "schedule": crontab(minute=0, hour=int(config["DIGEST_HOUR"])),
+            },
+        },
+    }
+
+
+def celery_init_app(app):
+    """Bind a Celery app to the Flask `app`: tasks run in its app context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.import_name, task_cls=FlaskTask, set_as_current=False)
+    celery_app.config_from_object(celery_settings(app.config))
+    from tasks import lists, outbox
+
+    outbox.register(celery_app)
+    lists.register(celery_app, app.config)
+    outbox.listen_for_commits()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+_worker_app = None
+
+
+def __getattr__(name):
+    """`celery -A tasks` looks up `tasks.app`: the Flask app and its Celery app, built once."""
+    global _worker_app
+    if name not in ("app", "celery"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _worker_app is None:
+        from web import create_app
+
+        _worker_app = create_app().extensions["celery"]
+    return _worker_app

@@ -38,6 +38,16 @@ def create_app(config=None):
     problems.init_app(app)
     cli.init_app(app)
     app.register_blueprint(api_bp)
+
+    from tasks import celery_init_app
+    from tasks import cli as tasks_cli
+
+    celery_init_app(app)  # background tasks, and the after-commit hand-off of the outbox
+    tasks_cli.init_app(app)  # outbox-sweep, deadline-digests: the periodic jobs without beat
+    if app.debug:
+        from web.devmail import bp as devmail_bp
+
+        app.register_blueprint(devmail_bp)  # /dev/mail: the .eml files, in debug mode only
     return app
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -244,8 +245,51 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+    # When a worker claimed the row ("sending"); an old claim belongs to a worker that died.
+    claimed_at: Mapped[dt.datetime | None]
+    # After a failed attempt: not before this time (the sweep respects the back-off).
+    next_attempt_at: Mapped[dt.datetime | None]
 
     recipient: Mapped[User | None] = relationship()
+
+
+LIST_STATUSES = ("pending", "running", "done", "failed")
+
+
+class CommendationList(Base):
+    """A final commendation list (danh sách), numbered per unit and year; immutable once done."""
+
+    __tablename__ = "commendation_lists"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year", "number"),
+        Index("ix_commendation_lists_campaign_id_unit_id", "campaign_id", "unit_id"),
+        Index("ix_commendation_lists_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    # The issuing unit: the list holds what was recognised at its level inside its subtree.
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    level: Mapped[str] = mapped_column(_enum(REVIEW_LEVELS, "list_level"))
+    year: Mapped[int]
+    number: Mapped[int]
+    status: Mapped[str] = mapped_column(_enum(LIST_STATUSES, "list_status"), default="pending")
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
+    issued_on: Mapped[dt.date | None]
+    finished_at: Mapped[dt.datetime | None]
+    count: Mapped[int | None]
+    # The snapshot: the rows and the summary exactly as written into the files.
+    rows: Mapped[list | None] = mapped_column(JSON)
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    # {"pdf": {"name", "sha256", "size"}, "xlsx": ..., "csv": ...}
+    files: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    campaign: Mapped[Campaign] = relationship()
+    unit: Mapped[Unit] = relationship()
+    requested_by: Mapped[User] = relationship()
 
 
 class HistoryIsAppendOnly(Exception):

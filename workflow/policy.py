@@ -3,7 +3,7 @@
 from sqlalchemy import or_, select
 
 from workflow.machine import REVIEWER_ACTIONS, SECRETARY_ACTIONS
-from workflow.models import Campaign, Nomination, Unit
+from workflow.models import Campaign, Nomination, OutboxMessage, Unit, User
 
 EDIT = "edit"
 
@@ -78,4 +78,33 @@ def visible_campaigns(actor):
     ancestors = actor.unit.ancestor_codes
     return Campaign.unit_id.in_(
         select(Unit.id).where(or_(subtree(actor.unit), Unit.code.in_(ancestors)))
+    )
+
+
+# Background work: the outbox and the final commendation lists.
+
+
+def can_manage_outbox(actor):
+    """Administrators see failed notices and send them again."""
+    return actor.active and actor.role == "admin"
+
+
+def can_request_list(actor, unit):
+    """Administrators of the unit or above, and the unit's own reviewers, produce its lists."""
+    if not actor.active or not actor.unit.contains(unit):
+        return False
+    return actor.role == "admin" or (actor.role == "reviewer" and actor.unit_id == unit.id)
+
+
+def can_see_list(actor, commendation_list):
+    """A list shows nominations from the unit's whole subtree: only those who see it all."""
+    return actor.unit.contains(commendation_list.unit)
+
+
+def visible_outbox(actor):
+    """Filter on `OutboxMessage` rows about the actor's subtree: its nominations or its people."""
+    units = select(Unit.id).where(subtree(actor.unit))
+    return or_(
+        OutboxMessage.nomination_id.in_(select(Nomination.id).where(Nomination.cell_id.in_(units))),
+        OutboxMessage.recipient_user_id.in_(select(User.id).where(User.unit_id.in_(units))),
     )

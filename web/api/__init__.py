@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from web.api import routes  # noqa: E402, F401 (registers the views on the blueprint)
+from web.api import routes  # noqa: E402, F401, I001 (registers the views on the blueprint)
+from web.api import background  # noqa: E402, F401 (the lists and outbox views)

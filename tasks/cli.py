@@ -1,0 +1,34 @@
+"""CLI commands for the periodic jobs, for setups without `celery beat` (cron, the demo)."""
+
+import datetime as dt
+
+import click
+from flask import current_app
+
+from tasks.outbox import DIGESTS, SWEEP
+
+
+def init_app(app):
+    for command in (outbox_sweep, deadline_digests):
+        app.cli.add_command(command)
+
+
+@click.command("outbox-sweep")
+def outbox_sweep():
+    """Queue (or, without a broker, send now) every notice and list still waiting."""
+    queued = current_app.extensions["celery"].tasks[SWEEP].apply().get()
+    click.echo(f"{queued} waiting item(s) handed to the workers")
+
+
+@click.command("deadline-digests")
+@click.option("--on", "day", help="the day to write the digests for (YYYY-MM-DD); default today")
+def deadline_digests(day):
+    """Write today's review-deadline digests (one per reviewer per day; rerunning adds none)."""
+    if day:
+        try:
+            dt.date.fromisoformat(day)
+        except ValueError:
+            message = f"{day!r} is not a date like 2026-11-21"
+            raise click.BadParameter(message, param_hint="--on") from None
+    written = current_app.extensions["celery"].tasks[DIGESTS].apply(args=(day,)).get()
+    click.echo(f"{written} digest(s) written")

@@ -1,0 +1,217 @@
+"""A list snapshot rendered as a party document (PDF), a workbook (XLSX) and a CSV file."""
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from flask import render_template
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from workflow.levels import REVIEW_LEVELS
+from workflow.lists import number_label
+
+FORMATS = ("pdf", "xlsx", "csv")
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+LEVEL_NAMES = {"commune": "Cấp xã", "district": "Cấp huyện", "province": "Cấp tỉnh"}
+LEVEL_WORDS = {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"}
+KIND_NAMES = {"collective": "Tập thể", "individual": "Cá nhân"}
+# The names units carry before their place ("Huyện ủy Cẩm Khê" → "Cẩm Khê").
+BODY_PREFIXES = (
+    "Tỉnh ủy ",
+    "Thành ủy ",
+    "Huyện ủy ",
+    "Quận ủy ",
+    "Thị ủy ",
+    "Đảng ủy ",
+    "Đảng bộ ",
+)
+PLACE_PREFIXES = ("xã ", "thị trấn ", "phường ")
+# A spreadsheet treats text starting with these as a formula (CSV/formula injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = (
+    ("STT", None),
+    ("Loại", "kind"),
+    ("Họ và tên / Tên tập thể", "nominee_name"),
+    ("Năm sinh", "nominee_birth_year"),
+    ("Chức vụ", "nominee_position"),
+    ("Đơn vị", "unit"),
+    ("Lĩnh vực", "field"),
+    ("Tên mô hình, việc làm", "title"),
+    ("Thành tích tiêu biểu", "achievements"),
+)
+
+
+def lists_dir(config, instance_path):
+    return Path(config.get("LISTS_DIR") or Path(instance_path) / "lists")
+
+
+def place(unit):
+    """The place a unit is named after: "Huyện ủy Cẩm Khê" → "Cẩm Khê"."""
+    name = unit.name
+    for prefix in BODY_PREFIXES:
+        if name.startswith(prefix):
+            name = name.removeprefix(prefix)
+            break
+    for prefix in PLACE_PREFIXES:
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name
+
+
+def superior_body(unit):
+    """The party organisation above the issuing unit, as a document header names it."""
+    parent = unit.parent
+    if parent is None:
+        return None
+    word = {"province": "TỈNH ", "district": "HUYỆN "}.get(parent.level, "")
+    return f"ĐẢNG BỘ {word}{place(parent).upper()}"
+
+
+def vietnamese_date(day):
+    return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+
+
+def summary_rows(summary):
+    rows = []
+    for level in REVIEW_LEVELS:
+        counts = summary.get(level, {})
+        collective, individual = counts.get("collective", 0), counts.get("individual", 0)
+        rows.append((LEVEL_NAMES[level], collective, individual, collective + individual))
+    totals = tuple(sum(row[index] for row in rows) for index in (1, 2, 3))
+    return rows, ("Tổng cộng", *totals)
+
+
+def document_context(commendation_list):
+    unit = commendation_list.unit
+    issued_on = commendation_list.issued_on or dt.date.today()
+    rows, total = summary_rows(commendation_list.summary or {})
+    return {
+        "superior": superior_body(unit),
+        "issuer": unit.name.upper(),
+        "number": number_label(commendation_list),
+        "place_and_date": f"{place(unit)}, {vietnamese_date(issued_on)}",
+        "level": LEVEL_WORDS[commendation_list.level],
+        "campaign": commendation_list.campaign.name,
+        "collectives": [row for row in commendation_list.rows if row["kind"] == "collective"],
+        "individuals": [row for row in commendation_list.rows if row["kind"] == "individual"],
+        "summary_rows": rows,
+        "summary_total": total,
+        "count": commendation_list.count,
+    }
+
+
+def render_pdf(commendation_list):
+    from weasyprint import HTML  # heavy; only the list task needs it
+
+    html = render_template("lists/document.html", **document_context(commendation_list))
+    return HTML(string=html).write_pdf()
+
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+def _cell_values(row, index):
+    values = [index]
+    for _, name in COLUMNS[1:]:
+        value = row.get(name)
+        values.append(KIND_NAMES.get(value, value) if name == "kind" else value)
+    return values
+
+
+def render_xlsx(commendation_list):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Danh sách"
+    sheet.append([title for title, _ in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, row in enumerate(commendation_list.rows, start=1):
+        sheet.append(_cell_values(row, index))
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                # Stored as text, never as a formula, whatever the nominee's text starts with.
+                cell.data_type = "s"
+                if cell.value.startswith(FORMULA_TRIGGERS):
+                    cell.quotePrefix = True
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for letter, width in zip("ABCDEFGHI", (6, 10, 30, 10, 20, 30, 20, 35, 60), strict=True):
+        sheet.column_dimensions[letter].width = width
+    summary = workbook.create_sheet("Tổng hợp")
+    summary.append(["Cấp công nhận", "Tập thể", "Cá nhân", "Tổng"])
+    rows, total = summary_rows(commendation_list.summary or {})
+    for values in (*rows, total):
+        summary.append(list(values))
+    info = workbook.create_sheet("Văn bản")
+    context = document_context(commendation_list)
+    for label, value in (
+        ("Cơ quan ban hành", commendation_list.unit.name),
+        ("Số", context["number"]),
+        ("Địa danh, ngày", context["place_and_date"]),
+        ("Đợt", context["campaign"]),
+        ("Cấp công nhận", context["level"]),
+        ("Số lượng", context["count"]),
+    ):
+        info.append([label, value])
+        info.cell(row=info.max_row, column=2).data_type = "s" if isinstance(value, str) else "n"
+    stream = io.BytesIO()
+    workbook.save(stream)
+    return stream.getvalue()
+
+
+def _csv_safe(value):
+    text = _text(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def render_csv(commendation_list):
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow([title for title, _ in COLUMNS])
+    for index, row in enumerate(commendation_list.rows, start=1):
+        writer.writerow([_csv_safe(value) for value in _cell_values(row, index)])
+    # UTF-8 with a byte-order mark: Excel then reads the Vietnamese correctly.
+    return stream.getvalue().encode("utf-8-sig")
+
+
+RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx, "csv": render_csv}
+
+
+def file_path(directory, commendation_list, file_format):
+    return (
+        Path(directory) / str(commendation_list.id) / f"list-{commendation_list.id}.{file_format}"
+    )
+
+
+def write_all(commendation_list, directory):
+    """Write every format; the checksums and sizes to keep in the snapshot."""
+    files = {}
+    for file_format, render in RENDERERS.items():
+        content = render(commendation_list)
+        target = file_path(directory, commendation_list, file_format)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.replace(temporary, target)
+        files[file_format] = {
+            "name": target.name,
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "size": len(content),
+        }
+    return files
+
+
+def download_name(commendation_list, file_format):
+    """ "Danh sách 01-DS-HU Huyện ủy Cẩm Khê.pdf": readable, no path separators."""
+    number = number_label(commendation_list).replace("/", "-")
+    return f"Danh sách {number} {commendation_list.unit.name}.{file_format}"

@@ -1,0 +1,179 @@
+"""E-mailed notices: mail is a name plus a context.
+
+One function per notice turns an outbox row into its template context; the templates live at
+`web/templates/email/<notice>/<language>/{subject.txt,body.txt,body.html}`.
+"""
+
+import datetime as dt
+
+from flask import current_app, render_template
+
+from tasks import mail
+
+LABELS = {
+    "vi": {
+        "states": {
+            "draft": "Bản nháp",
+            "commune_review": "Đang xét duyệt ở cấp xã",
+            "district_review": "Đang xét duyệt ở cấp huyện",
+            "province_review": "Đang xét duyệt ở cấp tỉnh",
+            "commended": "Được công nhận điển hình tiên tiến",
+            "returned": "Trả lại để bổ sung, hoàn thiện",
+            "rejected": "Không được chấp thuận",
+            "withdrawn": "Đã rút hồ sơ",
+        },
+        "levels": {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"},
+        "kinds": {"individual": "cá nhân", "collective": "tập thể"},
+    },
+    "en": {
+        "states": {
+            "draft": "Draft",
+            "commune_review": "Under review at commune level",
+            "district_review": "Under review at district level",
+            "province_review": "Under review at province level",
+            "commended": "Recognised as a typical exemplar",
+            "returned": "Returned for revision",
+            "rejected": "Rejected",
+            "withdrawn": "Withdrawn",
+        },
+        "levels": {
+            "commune": "commune level",
+            "district": "district level",
+            "province": "province level",
+        },
+        "kinds": {"individual": "individual", "collective": "collective"},
+    },
+}
+
+CONTEXTS = {}
+
+
+def notice(name):
+    def register(function):
+        CONTEXTS[name] = function
+        return function
+
+    return register
+
+
+def format_date(value, language):
+    """dd/mm/yyyy in Vietnamese, ISO-like day month year in English."""
+    day = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return day.strftime("%d/%m/%Y") if language == "vi" else day.strftime("%d %b %Y")
+
+
+def nomination_url(nomination_id):
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/nominations/{nomination_id}"
+
+
+def _nomination(message, labels):
+    context = message.context
+    return {
+        "nomination_id": context["nomination_id"],
+        "nominee_name": context["nominee_name"],
+        "title": context["title"],
+        "kind": labels["kinds"].get(context["kind"], context["kind"]),
+        "state": labels["states"].get(context["to_state"], context["to_state"]),
+        "acting_unit": context["acting_unit"],
+        "comment": context.get("comment"),
+        "level": labels["levels"].get(context.get("recognized_level") or "", ""),
+        "url": nomination_url(context["nomination_id"]),
+    }
+
+
+@notice("submitted")
+def submitted(message, labels):
+    return _nomination(message, labels)
+
+
+@notice("resubmitted")
+def resubmitted(message, labels):
+    return _nomination(message, labels)
+
+
+@notice("forwarded")
+def forwarded(message, labels):
+    return _nomination(message, labels)
+
+
+@notice("returned")
+def returned(message, labels):
+    return _nomination(message, labels)
+
+
+@notice("rejected")
+def rejected(message, labels):
+    return _nomination(message, labels)
+
+
+@notice("commended")
+def commended(message, labels):
+    return _nomination(message, labels)
+
+
+@notice("withdrawn")
+def withdrawn(message, labels):
+    return _nomination(message, labels)
+
+
+@notice("deadline_digest")
+def deadline_digest(message, labels):
+    context = message.context
+    language = message.language
+    items = [
+        {
+            **item,
+            "deadline": format_date(item["deadline"], language),
+            "level": labels["levels"].get(item["level"], item["level"]),
+            "url": nomination_url(item["nomination_id"]),
+        }
+        for item in context["items"]
+    ]
+    return {
+        "date": format_date(context["date"], language),
+        "unit": context["unit"],
+        "total": context["total"],
+        "overdue": context["overdue"],
+        "items": items,
+        "more": context["total"] - len(items),
+        "queue_url": f"{current_app.config['BASE_URL'].rstrip('/')}/queue",
+    }
+
+
+@notice("list_ready")
+def list_ready(message, labels):
+    context = message.context
+    return {
+        "number": context["number"],
+        "unit": context["unit"],
+        "campaign": context["campaign"],
+        "level": labels["levels"].get(context["level"], context["level"]),
+        "count": context["count"],
+        "url": f"{current_app.config['BASE_URL'].rstrip('/')}/api/v1/lists/{context['list_id']}",
+    }
+
+
+def render(message):
+    """(subject, text, html) of an outbox row, in the recipient's language."""
+    language = message.language if message.language in LABELS else "vi"
+    context = CONTEXTS[message.notice](message, LABELS[language])
+    folder = f"email/{message.notice}/{language}"
+    subject = render_template(f"{folder}/subject.txt", **context)
+    text = render_template(f"{folder}/body.txt", **context)
+    html = render_template(f"{folder}/body.html", **context)
+    return " ".join(subject.split()), text, html
+
+
+def build_message(message):
+    config = current_app.config
+    subject, text, html = render(message)
+    return mail.build(
+        key=message.key,
+        mail_from=config["MAIL_FROM"],
+        to=message.recipient_email,
+        subject=subject,
+        text=text,
+        html=html,
+        language=message.language,
+        date=message.created_at,
+    )

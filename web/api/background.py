@@ -1,0 +1,132 @@
+"""API views for background work: final commendation lists and the outbox of notices."""
+
+import hashlib
+from typing import Literal
+
+from flask import current_app, send_file, url_for
+from werkzeug.exceptions import NotFound as HTTPNotFound
+
+from tasks import documents
+from web.api import bp
+from web.api.requests import body_of, query_of, require_actor
+from web.api.schemas import Body
+from web.database import db
+from web.problems import problem
+from workflow import lists, outbox, services
+from workflow.errors import NotAllowedNow
+from workflow.fields import Text
+from workflow.models import OUTBOX_STATUSES
+
+
+class ListRequest(Body):
+    unit_code: Text(40)
+
+
+class OutboxQuery(Body):
+    status: Literal[OUTBOX_STATUSES] = "failed"
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def list_json(commendation_list):
+    done = commendation_list.status == "done"
+    return {
+        "id": commendation_list.id,
+        "status": commendation_list.status,
+        "count": commendation_list.count,
+        "number": lists.number_label(commendation_list),
+        "campaign_id": commendation_list.campaign_id,
+        "unit_code": commendation_list.unit.code,
+        "level": commendation_list.level,
+        "issued_on": _iso(commendation_list.issued_on),
+        "created_at": _iso(commendation_list.created_at),
+        "files": {
+            file_format: url_for(
+                "api.download_list",
+                list_id=commendation_list.id,
+                file_format=file_format,
+                _external=False,
+            )
+            for file_format in documents.FORMATS
+        }
+        if done
+        else None,
+    }
+
+
+def outbox_json(message):
+    return {
+        "id": message.id,
+        "key": message.key,
+        "notice": message.notice,
+        "nomination_id": message.nomination_id,
+        "recipient_email": message.recipient_email,
+        "language": message.language,
+        "status": message.status,
+        "attempts": message.attempts,
+        "last_error": message.last_error,
+        "created_at": _iso(message.created_at),
+        "sent_at": _iso(message.sent_at),
+    }
+
+
+@bp.post("/campaigns/<int:campaign_id>/lists")
+def request_list(campaign_id):
+    actor, fields = body_of(ListRequest)
+    campaign = services.get_campaign(db.session, actor, campaign_id)
+    unit = services.get_unit(db.session, actor, fields.unit_code)
+    commendation_list = lists.request_list(db.session, actor, campaign, unit, on=services.today())
+    db.session.commit()  # the after-commit hook queues the list task
+    return {"id": commendation_list.id, "status": commendation_list.status}, 202
+
+
+@bp.get("/lists/<int:list_id>")
+def get_list(list_id):
+    actor = require_actor()
+    return list_json(lists.get_list(db.session, actor, list_id))
+
+
+@bp.get("/lists/<int:list_id>/<file_format>")
+def download_list(list_id, file_format):
+    actor = require_actor()
+    if file_format not in documents.FORMATS:
+        raise HTTPNotFound(f"there is no {file_format!r} file of a list")
+    commendation_list = lists.get_list(db.session, actor, list_id)
+    if commendation_list.status != "done":
+        raise NotAllowedNow(f"list {list_id} is {commendation_list.status}, not done")
+    directory = documents.lists_dir(current_app.config, current_app.instance_path)
+    path = documents.file_path(directory, commendation_list, file_format)
+    kept = commendation_list.files[file_format]
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        current_app.logger.error("list %s: %s is missing", list_id, path)
+        return problem(410, "the file of this list is no longer stored")
+    if hashlib.sha256(content).hexdigest() != kept["sha256"]:
+        current_app.logger.error("list %s: %s does not match its checksum", list_id, path)
+        return problem(500, "the stored file does not match the list's checksum")
+    # send_file writes filename*=UTF-8''… (RFC 5987) beside an ASCII fallback.
+    return send_file(
+        path,
+        mimetype=documents.MEDIA_TYPES[file_format],
+        as_attachment=True,
+        download_name=documents.download_name(commendation_list, file_format),
+    )
+
+
+@bp.get("/outbox")
+def list_outbox():
+    actor, query = query_of(OutboxQuery)
+    messages = outbox.failed_messages(db.session, actor, status=query.status)
+    return {"items": [outbox_json(message) for message in messages]}
+
+
+@bp.post("/outbox/<int:message_id>/resend")
+def resend_outbox_message(message_id):
+    actor = require_actor()
+    message = outbox.get_message(db.session, actor, message_id)
+    outbox.resend(db.session, actor, message)
+    db.session.commit()  # the after-commit hook queues the send again
+    return outbox_json(message)

@@ -1,0 +1,265 @@
+"""The outbox's life after commit: claiming, retrying, failing, resending, and periodic notices.
+
+Rows are written by the services in the action's transaction (see notices.py). Workers move a
+row pending → sending → sent, or back to pending with a back-off, or to failed after the last
+attempt. Every change of status is one conditional UPDATE, so two workers never own one row.
+"""
+
+import datetime as dt
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from workflow import policy
+from workflow.errors import Forbidden, NotAllowedNow, NotFound
+from workflow.levels import LEVEL_OF_REVIEW_STATE, REVIEW_LEVELS
+from workflow.models import Campaign, Nomination, OutboxMessage, Unit, User, utcnow
+
+DIGEST_HORIZON_DAYS = 3  # an item is in the digest when its review deadline is this close or past
+DIGEST_MAX_ITEMS = 200  # a digest names this many items and counts the rest
+
+
+def _update(session, *conditions, **values):
+    """One conditional UPDATE on the outbox; the number of rows it changed."""
+    statement = (
+        update(OutboxMessage)
+        .where(*conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount
+
+
+def claim(session, message_id, *, now=None):
+    """Take a pending row for sending; False when another worker has it or it is done."""
+    return (
+        _update(
+            session,
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == "pending",
+            status="sending",
+            attempts=OutboxMessage.attempts + 1,
+            claimed_at=now or utcnow(),
+        )
+        == 1
+    )
+
+
+def mark_sent(session, message_id, *, now=None):
+    now = now or utcnow()
+    return _update(
+        session,
+        OutboxMessage.id == message_id,
+        OutboxMessage.status == "sending",
+        status="sent",
+        sent_at=now,
+        last_error=None,
+        next_attempt_at=None,
+    )
+
+
+def retry_delay(attempts, *, base, cap):
+    """Exponential back-off after the `attempts`-th failed try: base, 2 base, 4 base, … ≤ cap."""
+    return min(cap, base * 2 ** max(attempts - 1, 0))
+
+
+def mark_unsent(session, message, error, *, max_attempts, base, cap, now=None):
+    """After a failed try: back to pending with a back-off (the delay), or failed (None)."""
+    now = now or utcnow()
+    if message.attempts >= max_attempts:
+        _update(
+            session,
+            OutboxMessage.id == message.id,
+            OutboxMessage.status == "sending",
+            status="failed",
+            last_error=error,
+            claimed_at=None,
+            next_attempt_at=None,
+        )
+        return None
+    delay = retry_delay(message.attempts, base=base, cap=cap)
+    _update(
+        session,
+        OutboxMessage.id == message.id,
+        OutboxMessage.status == "sending",
+        status="pending",
+        last_error=error,
+        claimed_at=None,
+        next_attempt_at=now + dt.timedelta(seconds=delay),
+    )
+    return delay
+
+
+def release_stale_claims(session, *, stale_after, now=None):
+    """Rows left "sending" by a worker that died go back to pending; how many."""
+    now = now or utcnow()
+    return _update(
+        session,
+        OutboxMessage.status == "sending",
+        OutboxMessage.claimed_at < now - dt.timedelta(seconds=stale_after),
+        status="pending",
+        claimed_at=None,
+        next_attempt_at=None,
+    )
+
+
+def due_ids(session, *, grace, now=None, limit=1000):
+    """Pending rows whose hand-off should have happened by now (oldest first).
+
+    A new row waits `grace` seconds (its after-commit dispatch is probably under way), a row
+    waiting out a back-off is due when the back-off ends.
+    """
+    now = now or utcnow()
+    threshold = now - dt.timedelta(seconds=grace)
+    return session.scalars(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == "pending",
+            or_(
+                and_(
+                    OutboxMessage.next_attempt_at.is_(None), OutboxMessage.created_at <= threshold
+                ),
+                OutboxMessage.next_attempt_at <= now,
+            ),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+
+
+def get_message(session, actor, message_id):
+    """An outbox row an administrator may handle; NotFound outside the actor's subtree."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None or not session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.id == message_id, policy.visible_outbox(actor))
+    ):
+        raise NotFound(f"outbox message {message_id} not found")
+    return message
+
+
+def resend(session, actor, message):
+    """An administrator sends a failed notice again: a fresh round of attempts."""
+    if not policy.can_manage_outbox(actor):
+        raise Forbidden("only an administrator may send a notice again")
+    if message.status != "failed":
+        raise NotAllowedNow(f"outbox message {message.id} is {message.status}, not failed")
+    message.status = "pending"
+    message.attempts = 0
+    message.last_error = None
+    message.next_attempt_at = None
+    message.claimed_at = None
+    session.flush()
+    return message
+
+
+def failed_messages(session, actor, *, status="failed", limit=200):
+    if not policy.can_manage_outbox(actor):
+        raise Forbidden("only an administrator may see the outbox")
+    return session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == status, policy.visible_outbox(actor))
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def _add_once(session, message):
+    """Insert `message` unless a row with its key exists (a rerun of a periodic job)."""
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == message.key)):
+        return None
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # a concurrent run inserted the same key first
+        return None
+    return message
+
+
+def _deadline_of(campaign, level):
+    return getattr(campaign, f"{level}_review_deadline")
+
+
+def deadline_digests(session, *, on):
+    """One digest row per reviewer whose unit has items due within the horizon or overdue.
+
+    Keyed `digest-<date>-<user id>`, so running the job twice on a day writes nothing new.
+    """
+    horizon = on + dt.timedelta(days=DIGEST_HORIZON_DAYS)
+    near = or_(
+        *(
+            and_(Unit.level == level, getattr(Campaign, f"{level}_review_deadline") <= horizon)
+            for level in REVIEW_LEVELS
+        )
+    )
+    items = session.execute(
+        select(Nomination, Unit, Campaign)
+        .join(Unit, Nomination.pending_unit_id == Unit.id)
+        .join(Campaign, Nomination.campaign_id == Campaign.id)
+        .where(Nomination.state.in_(tuple(LEVEL_OF_REVIEW_STATE)), near)
+        .order_by(Unit.id, Nomination.pending_since, Nomination.id)
+    ).all()
+    by_unit = {}
+    for nomination, unit, campaign in items:
+        deadline = _deadline_of(campaign, unit.level)
+        by_unit.setdefault(unit, []).append(
+            {
+                "nomination_id": nomination.id,
+                "nominee_name": nomination.nominee_name,
+                "title": nomination.title,
+                "campaign": campaign.name,
+                "level": unit.level,
+                "deadline": deadline.isoformat(),
+                "overdue": deadline < on,
+            }
+        )
+    written = []
+    for unit, unit_items in by_unit.items():
+        reviewers = session.scalars(
+            select(User)
+            .where(User.role == "reviewer", User.unit_id == unit.id, User.active)
+            .order_by(User.id)
+        ).all()
+        for reviewer in reviewers:
+            message = OutboxMessage(
+                key=f"digest-{on.isoformat()}-{reviewer.id}",
+                notice="deadline_digest",
+                recipient_user_id=reviewer.id,
+                recipient_email=reviewer.email,
+                language=reviewer.language,
+                context={
+                    "date": on.isoformat(),
+                    "unit": unit.name,
+                    "total": len(unit_items),
+                    "overdue": sum(item["overdue"] for item in unit_items),
+                    "items": unit_items[:DIGEST_MAX_ITEMS],
+                },
+            )
+            if _add_once(session, message):
+                written.append(message)
+    session.flush()
+    return written
+
+
+def list_ready(session, commendation_list, *, number_label):
+    """The notice to whoever asked for a list, once it is written."""
+    requester = commendation_list.requested_by
+    message = OutboxMessage(
+        key=f"list_ready-{commendation_list.id}-{requester.email.casefold()}",
+        notice="list_ready",
+        recipient_user_id=requester.id,
+        recipient_email=requester.email,
+        language=requester.language,
+        context={
+            "list_id": commendation_list.id,
+            "number": number_label,
+            "unit": commendation_list.unit.name,
+            "campaign": commendation_list.campaign.name,
+            "level": commendation_list.level,
+            "count": commendation_list.count,
+        },
+    )
+    added = _add_once(session, message)
+    session.flush()
+    return added
