@@ -79,3 +79,13 @@ def visible_campaigns(actor):
     return Campaign.unit_id.in_(
         select(Unit.id).where(or_(subtree(actor.unit), Unit.code.in_(ancestors)))
     )
+
+
+def can_administer(actor, unit):
+    """Administrators keep the units, users and campaigns of their own subtree."""
+    return actor.active and actor.role == "admin" and actor.unit.contains(unit)
+
+
+def can_download(actor, attachment):
+    """Evidence is readable by whoever may see its nomination."""
+    return can_see_nomination(actor, attachment.nomination)

@@ -1,0 +1,141 @@
+"""Every domain word the pages show, translated: states, actions, kinds, levels, roles, errors."""
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from workflow.errors import (
+    DeadlinePassed,
+    Forbidden,
+    Invalid,
+    NotAllowedNow,
+    NotFound,
+    StaleVersion,
+)
+
+STATES = {
+    "draft": _l("Draft"),
+    "commune_review": _l("Commune review"),
+    "district_review": _l("District review"),
+    "province_review": _l("Province review"),
+    "returned": _l("Returned for revision"),
+    "commended": _l("Commended"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+ACTIONS = {
+    "create": _l("Created"),
+    "submit": _l("Submit"),
+    "approve": _l("Approve"),
+    "recognize": _l("Recognise at this level"),
+    "return": _l("Return for revision"),
+    "resubmit": _l("Resubmit"),
+    "reject": _l("Reject"),
+    "withdraw": _l("Withdraw"),
+}
+DONE = {
+    "create": _l("created the draft"),
+    "submit": _l("submitted"),
+    "approve": _l("approved"),
+    "recognize": _l("recognised"),
+    "return": _l("returned for revision"),
+    "resubmit": _l("resubmitted"),
+    "reject": _l("rejected"),
+    "withdraw": _l("withdrew"),
+}
+KINDS = {"individual": _l("Individual"), "collective": _l("Collective")}
+KINDS_PLURAL = {"individual": _l("Individuals"), "collective": _l("Collectives")}
+LEVELS = {
+    "province": _l("Province"),
+    "district": _l("District"),
+    "commune": _l("Commune"),
+    "cell": _l("Party cell"),
+}
+ROLES = {
+    "secretary": _l("Cell secretary"),
+    "reviewer": _l("Reviewer"),
+    "admin": _l("Administrator"),
+}
+FIELDS = {
+    "campaign_id": _l("Campaign"),
+    "kind": _l("Kind"),
+    "nominee_name": _l("Nominee"),
+    "title": _l("Exemplary deed"),
+    "field": _l("Field of work"),
+    "summary": _l("Summary"),
+    "achievements": _l("Achievements"),
+    "target_level": _l("Level asked for"),
+    "nominee_birth_year": _l("Year of birth"),
+    "nominee_position": _l("Position"),
+    "nominee_email": _l("Nominee's e-mail"),
+    "comment": _l("Comment"),
+    "file": _l("File"),
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "level": _l("Level"),
+    "parent_code": _l("Parent unit"),
+    "username": _l("Username"),
+    "full_name": _l("Full name"),
+    "email": _l("E-mail"),
+    "role": _l("Role"),
+    "unit_code": _l("Unit"),
+    "password": _l("Password"),
+    "submission_deadline": _l("Submission deadline"),
+}
+
+# The domain speaks English to developers; people read these.
+MESSAGES = {
+    "a comment is required to return or reject": _l(
+        "A comment is required to return or reject a nomination."
+    ),
+    "above the level of the campaign's unit": _l(
+        "The level asked for is above the level of the campaign's unit."
+    ),
+    "the file is empty": _l("The file is empty."),
+    "only PDF, JPEG and PNG files are accepted": _l("Only PDF, JPEG and PNG files are accepted."),
+    "must not be empty": _l("This field must not be empty."),
+    "a unit cannot move under itself or its own subtree": _l(
+        "A unit cannot move under itself or one of its own units."
+    ),
+    "every unit but a province needs a parent": _l("Every unit but a province needs a parent."),
+    "may hold only letters, digits, '.', '_' and '-'": _l(
+        "Only letters, digits, '.', '_' and '-' are allowed."
+    ),
+    "the tree would become too deep": _l("The tree would become too deep."),
+    "only a reviewing unit closes a level": _l("Only a reviewing unit can close a level."),
+    "the unit takes no part in this campaign": _l("This unit takes no part in the campaign."),
+    "must be a date": _l("Please give a date."),
+    "not a role": _l("Unknown role."),
+}
+
+
+def message(text):
+    """A domain message in the reader's language."""
+    if text in MESSAGES:
+        return str(MESSAGES[text])
+    if text.startswith("the file is larger than"):
+        return _("The file is too large.")
+    if text.startswith("at most "):
+        return _("Too long: %(limit)s.", limit=text.removeprefix("at most "))
+    if text.startswith("at least "):
+        return _("Too short: %(limit)s.", limit=text.removeprefix("at least "))
+    if " cannot sit under a " in text or " cannot belong to a " in text:
+        return _("This level or role does not fit that unit (%(detail)s).", detail=text)
+    return _("Not valid: %(detail)s", detail=text)
+
+
+def explain(error):
+    """One sentence for the person who met `error`."""
+    if isinstance(error, Invalid):
+        field = FIELDS.get(error.field, error.field)
+        return f"{field}: {message(error.message)}"
+    if isinstance(error, StaleVersion):
+        return _("Someone changed this nomination meanwhile. Reload the page and try again.")
+    if isinstance(error, DeadlinePassed):
+        return _("The campaign's deadline has passed.")
+    if isinstance(error, NotAllowedNow):
+        return _("This is not possible in the current state.")
+    if isinstance(error, Forbidden):
+        return _("You are not allowed to do this.")
+    if isinstance(error, NotFound):
+        return _("Not found, or outside your unit.")
+    return _("This conflicts with the current state; nothing was changed.")

@@ -1,0 +1,130 @@
+"""Binds the server-rendered UI: extensions, security headers, error pages and the blueprints."""
+
+import os
+from pathlib import Path
+
+from flask import render_template, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import HTTPException
+
+from web import i18n, labels
+from web.database import db
+from web.extensions import babel, csrf, limiter, login_manager
+from workflow.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from workflow.models import User
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+ERROR_PAGES = (400, 403, 404, 405, 409, 413, 422, 429, 500)
+UPLOAD_ENDPOINTS = ("nominations.upload",)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _defaults(app):
+    app.config.setdefault("WTF_I18N_ENABLED", False)  # see web.forms: our catalogue instead
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", i18n.DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    # Throttling state is shared by every web worker through Redis when one is configured.
+    storage = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    app.config.setdefault("LOGIN_LIMIT_PER_USERNAME", "5 per 15 minutes")
+    app.config.setdefault("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
+    app.config.setdefault("ATTACHMENTS_DIR", os.path.join(app.instance_path, "attachments"))
+    app.config.setdefault("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+    app.config.setdefault("SET_PASSWORD_LINK_HOURS", 72)
+    app.config.setdefault("PER_PAGE", 20)
+    secure = app.config.get("BASE_URL", "").startswith("https://")
+    app.config.setdefault("SESSION_COOKIE_SECURE", secure)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+
+
+def init_app(app):
+    _defaults(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+
+    # Evidence uploads may be larger than the API's body limit; this runs before the CSRF
+    # check reads the form, so it must be registered first.
+    @app.before_request
+    def _upload_limit():
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            request.max_content_length = app.config["ATTACHMENT_MAX_BYTES"] + 64 * 1024
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+
+    from web.admin import bp as admin_bp
+    from web.api import bp as api_bp
+    from web.auth import bp as auth_bp
+    from web.main import bp as main_bp
+    from web.nominations import bp as nominations_bp
+    from web.review import bp as review_bp
+
+    csrf.exempt(api_bp)  # bearer tokens, not cookies: no cross-site request can carry one
+    for blueprint in (auth_bp, main_bp, nominations_bp, review_bp, admin_bp):
+        _friendly_domain_errors(blueprint)
+        app.register_blueprint(blueprint)
+
+    app.after_request(_security_headers)
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, _error_page)
+    app.jinja_env.filters["day"] = i18n.format_day
+    app.jinja_env.filters["moment"] = i18n.format_moment
+    app.jinja_env.globals["labels"] = labels
+    app.jinja_env.globals["LANGUAGES"] = i18n.LANGUAGES
+
+
+def _load_user(session_id):
+    """The user a browser session belongs to, unless disabled or since given a new password."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id), options=[joinedload(User.unit)])
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def _error_page(error):
+    code = error.code if isinstance(error, HTTPException) else 500
+    if request.path.startswith("/api/"):
+        from web.problems import problem
+
+        description = error.description if isinstance(error, HTTPException) else "error"
+        return problem(code, description)
+    return render_template("errors/error.html", code=code, detail=None), code
+
+
+STATUS_OF = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid, 422))
+
+
+def _friendly_domain_errors(blueprint):
+    @blueprint.errorhandler(DomainError)
+    def _domain_error(error):
+        db.session.rollback()
+        code = next(status for kind, status in STATUS_OF if isinstance(error, kind))
+        return render_template("errors/error.html", code=code, detail=labels.explain(error)), code
