@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
@@ -83,6 +84,7 @@ def init_app(app):
     app.jinja_env.filters["day"] = i18n.format_day
     app.jinja_env.filters["moment"] = i18n.format_moment
     app.jinja_env.globals["labels"] = labels
+    app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["LANGUAGES"] = i18n.LANGUAGES
 
 

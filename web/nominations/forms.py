@@ -109,17 +109,24 @@ class SearchForm(Form):
 
     q = StringField(_l("Nominee or deed"), validators=[optional(), length(200)])
     cell = StringField(_l("Cell"), validators=[optional(), length(200)])
-    campaign_id = SelectField(_l("Campaign"), coerce=str, validate_choice=True)
+    campaign_id = SelectField(_l("Campaign"), coerce=str, validate_choice=True, default="")
     state = SelectField(
-        _l("State"), choices=_choices(labels.STATES, STATES, blank=_l("All")), validate_choice=True
+        _l("State"),
+        choices=_choices(labels.STATES, STATES, blank=_l("All")),
+        validate_choice=True,
+        default="",
     )
     kind = SelectField(
-        _l("Kind"), choices=_choices(labels.KINDS, KINDS, blank=_l("All")), validate_choice=True
+        _l("Kind"),
+        choices=_choices(labels.KINDS, KINDS, blank=_l("All")),
+        validate_choice=True,
+        default="",
     )
     level = SelectField(
         _l("Level"),
         choices=_choices(labels.LEVELS, REVIEW_LEVELS, blank=_l("All")),
         validate_choice=True,
+        default="",
     )
-    unit = SelectField(_l("Unit"), coerce=str, validate_choice=True)
+    unit = SelectField(_l("Unit"), coerce=str, validate_choice=True, default="")
     page = IntegerField(default=1, validators=[optional(), NumberRange(1, 100000)])
