@@ -7,9 +7,11 @@ developer's machine and fails when CI is set.
 
 import datetime as dt
 import os
+import re
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 from flask_migrate import upgrade
 from sqlalchemy.orm import sessionmaker
 
@@ -214,3 +216,72 @@ def auth(db_session, world):
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+# The web UI: a test client that logs in through the form and sends CSRF tokens.
+
+CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+class WebUser:
+    """A browser-like test client: `login`, then `get` pages and `post` forms with their token."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def token(self, url="/login"):
+        page = self.get(url)
+        found = CSRF_FIELD.search(page.text)
+        assert found, f"no CSRF token on {url} ({page.status_code})"
+        return found.group(1)
+
+    def login(self, username, password="secret-pass"):
+        response = self.post("/login", {"username": username, "password": password})
+        assert response.status_code == 302, response.text
+        return self
+
+    @staticmethod
+    def _new_request():
+        """Forget what the last request cached in `g`.
+
+        The test's own app context (see `db_session`) is shared by every request, so without
+        this the CSRF token, the logged-in user and the locale of one request would leak into
+        the next; the database session is kept on purpose.
+        """
+        state = vars(g._get_current_object())
+        for key in [key for key in state if key != "db_session"]:
+            del state[key]
+
+    def get(self, url, **kwargs):
+        self._new_request()
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, *, token_from=None, **kwargs):
+        data = {"csrf_token": self.token(token_from or "/login"), **(data or {})}
+        self._new_request()
+        return self.client.post(url, data=data, **kwargs)
+
+    def post_raw(self, url, data=None, **kwargs):
+        """A POST without a CSRF token."""
+        self._new_request()
+        return self.client.post(url, data=data or {}, **kwargs)
+
+
+@pytest.fixture
+def web(app, client, world, tmp_path, monkeypatch):
+    """A fresh browser session for the World, with throttling reset and evidence in tmp_path."""
+    from web.extensions import limiter
+
+    limiter.reset()
+    monkeypatch.setitem(app.config, "ATTACHMENTS_DIR", str(tmp_path / "attachments"))
+    return WebUser(client)
+
+
+@pytest.fixture
+def browser_of(app, world):
+    """`browser_of("rev_c1")` → another logged-in WebUser with its own cookies."""
+
+    def make(username):
+        return WebUser(app.test_client()).login(username)
+
+    return make

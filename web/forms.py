@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from web.i18n import FORM_TRANSLATIONS
@@ -28,3 +29,8 @@ def length(maximum, minimum=0):
 
 
 optional = Optional
+
+
+def options(pairs):
+    """Choices for a SelectField from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]

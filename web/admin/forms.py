@@ -6,7 +6,7 @@ from wtforms import DateField, IntegerField, PasswordField, SelectField, StringF
 from wtforms.validators import Email, NumberRange
 
 from web import labels
-from web.forms import Form, length, optional, required
+from web.forms import Form, length, optional, options, required
 from workflow.levels import UNIT_LEVELS
 from workflow.models import ROLES
 
@@ -19,7 +19,9 @@ class UnitForm(Form):
     name = StringField(_l("Name"), validators=[required(), length(200)])
     level = SelectField(
         _l("Level"),
-        choices=[(level, labels.LEVELS[level]) for level in UNIT_LEVELS if level != "province"],
+        choices=options(
+            [(level, labels.LEVELS[level]) for level in UNIT_LEVELS if level != "province"]
+        ),
         validators=[required()],
     )
 
@@ -39,7 +41,7 @@ class UserForm(Form):
         _l("E-mail"),
         validators=[required(), length(254), Email(message=_l("Not a valid e-mail address."))],
     )
-    role = SelectField(_l("Role"), choices=[(r, labels.ROLES[r]) for r in ROLES])
+    role = SelectField(_l("Role"), choices=options((r, labels.ROLES[r]) for r in ROLES))
     unit_code = SelectField(_l("Unit"), validators=[required()], validate_choice=True)
     password = PasswordField(
         _l("Password (leave empty to send a link)"), validators=[optional(), length(200, 8)]
@@ -47,7 +49,7 @@ class UserForm(Form):
 
 
 class ChangeUserForm(Form):
-    role = SelectField(_l("Role"), choices=[(r, labels.ROLES[r]) for r in ROLES])
+    role = SelectField(_l("Role"), choices=options((r, labels.ROLES[r]) for r in ROLES))
     unit_code = SelectField(_l("Unit"), validators=[required()], validate_choice=True)
 
 

@@ -22,6 +22,7 @@ from web.admin.forms import (
 )
 from web.auth.tokens import password_link
 from web.database import db
+from web.forms import options
 from web.outbox_hook import outbox_written
 from workflow import administration, imports, policy, services
 from workflow.errors import Invalid
@@ -39,11 +40,11 @@ def _units():
 
 
 def _unit_choices(units, levels=None):
-    return [
+    return options(
         (unit.code, f"{unit.name} ({unit.code})")
         for unit in units
         if levels is None or unit.level in levels
-    ]
+    )
 
 
 def _invalid(form, error):

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import Email, NumberRange
 
 from web import labels
-from web.forms import Form, length, optional, required
+from web.forms import Form, length, optional, options, required
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
 from workflow.models import KINDS
@@ -23,7 +23,7 @@ SUMMARY_MAX, ACHIEVEMENTS_MAX = 5000, 20000
 
 def _choices(mapping, keys, blank=None):
     head = [("", blank)] if blank is not None else []
-    return head + [(key, mapping[key]) for key in keys]
+    return options(head + [(key, mapping[key]) for key in keys])
 
 
 class NominationForm(Form):

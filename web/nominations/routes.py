@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from web import charts, labels
 from web.database import db
+from web.forms import options
 from web.nominations import bp
 from web.nominations.forms import (
     ACHIEVEMENTS_MAX,
@@ -41,11 +42,13 @@ def index():
     actor = current_user
     form = SearchForm(request.args)
     campaigns = _visible_campaigns(actor)
-    form.campaign_id.choices = [("", _("All"))] + [(str(c.id), c.name) for c in campaigns]
+    form.campaign_id.choices = options([("", _("All"))] + [(str(c.id), c.name) for c in campaigns])
     units = db.session.scalars(
         select(Unit).where(policy.subtree(actor.unit)).order_by(Unit.path)
     ).all()
-    form.unit.choices = [("", _("All"))] + [(u.code, f"{u.name} ({u.code})") for u in units]
+    form.unit.choices = options(
+        [("", _("All"))] + [(u.code, f"{u.name} ({u.code})") for u in units]
+    )
     if not form.validate():
         abort(400)
     scope = next((u for u in units if u.code == form.unit.data), None)
@@ -94,7 +97,7 @@ def new():
     if not campaigns:
         abort(403)
     form = NominationForm()
-    form.campaign_id.choices = [(c.id, f"{c.name} ({c.year})") for c in campaigns]
+    form.campaign_id.choices = options([(c.id, f"{c.name} ({c.year})") for c in campaigns])
     if form.validate_on_submit():
         campaign = services.get_campaign(db.session, actor, form.campaign_id.data)
         try:
