@@ -246,9 +246,12 @@ class WebUser:
 
         The test's own app context (see `db_session`) is shared by every request, so without
         this the CSRF token, the logged-in user and the locale of one request would leak into
-        the next; the database session is kept on purpose.
+        the next; the database session is kept on purpose, and what the test wrote so far is
+        committed first (into the outer transaction), as it would be before a real request.
         """
         state = vars(g._get_current_object())
+        if "db_session" in state:
+            state["db_session"].commit()
         for key in [key for key in state if key != "db_session"]:
             del state[key]
 
@@ -268,20 +271,26 @@ class WebUser:
 
 
 @pytest.fixture
-def web(app, client, world, tmp_path, monkeypatch):
-    """A fresh browser session for the World, with throttling reset and evidence in tmp_path."""
+def web(app, client, world, db_session, tmp_path, monkeypatch):
+    """A fresh browser session for the World, with throttling reset and evidence in tmp_path.
+
+    The World is committed (into the test's outer transaction, still rolled back at the end) so
+    that a request which rolls back its own failed work cannot take the World with it.
+    """
     from web.extensions import limiter
 
+    db_session.commit()
     limiter.reset()
     monkeypatch.setitem(app.config, "ATTACHMENTS_DIR", str(tmp_path / "attachments"))
     return WebUser(client)
 
 
 @pytest.fixture
-def browser_of(app, world):
+def browser_of(app, world, db_session):
     """`browser_of("rev_c1")` → another logged-in WebUser with its own cookies."""
 
     def make(username):
+        db_session.commit()
         return WebUser(app.test_client()).login(username)
 
     return make
