@@ -74,6 +74,7 @@ def init_app(app):
     from web.review import bp as review_bp
 
     csrf.exempt(api_bp)  # bearer tokens, not cookies: no cross-site request can carry one
+    app.register_blueprint(api_bp)
     for blueprint in (auth_bp, main_bp, nominations_bp, review_bp, admin_bp):
         _friendly_domain_errors(blueprint)
         app.register_blueprint(blueprint)
