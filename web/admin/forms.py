@@ -3,14 +3,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, NumberRange
+from wtforms.validators import Email, InputRequired, NumberRange
 
 from web import labels
 from web.forms import Form, length, optional, options, required
 from workflow.levels import UNIT_LEVELS
 from workflow.models import ROLES
 
-DATE_MESSAGE = _l("A date, please.")
+
+def date_required():
+    # InputRequired, unlike DataRequired, keeps the "not a valid date" message of a bad value.
+    return InputRequired(message=_l("A date, please."))
 
 
 class UnitForm(Form):
@@ -72,14 +75,14 @@ class CampaignForm(Form):
         ],
     )
     unit_code = SelectField(_l("Unit"), validators=[required()], validate_choice=True)
-    submission_deadline = DateField(_l("Submission deadline"), validators=[required()])
+    submission_deadline = DateField(_l("Submission deadline"), validators=[date_required()])
     commune_review_deadline = DateField(_l("Commune review deadline"), validators=[optional()])
     district_review_deadline = DateField(_l("District review deadline"), validators=[optional()])
     province_review_deadline = DateField(_l("Province review deadline"), validators=[optional()])
 
 
 class DeadlinesForm(Form):
-    submission_deadline = DateField(_l("Submission deadline"), validators=[required()])
+    submission_deadline = DateField(_l("Submission deadline"), validators=[date_required()])
     commune_review_deadline = DateField(_l("Commune review deadline"), validators=[optional()])
     district_review_deadline = DateField(_l("District review deadline"), validators=[optional()])
     province_review_deadline = DateField(_l("Province review deadline"), validators=[optional()])
