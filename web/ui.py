@@ -12,7 +12,6 @@ from werkzeug.exceptions import HTTPException
 from web import i18n, labels
 from web.database import db
 from web.extensions import babel, csrf, limiter, login_manager
-from workflow.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from workflow.models import User
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -40,8 +39,9 @@ def _defaults(app):
     app.config.setdefault("SET_PASSWORD_LINK_HOURS", 72)
     app.config.setdefault("PER_PAGE", 20)
     secure = app.config.get("BASE_URL", "").startswith("https://")
-    app.config.setdefault("SESSION_COOKIE_SECURE", secure)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    # Flask ships these as False, so an explicit True in the settings is kept, never lowered.
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE") or secure)
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config.get("REMEMBER_COOKIE_SECURE") or secure)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
@@ -76,7 +76,6 @@ def init_app(app):
     csrf.exempt(api_bp)  # bearer tokens, not cookies: no cross-site request can carry one
     app.register_blueprint(api_bp)
     for blueprint in (auth_bp, main_bp, nominations_bp, review_bp, admin_bp):
-        _friendly_domain_errors(blueprint)
         app.register_blueprint(blueprint)
 
     app.after_request(_security_headers)
@@ -120,14 +119,3 @@ def _error_page(error):
         description = error.description if isinstance(error, HTTPException) else "error"
         return problem(code, description)
     return render_template("errors/error.html", code=code, detail=None), code
-
-
-STATUS_OF = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid, 422))
-
-
-def _friendly_domain_errors(blueprint):
-    @blueprint.errorhandler(DomainError)
-    def _domain_error(error):
-        db.session.rollback()
-        code = next(status for kind, status in STATUS_OF if isinstance(error, kind))
-        return render_template("errors/error.html", code=code, detail=labels.explain(error)), code

@@ -3,7 +3,9 @@
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+from web.pages import friendly_domain_errors
+
+bp = friendly_domain_errors(Blueprint("admin", __name__, url_prefix="/admin"))
 
 
 @bp.before_request

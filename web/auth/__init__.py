@@ -2,6 +2,8 @@
 
 from flask import Blueprint
 
-bp = Blueprint("auth", __name__)
+from web.pages import friendly_domain_errors
+
+bp = friendly_domain_errors(Blueprint("auth", __name__))
 
 from web.auth import routes  # noqa: E402, F401 (registers the views on the blueprint)

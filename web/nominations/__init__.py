@@ -2,6 +2,8 @@
 
 from flask import Blueprint
 
-bp = Blueprint("nominations", __name__, url_prefix="/nominations")
+from web.pages import friendly_domain_errors
+
+bp = friendly_domain_errors(Blueprint("nominations", __name__, url_prefix="/nominations"))
 
 from web.nominations import routes  # noqa: E402, F401 (registers the views on the blueprint)
