@@ -32,16 +32,16 @@ def bar_chart(rows, *, title):
 
 # Where each state sits in the diagram: the climb on top, the ends below.
 POSITIONS = {
-    "draft": (70, 60),
-    "commune_review": (230, 60),
-    "district_review": (390, 60),
-    "province_review": (550, 60),
-    "commended": (710, 60),
-    "returned": (230, 220),
-    "rejected": (470, 220),
-    "withdrawn": (70, 220),
+    "draft": (80, 60),
+    "commune_review": (260, 60),
+    "district_review": (440, 60),
+    "province_review": (620, 60),
+    "commended": (800, 60),
+    "returned": (260, 230),
+    "rejected": (530, 230),
+    "withdrawn": (80, 230),
 }
-BOX_W, BOX_H = 130, 40
+BOX_W, BOX_H = 150, 40
 
 
 def _edges():
@@ -66,7 +66,7 @@ def workflow_diagram(current, *, state_labels, action_labels, title):
     """The state table as a diagram with `current` highlighted."""
     assert set(POSITIONS) == set(STATES), "every state of the machine needs a place"
     parts = [
-        f'<svg class="diagram" viewBox="0 0 790 280" role="img" aria-label="{escape(title)}">'
+        f'<svg class="diagram" viewBox="0 0 880 280" role="img" aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title>"
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
