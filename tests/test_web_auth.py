@@ -168,3 +168,41 @@ def test_user_model_is_the_login_identity(world):
     assert user.is_active
     assert user.is_authenticated
     assert not user.is_anonymous
+
+
+def test_a_new_password_revokes_api_tokens(client, world, db_session, auth):
+    headers = auth("sec_k1")
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    administration.set_password(db_session, world.users["sec_k1"], "another-pass")
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_throttling_uses_redis_when_configured(monkeypatch):
+    """The limiter's storage follows RATELIMIT_STORAGE_URI, and that Redis answers."""
+    from conftest import service_missing
+    from flask import Flask
+    from limits.storage import storage_from_string
+
+    from web.ui import _defaults
+
+    url = "redis://127.0.0.1:6379/15"
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", url)
+    app = Flask(__name__)
+    app.config.update(TIMEZONE="Asia/Ho_Chi_Minh", BASE_URL="http://x")
+    _defaults(app)
+    assert app.config["RATELIMIT_STORAGE_URI"] == url
+    storage = storage_from_string(url)
+    try:
+        reachable = storage.check()
+    except Exception as error:  # any connection failure means: no Redis here
+        reachable, reason = False, error
+    else:
+        reason = "check() failed"
+    if not reachable:
+        service_missing(f"Redis at {url} unreachable: {reason}")
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    memory = Flask(__name__)
+    memory.config.update(TIMEZONE="Asia/Ho_Chi_Minh", BASE_URL="http://x")
+    _defaults(memory)
+    assert memory.config["RATELIMIT_STORAGE_URI"] == "memory://"

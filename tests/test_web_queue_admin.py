@@ -299,3 +299,20 @@ def test_campaigns_open_edit_and_close(web, world, db_session):
     assert web.post(f"{url}/close", {"unit_code": "D1"}, token_from=url).status_code == 409
     assert web.post(f"{url}/close", {"unit_code": "K1"}, token_from=url).status_code == 400
     assert "Huyện ủy Cẩm Khê" in web.get(url).text
+
+
+def test_imported_accounts_without_a_password_are_sent_a_link(web, db_session):
+    web.login("adm_p")
+    text = (
+        "username,full_name,email,role,unit_code,password\n"
+        "n1,Người Một,n1@example.org,secretary,K1,\n"
+        "n2,Người Hai,n2@example.org,reviewer,C1,mat-khau-dai\n"
+    )
+    done = web.post("/admin/import/users", {"text": text, "action": "import"}, token_from="/")
+    assert "Đường dẫn đặt mật khẩu đang được gửi tới 1 tài khoản mới." in done.text
+    links = db_session.scalars(
+        select(OutboxMessage.recipient_email).where(OutboxMessage.notice == "set_password")
+    ).all()
+    assert links == ["n1@example.org"]
+    again = web.post("/admin/import/users", {"text": text, "action": "import"}, token_from="/")
+    assert "Đường dẫn đặt mật khẩu" not in again.text  # nobody is sent a second link

@@ -4,13 +4,21 @@ import datetime as dt
 import re
 import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from workflow import accounts, policy
 from workflow.errors import Conflict, Forbidden, Invalid, NotFound
 from workflow.imports import CODE_PATTERN, REVIEWING_LEVELS_FOR_ROLE
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS, rank
-from workflow.models import ROLES, CampaignClosure, OutboxMessage, Unit, User, utcnow
+from workflow.models import (
+    ROLES,
+    ApiToken,
+    CampaignClosure,
+    OutboxMessage,
+    Unit,
+    User,
+    utcnow,
+)
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -147,10 +155,15 @@ def set_active(session, actor, user, *, active):
 
 
 def set_password(session, user, password):
-    """A new password ends every session opened with the old one."""
+    """A new password ends every session and revokes every API token opened with the old one."""
     user.password_hash = accounts.hash_password(_password(password))
     user.needs_password = False
     user.session_version += 1
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     session.flush()
     return user
 
@@ -171,6 +184,29 @@ def queue_password_link(session, actor, user, *, link):
     session.add(message)
     session.flush()
     return message
+
+
+def queue_missing_password_links(session, actor, make_link):
+    """A set-password notice for each active account in the actor's subtree still without a
+    password and never sent one; returns how many were queued."""
+    waiting = session.scalars(
+        select(User)
+        .join(Unit, User.unit_id == Unit.id)
+        .where(
+            User.needs_password.is_(True),
+            User.active.is_(True),
+            policy.subtree(actor.unit),
+            ~select(OutboxMessage.id)
+            .where(
+                OutboxMessage.recipient_user_id == User.id,
+                OutboxMessage.notice == "set_password",
+            )
+            .exists(),
+        )
+    ).all()
+    for user in waiting:
+        queue_password_link(session, actor, user, link=make_link(user))
+    return len(waiting)
 
 
 def get_user(session, actor, user_id):

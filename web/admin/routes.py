@@ -264,8 +264,14 @@ def import_csv(kind):
             if not errors and request.form.get("action") == "import":
                 imports_function = imports.import_units if kind == "units" else imports.import_users
                 counts = imports_function(db.session, text)
+                links = 0
+                if kind == "users":
+                    links = administration.queue_missing_password_links(
+                        db.session, current_user, password_link
+                    )
                 db.session.commit()
-                report = {"errors": [], "counts": counts, "applied": True}
+                outbox_written()
+                report = {"errors": [], "counts": counts, "applied": True, "links": links}
     status = 422 if form.errors or (report and report["errors"]) else 200
     return render_template("admin/import.html", kind=kind, form=form, report=report), status
 
