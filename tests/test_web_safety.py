@@ -214,3 +214,14 @@ def test_disabled_users_cannot_reach_pages_with_an_old_cookie(web, world, db_ses
     )
     db_session.expire_all()
     assert web.get("/queue").status_code == 302
+
+
+def test_switching_language_from_a_page_with_lang_in_its_address_sticks(web):
+    web.login("sec_k1")
+    page = web.get("/nominations?lang=vi&state=draft").text
+    assert 'name="next" value="/nominations?state=draft"' in page
+    answer = web.post(
+        "/language", {"lang": "en", "next": "/nominations?state=draft"}, token_from="/"
+    )
+    assert answer.headers["Location"] == "/nominations?state=draft"
+    assert "Nominations" in web.get(answer.headers["Location"]).text

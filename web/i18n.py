@@ -1,6 +1,7 @@
 """Language and time: Vietnamese by default, English on request, dates as dd/mm/yyyy in Vietnam."""
 
 import datetime as dt
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request, session
@@ -15,6 +16,12 @@ def requested_language():
     """`?lang=` when it names a language we speak, else None."""
     lang = request.args.get("lang") if request else None
     return lang if lang in LANGUAGES else None
+
+
+def here_without_lang():
+    """This page's path and query, minus `lang` (so that switching language sticks)."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return request.path + (f"?{urlencode(args)}" if args else "")
 
 
 def select_locale():

@@ -32,6 +32,8 @@ def _defaults(app):
     storage = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # Should Redis be unreachable, count in this process rather than refuse every login.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("LOGIN_LIMIT_PER_USERNAME", "5 per 15 minutes")
     app.config.setdefault("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
     app.config.setdefault("ATTACHMENTS_DIR", os.path.join(app.instance_path, "attachments"))
@@ -85,6 +87,7 @@ def init_app(app):
     app.jinja_env.filters["moment"] = i18n.format_moment
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["here_without_lang"] = i18n.here_without_lang
     app.jinja_env.globals["LANGUAGES"] = i18n.LANGUAGES
 
 

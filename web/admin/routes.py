@@ -30,6 +30,7 @@ from workflow.levels import REVIEW_LEVELS
 from workflow.models import Campaign, Unit, User
 
 IMPORT_KINDS = ("units", "users")
+PARENT_LEVELS = ("province", "district", "commune")  # units that can hold others or a campaign
 
 
 def _units():
@@ -72,7 +73,7 @@ def units():
 def _render_units(add_form=None, status=200):
     units = _units()
     add_form = add_form or UnitForm(formdata=None)
-    add_form.parent_code.choices = _unit_choices(units, levels=("province", "district", "commune"))
+    add_form.parent_code.choices = _unit_choices(units, levels=PARENT_LEVELS)
     return render_template(
         "admin/units.html",
         units=units,
@@ -85,14 +86,14 @@ def _render_units(add_form=None, status=200):
 
 def _move_form(units, **kwargs):
     form = MoveForm(**kwargs)
-    form.parent_code.choices = _unit_choices(units, levels=("province", "district", "commune"))
+    form.parent_code.choices = _unit_choices(units, levels=PARENT_LEVELS)
     return form
 
 
 @bp.post("/units")
 def add_unit():
     form = UnitForm()
-    form.parent_code.choices = _unit_choices(_units())
+    form.parent_code.choices = _unit_choices(_units(), levels=PARENT_LEVELS)
     if not form.validate():
         return _render_units(form, 422)
     parent = services.get_unit(db.session, current_user, form.parent_code.data)
@@ -153,7 +154,8 @@ def _render_users(form=None, status=200):
     form.unit_code.choices = _unit_choices(units)
     people = db.session.scalars(
         select(User)
-        .where(User.unit_id.in_([unit.id for unit in units]))
+        .join(Unit, User.unit_id == Unit.id)
+        .where(policy.subtree(current_user.unit))
         .options(joinedload(User.unit))
         .order_by(User.username)
     ).all()
@@ -300,7 +302,7 @@ def campaigns():
 def _render_campaigns(form=None, status=200):
     units = _units()
     form = form or CampaignForm(formdata=None)
-    form.unit_code.choices = _unit_choices(units, levels=("province", "district", "commune"))
+    form.unit_code.choices = _unit_choices(units, levels=PARENT_LEVELS)
     rows = db.session.scalars(
         select(Campaign)
         .where(policy.visible_campaigns(current_user))
@@ -317,7 +319,7 @@ def _review_deadlines(form):
 @bp.post("/campaigns")
 def create_campaign():
     form = CampaignForm()
-    form.unit_code.choices = _unit_choices(_units())
+    form.unit_code.choices = _unit_choices(_units(), levels=PARENT_LEVELS)
     if not form.validate():
         return _render_campaigns(form, 422)
     unit = services.get_unit(db.session, current_user, form.unit_code.data)

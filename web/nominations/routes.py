@@ -43,8 +43,9 @@ def index():
     form = SearchForm(request.args)
     campaigns = _visible_campaigns(actor)
     form.campaign_id.choices = options([("", _("All"))] + [(str(c.id), c.name) for c in campaigns])
+    # Cells are found by the text filter; the list of units holds only the reviewing levels.
     units = db.session.scalars(
-        select(Unit).where(policy.subtree(actor.unit)).order_by(Unit.path)
+        select(Unit).where(policy.subtree(actor.unit), Unit.level != "cell").order_by(Unit.path)
     ).all()
     form.unit.choices = options(
         [("", _("All"))] + [(u.code, f"{u.name} ({u.code})") for u in units]
