@@ -234,6 +234,7 @@ def test_user_import_preview_lists_every_error_and_writes_nothing(web, db_sessio
     assert ("2", "email") in rows
     assert ("3", "full_name") in rows
     assert ("3", "role") in rows
+    assert "Giá trị phải là một trong: " in answer.text  # the errors are read in Vietnamese
     assert (
         db_session.scalar(select(func.count()).select_from(User).where(User.username.like("a_")))
         == 0

@@ -1,5 +1,7 @@
 """Every domain word the pages show, translated: states, actions, kinds, levels, roles, errors."""
 
+import re
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -108,18 +110,55 @@ MESSAGES = {
 }
 
 
+# Messages that carry a value, as (pattern, translation); the groups fill the placeholders.
+PATTERNS = (
+    (r"duplicate of line (?P<line>\d+)", _l("Duplicate of line %(line)s.")),
+    (r"no unit with code '(?P<code>.*)'", _l("There is no unit with code %(code)s.")),
+    (
+        r"(?P<level>\w+) cannot sit under a (?P<parent>\w+)",
+        _l("A %(level)s cannot sit under a %(parent)s."),
+    ),
+    (
+        r"a (?P<role>\w+) (?:must belong to a|cannot belong to a) (?P<levels>.*?)(?: unit)?$",
+        _l("This role (%(role)s) does not fit a unit of this level (%(levels)s)."),
+    ),
+    (r"at most (?P<limit>\d+) characters", _l("At most %(limit)s characters.")),
+    (r"at least (?P<limit>\d+) characters", _l("At least %(limit)s characters.")),
+    (r"the file is larger than (?P<limit>\d+) bytes", _l("The file is too large.")),
+    (r"(?:not a CSV file|malformed CSV).*", _l("This is not a well-formed CSV file.")),
+    (r"Input should be (?P<values>.*)", _l("The value must be one of: %(values)s.")),
+    (r"value is not a valid email address.*", _l("Not a valid e-mail address.")),
+)
+PLAIN = {
+    "column missing from the header row": _l("This column is missing from the header row."),
+    "unknown column in the header row": _l("This column is not known."),
+    "wrong number of fields": _l("The line has the wrong number of fields."),
+    "must be empty for a province and only for a province": _l(
+        "Empty for a province, and only for a province."
+    ),
+    "the tree has a cycle": _l("The units would form a cycle."),
+    "is required": _l("This field is required."),
+    "must not contain NUL characters": _l("Invalid input."),
+}
+
+
+def _named(value):
+    """A level or role word in the reader's language, else the value as it is."""
+    found = LEVELS.get(value) or ROLES.get(value)
+    return str(found) if found is not None else value
+
+
 def message(text):
     """A domain message in the reader's language."""
     if text in MESSAGES:
         return str(MESSAGES[text])
-    if text.startswith("the file is larger than"):
-        return _("The file is too large.")
-    if text.startswith("at most "):
-        return _("Too long: %(limit)s.", limit=text.removeprefix("at most "))
-    if text.startswith("at least "):
-        return _("Too short: %(limit)s.", limit=text.removeprefix("at least "))
-    if " cannot sit under a " in text or " cannot belong to a " in text:
-        return _("This level or role does not fit that unit (%(detail)s).", detail=text)
+    if text in PLAIN:
+        return str(PLAIN[text])
+    for pattern, translation in PATTERNS:
+        found = re.fullmatch(pattern, text)
+        if found:
+            values = {key: _named(value) for key, value in found.groupdict().items()}
+            return str(translation) % values if values else str(translation)
     return _("Not valid: %(detail)s", detail=text)
 
 
