@@ -75,6 +75,9 @@ def test_security_headers(web):
     assert response.headers["Referrer-Policy"]
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in response.headers
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
     secure = web.client.get("/login", base_url="https://localhost")
     assert "max-age" in secure.headers["Strict-Transport-Security"]
 
