@@ -332,3 +332,31 @@ def test_user_text_is_escaped(web, world):
         assert "<script>alert" not in page
         assert "<img src=x" not in page
     assert "&lt;script&gt;alert(" in web.get(f"/nominations/{nomination.id}").text
+
+
+def test_evidence_is_removed_only_by_the_secretary_while_editable(web, world, browser_of, app):
+    from io import BytesIO
+
+    from workflow import attachments
+
+    nomination = world.nominate()
+    url = f"/nominations/{nomination.id}"
+    web.login("sec_k1")
+    web.post(
+        f"{url}/attachments",
+        {"file": (BytesIO(PNG), "anh.png")},
+        token_from=url,
+        content_type="multipart/form-data",
+    )
+    stored = attachments.attachments_of(world.session, nomination)
+    assert [a.content_type for a in stored] == ["image/png"]
+    path = attachments.file_of(stored[0], app.config["ATTACHMENTS_DIR"])
+    remove = f"{url}/attachments/{stored[0].id}/delete"
+    reviewer = browser_of("rev_c1")
+    assert reviewer.post(remove, token_from=url).status_code == 403
+    world.act(nomination, "sec_k1", "submit")
+    assert web.post(remove, token_from=url).status_code == 409
+    world.act(nomination, "rev_c1", "return")
+    assert web.post(remove, token_from=url).status_code == 302
+    assert not path.exists()
+    assert attachments.attachments_of(world.session, nomination) == []
