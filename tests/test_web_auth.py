@@ -127,7 +127,7 @@ def test_successful_logins_are_not_counted(web, app, monkeypatch):
 
 def _link_path(app, user):
     with app.test_request_context():
-        return password_link(user).removeprefix("http://localhost")
+        return password_link(user).removeprefix(app.config["BASE_URL"])
 
 
 def test_set_password_link_sets_it_once(web, app, world, db_session):

@@ -7,6 +7,8 @@ from io import BytesIO
 from sqlalchemy import func, select
 
 from workflow import services
+
+BASE_URL = "http://127.0.0.1:5000"  # config.Default.BASE_URL: where e-mailed links point
 from workflow.models import CampaignClosure, HistoryEntry, OutboxMessage, Unit, User
 
 
@@ -186,7 +188,7 @@ def test_accounts_create_with_a_link_change_and_disable(web, world, db_session, 
     )
     assert message.notice == "set_password"
     assert message.recipient_email == "moi@example.org"
-    link = message.context["link"].removeprefix("http://localhost")
+    link = message.context["link"].removeprefix(BASE_URL)
     assert link.startswith("/set-password/")
 
     wrong_level = web.post(
@@ -317,3 +319,22 @@ def test_imported_accounts_without_a_password_are_sent_a_link(web, db_session):
     assert links == ["n1@example.org"]
     again = web.post("/admin/import/users", {"text": text, "action": "import"}, token_from="/")
     assert "Đường dẫn đặt mật khẩu" not in again.text  # nobody is sent a second link
+
+
+def test_an_administrator_sends_a_set_password_link(web, world, db_session):
+    web.login("adm_d1")
+    assert web.get("/admin").headers["Location"] == "/admin/units"
+    person = world.users["sec_k1"]
+    page = f"/admin/users/{person.id}"
+    shown = web.get(page)
+    assert shown.status_code == 200
+    assert person.email in shown.text
+    assert web.post(f"{page}/password-link", {}, token_from=page).status_code == 302
+    sent = db_session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.recipient_user_id == person.id, OutboxMessage.notice == "set_password"
+        )
+    )
+    assert sent.context["link"].startswith(f"{BASE_URL}/set-password/")
+    outside = world.users["sec_k4"]
+    assert web.get(f"/admin/users/{outside.id}").status_code == 404

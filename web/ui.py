@@ -40,6 +40,8 @@ def _defaults(app):
     app.config.setdefault("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
     app.config.setdefault("SET_PASSWORD_LINK_HOURS", 72)
     app.config.setdefault("PER_PAGE", 20)
+    # A long nomination can take an evening to write; its form must still be accepted.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
     secure = app.config.get("BASE_URL", "").startswith("https://")
     # Flask ships these as False, so an explicit True in the settings is kept, never lowered.
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE") or secure)

@@ -12,7 +12,8 @@ def _serializer():
 
 def password_link(user):
     token = _serializer().dumps({"user": user.id, "version": user.session_version})
-    return url_for("auth.set_password", token=token, _external=True)
+    # BASE_URL, not the request's Host header: the link goes out by e-mail.
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("auth.set_password", token=token)
 
 
 def read_token(token):
