@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from workflow import services
 
-BASE_URL = "http://127.0.0.1:5000"  # config.Default.BASE_URL: where e-mailed links point
 from workflow.models import CampaignClosure, HistoryEntry, OutboxMessage, Unit, User
+
+BASE_URL = "http://127.0.0.1:5000"  # config.Default.BASE_URL: where e-mailed links point
 
 
 def test_the_queue_lists_pending_items_oldest_first_with_deadline_and_wait(web, world, db_session):
