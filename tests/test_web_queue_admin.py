@@ -7,7 +7,6 @@ from io import BytesIO
 from sqlalchemy import func, select
 
 from workflow import services
-
 from workflow.models import CampaignClosure, HistoryEntry, OutboxMessage, Unit, User
 
 BASE_URL = "http://127.0.0.1:5000"  # config.Default.BASE_URL: where e-mailed links point
