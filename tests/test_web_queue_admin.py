@@ -128,6 +128,7 @@ def test_units_add_rename_and_move_with_the_whole_subtree(web, world, db_session
         token_from="/admin/units",
     )
     assert duplicate.status_code == 409
+    assert "Đã có đơn vị mã K9." in duplicate.text
     renamed = web.post(
         "/admin/units/C1/rename", {"name": "Đảng ủy xã Tiên Lương mới"}, token_from="/admin/units"
     )

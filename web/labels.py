@@ -128,6 +128,8 @@ PATTERNS = (
     (r"(?:not a CSV file|malformed CSV).*", _l("This is not a well-formed CSV file.")),
     (r"Input should be (?P<values>.*)", _l("The value must be one of: %(values)s.")),
     (r"value is not a valid email address.*", _l("Not a valid e-mail address.")),
+    (r"a unit with code (?P<code>.*) already exists", _l("A unit with code %(code)s exists.")),
+    (r"the username (?P<username>.*) is taken", _l("The username %(username)s is taken.")),
 )
 PLAIN = {
     "column missing from the header row": _l("This column is missing from the header row."),
@@ -139,6 +141,8 @@ PLAIN = {
     "the tree has a cycle": _l("The units would form a cycle."),
     "is required": _l("This field is required."),
     "must not contain NUL characters": _l("Invalid input."),
+    "the account is disabled": _l("The account is disabled."),
+    "this level is already closed": _l("This level is already closed."),
 }
 
 
@@ -150,6 +154,11 @@ def _named(value):
 
 def message(text):
     """A domain message in the reader's language."""
+    return known_message(text) or _("Not valid: %(detail)s", detail=text)
+
+
+def known_message(text):
+    """The translation of a domain message we know, else None."""
     if text in MESSAGES:
         return str(MESSAGES[text])
     if text in PLAIN:
@@ -159,7 +168,7 @@ def message(text):
         if found:
             values = {key: _named(value) for key, value in found.groupdict().items()}
             return str(translation) % values if values else str(translation)
-    return _("Not valid: %(detail)s", detail=text)
+    return None
 
 
 def explain(error):
@@ -177,4 +186,6 @@ def explain(error):
         return _("You are not allowed to do this.")
     if isinstance(error, NotFound):
         return _("Not found, or outside your unit.")
-    return _("This conflicts with the current state; nothing was changed.")
+    return known_message(str(error)) or _(
+        "This conflicts with the current state; nothing was changed."
+    )
