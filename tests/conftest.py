@@ -11,7 +11,6 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from flask import g
 from flask_migrate import upgrade
 from sqlalchemy.orm import sessionmaker
 
@@ -76,7 +75,11 @@ def is_postgres(database_url):
 
 @pytest.fixture
 def db_session(app):
-    """A session whose every commit is a savepoint inside a transaction rolled back after."""
+    """The test's own session, inside a transaction that is rolled back after the test.
+
+    Requests made through `client` get sessions of their own (one per app context) on the same
+    connection; every commit, theirs or the test's, is a savepoint of that transaction.
+    """
     binding = app.extensions["database"]
     connection = binding.engine.connect()
     transaction = connection.begin()
@@ -84,10 +87,9 @@ def db_session(app):
     binding.sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
-    with app.app_context():
-        from web.database import db
-
-        yield db.session
+    session = binding.sessionmaker()
+    yield session
+    session.close()
     binding.sessionmaker = original
     transaction.rollback()
     connection.close()
@@ -166,7 +168,7 @@ class World:
         user = User(
             username=username,
             full_name=f"Người dùng {username}",
-            email=email or f"{username}@example.test",
+            email=email or f"{username}@example.org",
             role=role,
             unit=self.units[code],
             language="vi",
@@ -226,8 +228,9 @@ CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 class WebUser:
     """A browser-like test client: `login`, then `get` pages and `post` forms with their token."""
 
-    def __init__(self, client):
+    def __init__(self, client, session=None):
         self.client = client
+        self.session = session
 
     def token(self, url="/login"):
         page = self.get(url)
@@ -240,20 +243,11 @@ class WebUser:
         assert response.status_code == 302, response.text
         return self
 
-    @staticmethod
-    def _new_request():
-        """Forget what the last request cached in `g`.
-
-        The test's own app context (see `db_session`) is shared by every request, so without
-        this the CSRF token, the logged-in user and the locale of one request would leak into
-        the next; the database session is kept on purpose, and what the test wrote so far is
-        committed first (into the outer transaction), as it would be before a real request.
-        """
-        state = vars(g._get_current_object())
-        if "db_session" in state:
-            state["db_session"].commit()
-        for key in [key for key in state if key != "db_session"]:
-            del state[key]
+    def _new_request(self):
+        """Commit what the test wrote so far (a savepoint of the test's transaction), as it
+        would be committed before a real request; requests have sessions of their own."""
+        if self.session is not None:
+            self.session.commit()
 
     def get(self, url, **kwargs):
         self._new_request()
@@ -274,15 +268,15 @@ class WebUser:
 def web(app, client, world, db_session, tmp_path, monkeypatch):
     """A fresh browser session for the World, with throttling reset and evidence in tmp_path.
 
-    The World is committed (into the test's outer transaction, still rolled back at the end) so
-    that a request which rolls back its own failed work cannot take the World with it.
+    The World is committed (a savepoint of the test's transaction, still rolled back at the end),
+    as data a real request meets was committed before it.
     """
     from web.extensions import limiter
 
     db_session.commit()
     limiter.reset()
     monkeypatch.setitem(app.config, "ATTACHMENTS_DIR", str(tmp_path / "attachments"))
-    return WebUser(client)
+    return WebUser(client, db_session)
 
 
 @pytest.fixture
@@ -290,7 +284,6 @@ def browser_of(app, world, db_session):
     """`browser_of("rev_c1")` → another logged-in WebUser with its own cookies."""
 
     def make(username):
-        db_session.commit()
-        return WebUser(app.test_client()).login(username)
+        return WebUser(app.test_client(), db_session).login(username)
 
     return make

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from web.database import db
 from workflow import demo, imports, machine
@@ -29,6 +30,7 @@ def _run_import(function, path):
 
 
 @click.command("import-units")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_units(path):
     """Create or update units from a units.csv file (all or nothing)."""
@@ -36,6 +38,7 @@ def import_units(path):
 
 
 @click.command("import-users")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_users(path):
     """Create or update users from a users.csv file (all or nothing)."""
@@ -43,6 +46,7 @@ def import_users(path):
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo():
     """Load the demo province, its users and nominations in every state."""
     loaded = demo.seed(db.session)

@@ -7,8 +7,6 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, EmailStr, Strict, ValidationError
 
-from workflow.errors import Invalid
-
 
 def _clean_text(value, *, min_length, max_length):
     if "\x00" in value:
@@ -73,8 +71,3 @@ def describe(item):
 def problems_from(error: ValidationError):
     """Every problem of a pydantic error as (field, message) pairs."""
     return [describe(item) for item in error.errors(include_url=False)]
-
-
-def invalid_from(error: ValidationError):
-    """The first problem of a pydantic error as an Invalid naming the field."""
-    return Invalid(*describe(error.errors(include_url=False)[0]))

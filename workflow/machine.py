@@ -82,14 +82,13 @@ class Move:
         return self.next_level == "province"
 
 
-MACHINE = Machine(
-    model=None,
-    states=STATES,
-    transitions=TRANSITIONS,
-    initial="draft",
-    auto_transitions=False,
-    send_event=False,
-)
+TABLE = {
+    "states": STATES,
+    "transitions": TRANSITIONS,
+    "initial": "draft",
+    "auto_transitions": False,
+}
+MACHINE = Machine(model=None, **TABLE)
 
 
 def fire(action, move):
@@ -119,13 +118,9 @@ def mermaid():
     """The same table drawn as a Mermaid state diagram."""
     from transitions.extensions import GraphMachine
 
-    drawing = Move("draft")
     graph = GraphMachine(
-        model=drawing,
-        states=STATES,
-        transitions=TRANSITIONS,
-        initial="draft",
-        auto_transitions=False,
+        model=Move("draft"),
+        **TABLE,
         graph_engine="mermaid",
         title="Nomination workflow",
         show_conditions=True,

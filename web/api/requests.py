@@ -2,7 +2,7 @@
 
 import json
 
-from flask import current_app, g, request
+from flask import g, request
 from pydantic import ValidationError
 from werkzeug.exceptions import BadRequest, Unauthorized
 
@@ -57,7 +57,3 @@ def body_of(schema):
 def query_of(schema):
     actor = require_actor()
     return actor, validate(schema, request.args.to_dict())
-
-
-def token_hours():
-    return current_app.config["API_TOKEN_HOURS"]

@@ -1,13 +1,13 @@
 """API views: load, check, call one service, answer."""
 
-from flask import request
+from flask import current_app, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import Unauthorized
 
 from web.api import bp
-from web.api.requests import body_of, query_of, read_json, require_actor, token_hours, validate
+from web.api.requests import body_of, query_of, read_json, require_actor, validate
 from web.api.schemas import (
     ActionRequest,
     CampaignCreate,
@@ -30,7 +30,9 @@ def issue_token():
     user = accounts.authenticate(db.session, fields.username, fields.password)
     if user is None:
         raise Unauthorized("unknown user or wrong password")
-    token, expires_at = accounts.issue_token(db.session, user, hours=token_hours())
+    token, expires_at = accounts.issue_token(
+        db.session, user, hours=current_app.config["API_TOKEN_HOURS"]
+    )
     db.session.commit()
     return {"token": token, "expires_at": expires_at.isoformat()}
 

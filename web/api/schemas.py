@@ -2,8 +2,9 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from workflow.errors import Invalid
 from workflow.fields import Email, IsoDate, Text, Year
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
@@ -35,6 +36,17 @@ class CampaignCreate(Body):
     unit_code: Text(40)
     submission_deadline: IsoDate
     review_deadlines: ReviewDeadlines = ReviewDeadlines()
+
+    @model_validator(mode="after")
+    def _deadlines_in_order(self):
+        """Each level reviews after the submissions close and after the level below it."""
+        earliest = self.submission_deadline
+        for level in REVIEW_LEVELS:
+            day = getattr(self.review_deadlines, level)
+            if day is not None and day < earliest:
+                raise Invalid(f"review_deadlines.{level}", "is earlier than the deadline before it")
+            earliest = day or earliest
+        return self
 
 
 class NominationFields(Body):

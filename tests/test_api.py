@@ -1,0 +1,496 @@
+"""The JSON API against API.md: status codes, check order, fields, lists, reports."""
+
+import contextlib
+import datetime as dt
+import unicodedata
+
+import pytest
+from sqlalchemy import event, func, select
+
+from workflow import accounts
+from workflow.models import HistoryEntry, Nomination, OutboxMessage
+
+API = "/api/v1"
+
+
+def nomination_body(world, **overrides):
+    body = {
+        "campaign_id": world.campaign.id,
+        "kind": "collective",
+        "nominee_name": "Chi hội Phụ nữ thôn Đồng Hội",
+        "title": "Mô hình “Hũ gạo tình thương”",
+        "field": "An sinh xã hội",
+        "summary": "Quyên góp gạo giúp hộ nghèo.",
+        "achievements": "Giúp 45 hộ nghèo vượt khó.",
+        "target_level": "district",
+    }
+    body.update(overrides)
+    return body
+
+
+def act(client, headers, nomination_id, action, version, comment=None):
+    return client.post(
+        f"{API}/nominations/{nomination_id}/actions/{action}",
+        json={"version": version, "comment": comment},
+        headers=headers,
+    )
+
+
+def assert_problem(response, status):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    assert {"status", "title", "detail"} <= response.json.keys()
+    assert response.json["status"] == status
+
+
+# Authentication
+
+
+def test_token_login_and_me(client, world):
+    response = client.post(
+        f"{API}/auth/token", json={"username": "rev_c1", "password": "secret-pass"}
+    )
+    assert response.status_code == 200
+    expires_at = dt.datetime.fromisoformat(response.json["expires_at"])
+    assert expires_at > dt.datetime.now(dt.UTC)
+    me = client.get(f"{API}/me", headers={"Authorization": f"Bearer {response.json['token']}"})
+    assert me.json == {
+        "id": world.users["rev_c1"].id,
+        "username": "rev_c1",
+        "full_name": "Người dùng rev_c1",
+        "role": "reviewer",
+        "unit": {
+            "id": world.units["C1"].id,
+            "code": "C1",
+            "name": "Đảng ủy xã Tiên Lương",
+            "level": "commune",
+        },
+    }
+
+
+@pytest.mark.parametrize(("username", "password"), [("rev_c1", "wrong"), ("nobody", "secret-pass")])
+def test_bad_credentials_are_401(client, world, username, password):
+    response = client.post(f"{API}/auth/token", json={"username": username, "password": password})
+    assert_problem(response, 401)
+
+
+def test_tokens_are_stored_hashed(client, world, db_session):
+    token = client.post(
+        f"{API}/auth/token", json={"username": "rev_c1", "password": "secret-pass"}
+    ).json["token"]
+    stored = db_session.scalars(select(accounts.ApiToken.token_hash)).all()
+    assert token not in stored
+    assert accounts._digest(token) in stored
+
+
+def test_missing_expired_revoked_or_disabled_tokens_are_401(client, world, db_session, auth):
+    assert_problem(client.get(f"{API}/me"), 401)
+    assert_problem(client.get(f"{API}/me", headers={"Authorization": "Bearer nope"}), 401)
+
+    headers = auth("rev_c1")
+    assert client.delete(f"{API}/auth/token", headers=headers).status_code == 204
+    assert_problem(client.get(f"{API}/me", headers=headers), 401)
+
+    headers = auth("rev_c1")
+    token = db_session.scalar(select(accounts.ApiToken).order_by(accounts.ApiToken.id.desc()))
+    token.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    db_session.commit()
+    assert_problem(client.get(f"{API}/me", headers=headers), 401)
+
+    headers = auth("rev_d1")
+    world.users["rev_d1"].active = False
+    db_session.commit()
+    assert_problem(client.get(f"{API}/me", headers=headers), 401)
+
+
+# Check order
+
+
+def test_body_is_parsed_before_credentials(client, world):
+    response = client.post(f"{API}/nominations", data="{not json", content_type="application/json")
+    assert_problem(response, 400)
+    assert_problem(client.post(f"{API}/nominations", json=[1, 2]), 400)
+    assert_problem(client.post(f"{API}/nominations", json={}), 401)
+
+
+def test_fields_before_existence(client, world, auth):
+    headers = auth("rev_c1")
+    response = act(client, headers, 999_999, "return", 1, comment="  ")
+    assert_problem(response, 422)
+    assert response.json["errors"][0]["field"] == "comment"
+    assert_problem(act(client, headers, 999_999, "approve", 1), 404)
+
+
+def test_existence_before_version_before_right_before_state(client, world, auth):
+    nomination = world.nominate(cell="K1")
+    world.session.commit()
+    # Another district's reviewer: not found, whatever the version.
+    assert_problem(act(client, auth("rev_d2"), nomination.id, "approve", 99), 404)
+    # Inside the subtree with a stale version: conflict before rights.
+    assert_problem(act(client, auth("rev_d1"), nomination.id, "approve", 99), 409)
+    # Current version, but nothing is pending: nobody holds the reviewing right.
+    assert_problem(act(client, auth("rev_c1"), nomination.id, "approve", 1), 403)
+    # The secretary holds the right to resubmit, but a draft cannot be resubmitted.
+    assert_problem(act(client, auth("sec_k1"), nomination.id, "resubmit", 1), 409)
+    response = act(client, auth("sec_k1"), nomination.id, "submit", 1)
+    assert response.status_code == 200
+    assert response.json["version"] == 2
+
+
+def test_unknown_action_and_route_are_404_problems(client, world, auth):
+    assert_problem(act(client, auth("sec_k1"), 1, "fly", 1), 404)
+    assert_problem(client.get(f"{API}/nope", headers=auth("sec_k1")), 404)
+
+
+def test_body_over_the_limit_is_413(client, world, auth):
+    big = nomination_body(world, achievements="x" * (2 * 1024 * 1024 + 10))
+    assert_problem(client.post(f"{API}/nominations", json=big, headers=auth("sec_k1")), 413)
+
+
+# Fields
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"kind": "family"}, "kind"),
+        ({"target_level": "cell"}, "target_level"),
+        ({"nominee_name": ""}, "nominee_name"),
+        ({"nominee_name": "   "}, "nominee_name"),
+        ({"nominee_name": "a" * 201}, "nominee_name"),
+        ({"nominee_name": 12}, "nominee_name"),
+        ({"title": "bad\x00byte"}, "title"),
+        ({"nominee_email": "not-an-email"}, "nominee_email"),
+        ({"nominee_birth_year": 1850}, "nominee_birth_year"),
+        ({"nominee_birth_year": "1980"}, "nominee_birth_year"),
+        ({"campaign_id": "1"}, "campaign_id"),
+        ({"colour": "red"}, "colour"),
+        ({"summary": None}, "summary"),
+    ],
+)
+def test_invalid_fields_are_422_naming_the_field(client, world, auth, db_session, override, field):
+    body = nomination_body(world, **override)
+    response = client.post(f"{API}/nominations", json=body, headers=auth("sec_k1"))
+    assert_problem(response, 422)
+    assert field in [error["field"] for error in response.json["errors"]]
+    assert db_session.scalar(select(func.count()).select_from(Nomination)) == 0
+
+
+def test_missing_field_is_422(client, world, auth):
+    body = nomination_body(world)
+    del body["title"]
+    response = client.post(f"{API}/nominations", json=body, headers=auth("sec_k1"))
+    assert_problem(response, 422)
+    assert response.json["errors"] == [{"field": "title", "message": "is required"}]
+
+
+def test_text_is_stored_as_nfc(client, world, auth, db_session):
+    decomposed = unicodedata.normalize("NFD", "Nguyễn Thị Hoà")
+    body = nomination_body(world, nominee_name=decomposed)
+    response = client.post(f"{API}/nominations", json=body, headers=auth("sec_k1"))
+    assert response.status_code == 201
+    stored = db_session.scalar(select(Nomination.nominee_name))
+    assert stored == unicodedata.normalize("NFC", decomposed) != decomposed
+
+
+# Nominations
+
+
+def test_create_read_and_history(client, world, auth):
+    body = nomination_body(world, nominee_email="hoa@example.org", nominee_birth_year=1978)
+    created = client.post(f"{API}/nominations", json=body, headers=auth("sec_k1"))
+    assert created.status_code == 201
+    item = created.json
+    assert item["state"] == "draft"
+    assert item["version"] == 1
+    assert item["cell"]["code"] == "K1"
+    assert item["pending_unit"] is None
+    assert item["recognized_level"] is None
+    for key in (
+        "id",
+        "campaign_id",
+        "kind",
+        "nominee_name",
+        "title",
+        "field",
+        "summary",
+        "achievements",
+        "target_level",
+        "created_at",
+        "updated_at",
+    ):
+        assert key in item
+    submitted = act(client, auth("sec_k1"), item["id"], "submit", 1)
+    assert submitted.json["pending_unit"]["code"] == "C1"
+    detail = client.get(f"{API}/nominations/{item['id']}", headers=auth("rev_d1")).json
+    assert [(h["action"], h["from_state"], h["to_state"]) for h in detail["history"]] == [
+        ("create", None, "draft"),
+        ("submit", "draft", "commune_review"),
+    ]
+    assert detail["history"][1]["actor"] == {"username": "sec_k1", "unit_code": "K1"}
+
+
+def test_only_secretaries_inside_the_campaign_nominate(client, world, auth, db_session):
+    body = nomination_body(world)
+    assert_problem(client.post(f"{API}/nominations", json=body, headers=auth("rev_c1")), 403)
+    assert_problem(client.post(f"{API}/nominations", json=body, headers=auth("adm_p")), 403)
+    body = nomination_body(world, campaign_id=999_999)
+    assert_problem(client.post(f"{API}/nominations", json=body, headers=auth("sec_k1")), 404)
+
+
+def test_submission_deadline_passed_is_409(client, world, auth, db_session):
+    nomination = world.nominate()
+    world.campaign.submission_deadline = dt.date(2000, 1, 1)
+    db_session.commit()
+    assert_problem(act(client, auth("sec_k1"), nomination.id, "submit", 1), 409)
+    response = client.post(
+        f"{API}/nominations", json=nomination_body(world), headers=auth("sec_k1")
+    )
+    assert_problem(response, 409)
+
+
+def test_patch_in_draft_and_returned_only(client, world, auth, db_session):
+    nomination = world.nominate()
+    db_session.commit()
+    url = f"{API}/nominations/{nomination.id}"
+    response = client.patch(url, json={"version": 1, "title": "Mới"}, headers=auth("sec_k1"))
+    assert response.status_code == 200
+    assert (response.json["title"], response.json["version"]) == ("Mới", 2)
+    assert_problem(
+        client.patch(url, json={"version": 1, "title": "Cũ"}, headers=auth("sec_k1")), 409
+    )
+    assert_problem(
+        client.patch(url, json={"version": 2, "title": "X"}, headers=auth("rev_c1")), 403
+    )
+    assert_problem(
+        client.patch(url, json={"version": 2, "state": "commended"}, headers=auth("sec_k1")), 422
+    )
+    assert act(client, auth("sec_k1"), nomination.id, "submit", 2).status_code == 200
+    assert_problem(
+        client.patch(url, json={"version": 3, "title": "X"}, headers=auth("sec_k1")), 409
+    )
+
+
+def test_refused_action_writes_nothing(client, world, auth, db_session):
+    nomination = world.nominate()
+    db_session.commit()
+    before = db_session.scalar(select(func.count()).select_from(HistoryEntry))
+    assert_problem(act(client, auth("rev_c1"), nomination.id, "approve", 1), 403)
+    assert_problem(act(client, auth("sec_k1"), nomination.id, "submit", 5), 409)
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(HistoryEntry)) == before
+    assert db_session.get(Nomination, nomination.id).version == 1
+
+
+def test_actions_write_outbox_rows_for_the_right_people(client, world, auth, db_session):
+    world.add_user("rev_c1_b", "reviewer", "C1")
+    nomination = world.nominate(cell="K1", target="commune", nominee_email="an@example.org")
+    db_session.commit()
+    act(client, auth("sec_k1"), nomination.id, "submit", 1)
+    act(client, auth("rev_c1"), nomination.id, "approve", 2)
+    rows = db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(row.notice, row.recipient_email) for row in rows] == [
+        ("submitted", "rev_c1@example.org"),
+        ("submitted", "rev_c1_b@example.org"),
+        ("commended", "sec_k1@example.org"),
+        ("commended", "an@example.org"),
+    ]
+    assert len({row.key for row in rows}) == 4
+    assert all(row.status == "pending" for row in rows)
+
+
+# Lists, queue, reports
+
+
+@contextlib.contextmanager
+def sql_log(app):
+    """The SQL statements the app's engine runs inside the block."""
+    engine = app.extensions["database"].engine
+    statements = []
+
+    def record(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("per_page", [2, 20])
+def test_listing_runs_a_constant_number_of_queries(app, client, world, auth, db_session, per_page):
+    for index in range(25):
+        world.nominate(cell=("K1", "K2", "K3")[index % 3], nominee_name=f"Người {index}")
+    db_session.commit()
+    headers = auth("rev_d1")
+    with sql_log(app) as statements:
+        response = client.get(f"{API}/nominations?per_page={per_page}", headers=headers)
+    assert response.json["total"] == 25
+    assert len(response.json["items"]) == per_page
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3  # the token, the count, the page
+
+
+def test_list_filters_scope_and_pagination(client, world, auth, db_session):
+    world.nominate(cell="K1", nominee_name="Trần Văn Bình")
+    world.nominate(cell="K3", nominee_name="Lê Thị Thu")
+    world.nominate(cell="K4", nominee_name="Phạm Văn Cường")
+    submitted = world.nominate(cell="K1", nominee_name="Hoàng Văn Đức")
+    world.act(submitted, "sec_k1", "submit")
+    db_session.commit()
+
+    def names(query, user):
+        response = client.get(f"{API}/nominations?{query}", headers=auth(user))
+        assert response.status_code == 200, response.json
+        return sorted(item["nominee_name"] for item in response.json["items"])
+
+    assert names("", "rev_c1") == ["Hoàng Văn Đức", "Trần Văn Bình"]
+    assert names("", "rev_d1") == ["Hoàng Văn Đức", "Lê Thị Thu", "Trần Văn Bình"]
+    assert len(names("", "rev_p")) == 4
+    assert names("state=commune_review", "rev_p") == ["Hoàng Văn Đức"]
+    assert names("unit_code=C2", "rev_d1") == ["Lê Thị Thu"]
+    assert names("q=Cường", "adm_p") == ["Phạm Văn Cường"]
+    assert names(f"campaign_id={world.campaign.id}&q=Văn", "rev_p") == [
+        "Hoàng Văn Đức",
+        "Phạm Văn Cường",
+        "Trần Văn Bình",
+    ]
+    page = client.get(f"{API}/nominations?per_page=3&page=2", headers=auth("rev_p")).json
+    assert (page["total"], page["page"], page["per_page"], len(page["items"])) == (4, 2, 3, 1)
+    assert_problem(client.get(f"{API}/nominations?unit_code=D2", headers=auth("rev_d1")), 404)
+    assert_problem(client.get(f"{API}/nominations?per_page=500", headers=auth("rev_d1")), 422)
+    assert_problem(client.get(f"{API}/nominations?state=lost", headers=auth("rev_d1")), 422)
+
+
+def test_queue_oldest_first(client, world, auth, db_session):
+    first, second = world.nominate(nominee_name="Một"), world.nominate(nominee_name="Hai")
+    world.act(second, "sec_k1", "submit")
+    world.act(first, "sec_k1", "submit")
+    returned = world.nominate(nominee_name="Ba")
+    world.act(returned, "sec_k1", "submit")
+    world.act(returned, "rev_c1", "return", comment="Bổ sung")
+    db_session.commit()
+    queue = client.get(f"{API}/queue", headers=auth("rev_c1")).json
+    assert [item["nominee_name"] for item in queue["items"]] == ["Hai", "Một"]
+    secretary = client.get(f"{API}/queue", headers=auth("sec_k1")).json
+    assert [item["nominee_name"] for item in secretary["items"]] == ["Ba"]
+    assert client.get(f"{API}/queue", headers=auth("rev_d1")).json["items"] == []
+
+
+def test_summary_counts_inside_the_subtree(client, world, auth, db_session):
+    for cell, kind, target, steps in (
+        ("K1", "individual", "commune", [("sec_k1", "submit"), ("rev_c1", "approve")]),
+        (
+            "K1",
+            "collective",
+            "district",
+            [("sec_k1", "submit"), ("rev_c1", "approve"), ("rev_d1", "approve")],
+        ),
+        ("K3", "collective", "district", [("sec_k3", "submit")]),
+        ("K4", "individual", "commune", [("sec_k4", "submit"), ("rev_c3", "approve")]),
+    ):
+        nomination = world.nominate(cell=cell, kind=kind, target=target)
+        for username, action in steps:
+            world.act(nomination, username, action)
+    db_session.commit()
+    report = client.get(f"{API}/reports/summary", headers=auth("rev_d1")).json
+    assert report["total_commended"] == 2
+    assert report["by_state"]["commended"] == 2
+    assert report["by_state"]["commune_review"] == 1
+    assert report["commended"]["commune"] == {"collective": 0, "individual": 1}
+    assert report["commended"]["district"] == {"collective": 1, "individual": 0}
+    province = client.get(
+        f"{API}/reports/summary?campaign_id={world.campaign.id}", headers=auth("rev_p")
+    ).json
+    assert province["total_commended"] == 3
+    scoped = client.get(f"{API}/reports/summary?unit_code=C2", headers=auth("rev_p")).json
+    assert scoped["by_state"]["commune_review"] == 1
+    assert scoped["total_commended"] == 0
+    assert_problem(client.get(f"{API}/reports/summary?unit_code=D2", headers=auth("rev_d1")), 404)
+
+
+# Units and campaigns
+
+
+def test_units_are_subtree_scoped(client, world, auth):
+    response = client.get(f"{API}/units/D1", headers=auth("rev_d1"))
+    assert response.json["parent_code"] == "P"
+    assert response.json["children"] == ["C1", "C2", "KD"]
+    assert client.get(f"{API}/units/K1", headers=auth("rev_d1")).status_code == 200
+    assert_problem(client.get(f"{API}/units/D2", headers=auth("rev_d1")), 404)
+    assert_problem(client.get(f"{API}/units/P", headers=auth("rev_d1")), 404)
+    assert_problem(client.get(f"{API}/units/NOPE", headers=auth("rev_p")), 404)
+
+
+def test_campaign_creation_and_visibility(client, world, auth):
+    body = {
+        "name": "Đợt 2 năm 2026",
+        "year": 2026,
+        "unit_code": "D1",
+        "submission_deadline": "2026-12-31",
+        "review_deadlines": {"commune": "2027-01-10", "district": "2027-01-20"},
+    }
+    created = client.post(f"{API}/campaigns", json=body, headers=auth("adm_d1"))
+    assert created.status_code == 201
+    assert created.json["unit_code"] == "D1"
+    assert created.json["review_deadlines"] == {
+        "commune": "2027-01-10",
+        "district": "2027-01-20",
+        "province": None,
+    }
+    assert_problem(client.post(f"{API}/campaigns", json=body, headers=auth("rev_d1")), 403)
+    assert_problem(
+        client.post(f"{API}/campaigns", json={**body, "unit_code": "D2"}, headers=auth("adm_d1")),
+        404,
+    )
+    for field, value in (
+        ("year", 1800),
+        ("year", "2026"),
+        ("submission_deadline", "31/12/2026"),
+        ("name", ""),
+    ):
+        response = client.post(
+            f"{API}/campaigns", json={**body, field: value}, headers=auth("adm_d1")
+        )
+        assert_problem(response, 422)
+        assert response.json["errors"][0]["field"] == field
+
+    def visible(user):
+        items = client.get(f"{API}/campaigns", headers=auth(user)).json["items"]
+        return sorted(item["name"] for item in items)
+
+    assert visible("sec_k1") == ["Đợt 2 năm 2026", "Đợt điển hình 2026"]
+    assert visible("sec_k4") == ["Đợt điển hình 2026"]
+    assert visible("rev_d2") == ["Đợt điển hình 2026"]
+    assert visible("adm_p") == ["Đợt 2 năm 2026", "Đợt điển hình 2026"]
+
+
+def test_campaign_deadlines_must_be_in_order(client, world, auth):
+    body = {
+        "name": "Đợt 3",
+        "year": 2026,
+        "unit_code": "D1",
+        "submission_deadline": "2026-12-31",
+        "review_deadlines": {"commune": "2027-01-10", "district": "2027-01-05"},
+    }
+    response = client.post(f"{API}/campaigns", json=body, headers=auth("adm_d1"))
+    assert_problem(response, 422)
+    assert response.json["errors"][0]["field"] == "review_deadlines.district"
+
+
+def test_an_action_is_a_handful_of_statements(app, client, world, auth, db_session):
+    nomination = world.nominate(cell="K1", target="district")
+    world.act(nomination, "sec_k1", "submit")
+    db_session.commit()
+    headers = auth("rev_c1")
+    with sql_log(app) as statements:
+        response = act(client, headers, nomination.id, "approve", nomination.version)
+    assert response.status_code == 200
+    verbs = [statement.split(None, 1)[0].upper() for statement in statements]
+    work = [verb for verb in verbs if verb not in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT")]
+    # Reads: the token, the nomination, its ancestors, the recipients. Writes: the nomination,
+    # its history entry, and the two outbox rows (batched where the driver can return ids).
+    assert work.count("SELECT") == 4, statements
+    assert work.count("UPDATE") == 1
+    assert 2 <= work.count("INSERT") <= 3

@@ -1,0 +1,94 @@
+"""Concurrent actions on the same version: exactly one wins, the others get 409."""
+
+import threading
+
+import pytest
+from conftest import World
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from workflow import accounts, services
+from workflow.errors import StaleVersion
+from workflow.models import HistoryEntry, Nomination
+
+THREADS = 8
+
+
+@pytest.fixture
+def committed_world(app, committed):
+    session = sessionmaker(bind=committed, expire_on_commit=False)()
+    world = World(session)
+    session.commit()
+    yield world
+    session.close()
+
+
+def test_concurrent_approvals_on_one_version(app, committed_world):
+    world = committed_world
+    nomination = world.nominate(cell="K1", target="district")
+    world.act(nomination, "sec_k1", "submit")
+    reviewers = [world.add_user(f"rev_c1_{n}", "reviewer", "C1") for n in range(THREADS)]
+    world.session.commit()
+    tokens = [accounts.issue_token(world.session, user, hours=1)[0] for user in reviewers]
+    world.session.commit()
+
+    barrier = threading.Barrier(THREADS)
+    statuses = []
+
+    def approve(token):
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(
+            f"/api/v1/nominations/{nomination.id}/actions/approve",
+            json={"version": nomination.version},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=approve, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(statuses) == [200] + [409] * (THREADS - 1)
+    world.session.expire_all()
+    assert world.session.get(Nomination, nomination.id).state == "district_review"
+    approvals = world.session.scalar(
+        select(func.count())
+        .select_from(HistoryEntry)
+        .where(HistoryEntry.nomination_id == nomination.id, HistoryEntry.action == "approve")
+    )
+    assert approvals == 1
+
+
+def test_a_writer_that_lost_the_race_gets_a_conflict_not_a_double_transition(
+    app, committed, committed_world, is_postgres
+):
+    if not is_postgres:
+        pytest.skip("SQLite takes the write lock at BEGIN, so two writers cannot interleave")
+    world = committed_world
+    nomination = world.nominate(cell="K1", target="district")
+    world.act(nomination, "sec_k1", "submit")
+    world.session.commit()
+    make = sessionmaker(bind=committed, expire_on_commit=False)
+    first, second = make(), make()
+    mine = services.get_nomination(first, world.users["rev_c1"], nomination.id)
+    theirs = services.get_nomination(second, world.users["rev_c1"], nomination.id)
+    services.perform(first, mine, first.merge(world.users["rev_c1"]), action="approve", version=2)
+    first.commit()
+    with pytest.raises(StaleVersion):
+        # It read version 2 before the first writer committed; the UPDATE finds no such row.
+        services.perform(
+            second,
+            theirs,
+            second.merge(world.users["rev_c1"]),
+            action="reject",
+            version=2,
+            comment="Không đạt",
+        )
+    second.rollback()
+    world.session.expire_all()
+    assert world.session.get(Nomination, nomination.id).state == "district_review"
+    first.close()
+    second.close()
