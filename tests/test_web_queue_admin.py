@@ -89,6 +89,9 @@ def test_dashboards_per_role(web, world, db_session):
     page = web.get("/").text
     assert re.search(r'data-metric="queue">1<', page)
     assert "Quá hạn xét duyệt: 1" in page
+    overdue_list = page[page.index("overdue-list") :]
+    assert f"/nominations/{late.id}" in overdue_list
+    assert f"/nominations/{returned.id}" not in overdue_list
     assert late.id
     web.post("/logout", token_from="/")
     world.act(late, "rev_c1", "recognize")

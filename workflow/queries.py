@@ -97,5 +97,19 @@ def overdue_conditions(unit, today):
     return [Nomination.pending_unit_id == unit.id, Nomination.campaign_id.in_(late)]
 
 
+def review_deadline(nomination):
+    """The deadline the nomination is working against now: its pending unit's level's review
+    deadline, or the submission deadline while nothing is pending."""
+    if nomination.pending_unit is None:
+        return nomination.campaign.submission_deadline
+    return nomination.campaign.review_deadlines.get(nomination.pending_unit.level)
+
+
+def days_waiting(nomination, today, zone):
+    """Whole calendar days (in `zone`) since the nomination reached its pending unit."""
+    since = nomination.pending_since or nomination.updated_at
+    return (today - since.astimezone(zone).date()).days
+
+
 def count(session, conditions):
     return session.scalar(select(func.count()).select_from(Nomination).where(*conditions))

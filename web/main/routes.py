@@ -51,8 +51,10 @@ def dashboard():
         context["revisions"] = revisions
     elif actor.role == "reviewer":
         context["queue_size"] = queries.count(db.session, queries.queue_conditions(actor))
-        context["overdue"] = queries.count(
-            db.session, queries.overdue_conditions(actor.unit, services.today())
+        overdue = queries.overdue_conditions(actor.unit, services.today())
+        context["overdue"] = queries.count(db.session, overdue)
+        _total, context["overdue_items"] = queries.page_of(
+            db.session, overdue, order_by=queries.QUEUE_ORDER, page=1, per_page=10
         )
     else:
         context["pipeline"] = [

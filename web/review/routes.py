@@ -36,8 +36,8 @@ def _render_queue(form, results, status=200):
     rows = [
         {
             "nomination": item,
-            "deadline": _deadline(item),
-            "days_waiting": (today - _local_day(item.pending_since or item.updated_at)).days,
+            "deadline": queries.review_deadline(item),
+            "days_waiting": queries.days_waiting(item, today, services.TIMEZONE),
         }
         for item in items
     ]
@@ -51,16 +51,6 @@ def _render_queue(form, results, status=200):
         results=results,
         today=today,
     ), status
-
-
-def _deadline(nomination):
-    if nomination.pending_unit is None:
-        return nomination.campaign.submission_deadline
-    return nomination.campaign.review_deadlines.get(nomination.pending_unit.level)
-
-
-def _local_day(moment):
-    return moment.astimezone(services.TIMEZONE).date()
 
 
 @bp.post("/queue")
