@@ -342,3 +342,25 @@ def test_an_administrator_sends_a_set_password_link(web, world, db_session):
     assert sent.context["link"].startswith(f"{BASE_URL}/set-password/")
     outside = world.users["sec_k4"]
     assert web.get(f"/admin/users/{outside.id}").status_code == 404
+
+
+def test_a_csv_larger_than_the_api_limit_is_accepted_for_import(web, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2000)  # the API's limit, scaled down
+    monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 50_000)
+    rows = "".join(f"X{n},Chi bộ số {n},cell,C1\n" for n in range(200))
+    text = "code,name,level,parent_code\n" + rows
+    assert 2000 < len(text.encode()) < 50_000
+    web.login("adm_p")
+    url = "/admin/import/units"
+    answer = web.post(
+        url,
+        {"file": (BytesIO(text.encode()), "units.csv"), "action": "preview"},
+        token_from=url,
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 200
+    assert "sẽ tạo mới 200" in answer.text
+    too_big = web.post(url, {"text": text * 20, "action": "preview"}, token_from=url)
+    assert too_big.status_code == 413
+    other = web.post("/language", {"lang": "vi", "next": "x" * 3000}, token_from="/")
+    assert other.status_code == 413  # elsewhere the ordinary limit holds

@@ -16,7 +16,12 @@ from workflow.models import User
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 ERROR_PAGES = (400, 403, 404, 405, 409, 413, 422, 429, 500)
-UPLOAD_ENDPOINTS = ("nominations.upload",)
+# Pages whose bodies may exceed MAX_CONTENT_LENGTH (the API's limit), with the setting that
+# bounds them instead.
+LARGE_BODIES = {
+    "nominations.upload": "ATTACHMENT_MAX_BYTES",
+    "admin.import_csv": "IMPORT_MAX_BYTES",
+}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -38,6 +43,7 @@ def _defaults(app):
     app.config.setdefault("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
     app.config.setdefault("ATTACHMENTS_DIR", os.path.join(app.instance_path, "attachments"))
     app.config.setdefault("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+    app.config.setdefault("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
     app.config.setdefault("SET_PASSWORD_LINK_HOURS", 72)
     app.config.setdefault("PER_PAGE", 20)
     # A long nomination can take an evening to write; its form must still be accepted.
@@ -54,12 +60,13 @@ def init_app(app):
     _defaults(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
 
-    # Evidence uploads may be larger than the API's body limit; this runs before the CSRF
-    # check reads the form, so it must be registered first.
+    # Evidence and CSV files may be larger than the API's body limit; this runs before the
+    # CSRF check reads the form, so it must be registered first.
     @app.before_request
-    def _upload_limit():
-        if request.endpoint in UPLOAD_ENDPOINTS:
-            request.max_content_length = app.config["ATTACHMENT_MAX_BYTES"] + 64 * 1024
+    def _large_body_limit():
+        setting = LARGE_BODIES.get(request.endpoint)
+        if setting:
+            request.max_content_length = app.config[setting] + 64 * 1024
 
     csrf.init_app(app)
     limiter.init_app(app)

@@ -62,7 +62,7 @@ class PlainForm(Form):
 
 class ImportForm(Form):
     file = FileField(_l("CSV file"))
-    text = TextAreaField(_l("…or paste the CSV text"), validators=[optional(), length(2_000_000)])
+    text = TextAreaField(_l("…or paste the CSV text"), validators=[optional(), length(10_000_000)])
 
 
 class CampaignForm(Form):
