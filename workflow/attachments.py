@@ -10,6 +10,7 @@ from sqlalchemy import select
 from workflow import policy
 from workflow.errors import Forbidden, Invalid, NotAllowedNow, NotFound
 from workflow.models import Attachment, Nomination
+from workflow.services import EDITABLE_STATES  # evidence changes while the fields may
 
 # The first bytes of each accepted format; the declared type and the file name are not trusted.
 MAGIC = (
@@ -17,7 +18,6 @@ MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
 )
-EDITABLE_STATES = ("draft", "returned")
 
 
 def sniff(data):

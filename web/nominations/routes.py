@@ -186,7 +186,7 @@ def _render_page(nomination, action_form, status=200, upload_form=None):
         .order_by(HistoryEntry.id)
     ).all()
     may_edit = policy.can(actor, policy.EDIT, nomination) and nomination.state in (
-        attachments.EDITABLE_STATES
+        services.EDITABLE_STATES
     )
     diagram = charts.workflow_diagram(
         nomination.state,
