@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/commend_test
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite test-postgres lint format diagram clean worker beat
+.PHONY: help install run test test-sqlite test-postgres lint format diagram translations screenshots clean worker beat
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -44,6 +44,14 @@ lint: install ## Ruff: lint and format check
 format: install ## Ruff: fix what can be fixed and format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+translations: install ## Extract the UI's strings, update the vi catalogue and compile it
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-location --width 100
+	$(BIN)/pybabel compile -d web/translations
+
+screenshots: install ## Refresh docs/screenshots/ from the browser tests (needs /usr/bin/chromium)
+	COMMEND_SCREENSHOTS=1 $(BIN)/pytest tests/test_browser.py
 
 diagram: install ## Print the workflow as a Mermaid diagram
 	@$(BIN)/flask --app web workflow-diagram

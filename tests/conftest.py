@@ -7,6 +7,7 @@ developer's machine and fails when CI is set.
 
 import datetime as dt
 import os
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -217,3 +218,72 @@ def auth(db_session, world):
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+# The web UI: a test client that logs in through the form and sends CSRF tokens.
+
+CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+class WebUser:
+    """A browser-like test client: `login`, then `get` pages and `post` forms with their token."""
+
+    def __init__(self, client, session=None):
+        self.client = client
+        self.session = session
+
+    def token(self, url="/login"):
+        page = self.get(url)
+        found = CSRF_FIELD.search(page.text)
+        assert found, f"no CSRF token on {url} ({page.status_code})"
+        return found.group(1)
+
+    def login(self, username, password="secret-pass"):
+        response = self.post("/login", {"username": username, "password": password})
+        assert response.status_code == 302, response.text
+        return self
+
+    def _new_request(self):
+        """Commit what the test wrote so far (a savepoint of the test's transaction), as it
+        would be committed before a real request; requests have sessions of their own."""
+        if self.session is not None:
+            self.session.commit()
+
+    def get(self, url, **kwargs):
+        self._new_request()
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, *, token_from=None, **kwargs):
+        data = {"csrf_token": self.token(token_from or "/login"), **(data or {})}
+        self._new_request()
+        return self.client.post(url, data=data, **kwargs)
+
+    def post_raw(self, url, data=None, **kwargs):
+        """A POST without a CSRF token."""
+        self._new_request()
+        return self.client.post(url, data=data or {}, **kwargs)
+
+
+@pytest.fixture
+def web(app, client, world, db_session, tmp_path, monkeypatch):
+    """A fresh browser session for the World, with throttling reset and evidence in tmp_path.
+
+    The World is committed (a savepoint of the test's transaction, still rolled back at the end),
+    as data a real request meets was committed before it.
+    """
+    from web.extensions import limiter
+
+    db_session.commit()
+    limiter.reset()
+    monkeypatch.setitem(app.config, "ATTACHMENTS_DIR", str(tmp_path / "attachments"))
+    return WebUser(client, db_session)
+
+
+@pytest.fixture
+def browser_of(app, world, db_session):
+    """`browser_of("rev_c1")` → another logged-in WebUser with its own cookies."""
+
+    def make(username):
+        return WebUser(app.test_client(), db_session).login(username)
+
+    return make

@@ -32,12 +32,11 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db)
 
-    from web import cli, problems
-    from web.api import bp as api_bp
+    from web import cli, problems, ui
 
     problems.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(api_bp)
+    ui.init_app(app)  # the HTML pages, and the API blueprint (exempt from CSRF there)
 
     from tasks import celery_init_app
     from tasks import cli as tasks_cli

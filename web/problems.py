@@ -1,6 +1,6 @@
 """Errors as RFC 9457 problem+json answers for the API."""
 
-from flask import jsonify, request
+from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -60,5 +60,5 @@ def init_app(app):
             return http_error(error)
         app.logger.exception("unhandled error")
         if not _is_api():
-            return "Internal Server Error", 500
+            return render_template("errors/error.html", code=500, detail=None), 500
         return problem(500, "an unexpected error occurred; it has been logged")

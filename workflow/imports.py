@@ -57,8 +57,12 @@ class UserRow(Row):
     password: Text(200, min_length=0)
 
 
-def _rows(text, schema):
-    """(line, validated row) for each data row; ImportError_ on the first bad one."""
+def _rows(text, schema, errors=None):
+    """(line, validated row) for each data row; ImportError_ on the first bad one.
+
+    With an `errors` list, a bad row is appended there and skipped instead, so that a preview
+    can name every bad line; a bad header row still raises.
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
@@ -79,14 +83,46 @@ def _rows(text, schema):
             line_of_row = line + 1
             line = reader.line_num
             if None in record or any(value is None for value in record.values()):
-                raise ImportError_(line_of_row, None, "wrong number of fields")
+                _fail(errors, ImportError_(line_of_row, None, "wrong number of fields"))
+                continue
             try:
                 yield line_of_row, schema.model_validate(record)
             except ValidationError as error:
-                column, message = problems_from(error)[0]
-                raise ImportError_(line_of_row, column, message) from None
+                for column, message in problems_from(error):
+                    _fail(errors, ImportError_(line_of_row, column, message))
     except csv.Error as error:
         raise ImportError_(reader.line_num, None, f"malformed CSV ({error})") from None
+
+
+def _fail(errors, error):
+    if errors is None:
+        raise error
+    errors.append(error)
+
+
+def preview(session, kind, text):
+    """A dry run: (every error found, (created, updated) or None); nothing is written.
+
+    Every row is checked on its own first; when all pass, the whole import runs inside a
+    savepoint that is rolled back, which finds the errors that involve several rows.
+    """
+    schema, function = {"units": (UnitRow, import_units), "users": (UserRow, import_users)}[kind]
+    errors = []
+    try:
+        list(_rows(text, schema, errors))
+    except ImportError_ as error:
+        errors.append(error)
+    if errors:
+        return errors, None
+    savepoint = session.begin_nested()
+    try:
+        counts = function(session, text)
+    except ImportError_ as error:
+        errors.append(error)
+        counts = None
+    finally:
+        savepoint.rollback()
+    return errors, counts
 
 
 def import_units(session, text):

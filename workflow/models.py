@@ -115,8 +115,22 @@ class User(Base):
     needs_password: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Bumped when the password changes or the account is disabled: browser sessions carry the
+    # number they were opened with, so every older session ends.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     unit: Mapped[Unit] = relationship()
+
+    # What Flask-Login reads from a logged-in user (duck-typed: the domain imports no Flask).
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self):
         return f"<User {self.username} {self.role}@{self.unit_id}>"
@@ -222,6 +236,41 @@ class HistoryEntry(Base):
     nomination: Mapped[Nomination] = relationship(back_populates="history")
     actor: Mapped[User] = relationship()
     actor_unit: Mapped[Unit] = relationship()
+
+
+class Attachment(Base):
+    """Evidence attached to a nomination; the bytes live in a file named by `storage_key`."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    nomination: Mapped[Nomination] = relationship()
+    uploaded_by: Mapped[User] = relationship()
+
+
+class CampaignClosure(Base):
+    """A reviewing unit has closed its review of a campaign at its level."""
+
+    __tablename__ = "campaign_closures"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    closed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    closed_by: Mapped[User] = relationship()
 
 
 class OutboxMessage(Base):

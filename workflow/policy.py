@@ -81,6 +81,16 @@ def visible_campaigns(actor):
     )
 
 
+def can_administer(actor, unit):
+    """Administrators keep the units, users and campaigns of their own subtree."""
+    return actor.active and actor.role == "admin" and actor.unit.contains(unit)
+
+
+def can_download(actor, attachment):
+    """Evidence is readable by whoever may see its nomination."""
+    return can_see_nomination(actor, attachment.nomination)
+
+
 # Background work: the outbox and the final commendation lists.
 
 

@@ -1,7 +1,7 @@
 """API views: load, check, call one service, answer."""
 
 from flask import current_app, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import Unauthorized
@@ -19,9 +19,9 @@ from web.api.schemas import (
 )
 from web.api.serializers import campaign_json, history_json, nomination_json, unit_json, user_json
 from web.database import db
-from workflow import accounts, policy, reports, services
+from workflow import accounts, policy, queries, reports, services
 from workflow.machine import ACTIONS
-from workflow.models import Campaign, Nomination, Unit
+from workflow.models import Campaign, Unit
 
 
 @bp.post("/auth/token")
@@ -114,45 +114,23 @@ def create_nomination():
 def list_nominations():
     actor, query = query_of(NominationQuery)
     scope = services.get_unit(db.session, actor, query.unit_code) if query.unit_code else None
-    conditions = [policy.visible_nominations(actor, within=scope)]
-    if query.state:
-        conditions.append(Nomination.state == query.state)
-    if query.campaign_id is not None:
-        conditions.append(Nomination.campaign_id == query.campaign_id)
-    if query.q:
-        pattern = f"%{query.q}%"
-        conditions.append(
-            Nomination.nominee_name.ilike(pattern, escape="\\")
-            | Nomination.title.ilike(pattern, escape="\\")
-        )
-    return _page(conditions, query, order_by=(Nomination.id.desc(),))
+    conditions = queries.search_conditions(
+        actor, scope=scope, state=query.state, campaign_id=query.campaign_id, q=query.q
+    )
+    return _page(conditions, query, order_by=queries.LIST_ORDER)
 
 
 @bp.get("/queue")
 def queue():
     actor, query = query_of(NominationQuery)
-    if actor.role == "reviewer":
-        conditions = [Nomination.pending_unit_id == actor.unit_id]
-    elif actor.role == "secretary":
-        conditions = [Nomination.cell_id == actor.unit_id, Nomination.state == "returned"]
-    else:
-        conditions = [False]
-    return _page(
-        conditions, query, order_by=(Nomination.pending_since, Nomination.updated_at, Nomination.id)
-    )
+    return _page(queries.queue_conditions(actor), query, order_by=queries.QUEUE_ORDER)
 
 
 def _page(conditions, query, order_by):
     """One page of nominations in two queries, whatever the page size."""
-    total = db.session.scalar(select(func.count()).select_from(Nomination).where(*conditions))
-    items = db.session.scalars(
-        select(Nomination)
-        .where(*conditions)
-        .options(joinedload(Nomination.cell), joinedload(Nomination.pending_unit))
-        .order_by(*order_by)
-        .limit(query.per_page)
-        .offset((query.page - 1) * query.per_page)
-    ).all()
+    total, items = queries.page_of(
+        db.session, conditions, order_by=order_by, page=query.page, per_page=query.per_page
+    )
     return {
         "items": [nomination_json(item) for item in items],
         "total": total,

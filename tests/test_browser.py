@@ -1,0 +1,261 @@
+"""Browser tests: Playwright drives Debian's Chromium against the real app on a loopback port.
+
+They run on the SQLite pass only (their server has a database of its own). Set
+COMMEND_SCREENSHOTS=1 to refresh the pictures in docs/screenshots/ that the README shows.
+"""
+
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import TEST_DATABASE_URL, service_missing
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from web import create_app
+from web.database import db
+from workflow import demo, services
+from workflow.models import Campaign, User
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+XSS_NAME = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """The app on a free loopback port, against a committed SQLite database of its own."""
+    if TEST_DATABASE_URL:
+        pytest.skip("browser tests run on the SQLite pass only")
+    if not (shutil.which("chromium") or os.path.exists(CHROMIUM)):
+        service_missing(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401 (only checks that the package is there)
+    except ImportError:
+        service_missing("the playwright package is not installed")
+    folder = tmp_path_factory.mktemp("live")
+    app = create_app(
+        {
+            "ENVIRONMENT": "testing",
+            "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
+            "SECRET_KEY": "browser-tests",
+            "ATTACHMENTS_DIR": str(folder / "attachments"),
+        }
+    )
+    with app.app_context():
+        upgrade()
+        demo.seed(db.session)
+        _queue_two_more(db.session)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _queue_two_more(session):
+    """Two more nominations pending at the commune, for the bulk approval."""
+    users = {user.username: user for user in session.query(User)}
+    campaign = session.query(Campaign).one()
+    for name in ("Nguyễn Văn Lực", "Hội Cựu chiến binh thôn Đồng Hội"):
+        nomination = services.create_nomination(
+            session,
+            users["bithu"],
+            campaign,
+            {
+                "kind": "individual",
+                "nominee_name": name,
+                "title": "Vận động nhân dân hiến đất làm đường",
+                "field": "Nông thôn mới",
+                "summary": "Tóm tắt thành tích.",
+                "achievements": "Hiến 300 m² đất.",
+                "target_level": "commune",
+            },
+        )
+        services.perform(session, nomination, users["bithu"], action="submit", version=1)
+
+
+@pytest.fixture(scope="module")
+def browser(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page_for(browser, live_server):
+    """`page_for("bithu")` → a page logged in as that demo user in a fresh browser context."""
+    contexts = []
+    problems = []
+
+    def make(username):
+        context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda message: _note(problems, message))
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto("/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", demo.DEMO_PASSWORD)
+        page.click("button.primary")
+        page.wait_for_url(f"{live_server}/")
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems, problems  # no script error, no CSP violation on any page
+
+
+def _note(problems, message):
+    # A refused form answers 422 on purpose; what must never happen is a blocked script or style.
+    if message.type == "error" and "Failed to load resource" not in message.text:
+        problems.append(message.text)
+
+
+def _shot(page, name):
+    if os.environ.get("COMMEND_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _act(page, action, comment=None):
+    if comment is not None:
+        page.fill("textarea[name=comment]", comment)
+    page.click(f"button[name=action][value={action}]")
+    page.wait_for_load_state()
+
+
+def _state(page):
+    return page.locator("h1 .badge").inner_text()
+
+
+def test_the_whole_walk_in_a_browser(page_for, live_server):
+    secretary = page_for("bithu")
+    _shot(secretary, "dashboard-secretary")
+    secretary.click("text=Hồ sơ mới")
+    secretary.check("input[name=kind][value=collective]")
+    secretary.fill("input[name=nominee_name]", "Chi đoàn thôn Đồng Hội")
+    secretary.fill("input[name=title]", "Thắp sáng đường quê bằng đèn năng lượng mặt trời")
+    secretary.fill("input[name=field]", "Thanh niên")
+    secretary.fill("textarea[name=summary]", "Lắp 120 bóng đèn.")
+    assert secretary.locator("#summary-count").inner_text() == "17 / 5000"  # the counter script
+    secretary.fill("textarea[name=achievements]", "Đường quê sáng suốt 3 km.")
+    secretary.select_option("select[name=target_level]", "district")
+    _shot(secretary, "new-nomination")
+    secretary.click("button.primary")
+    secretary.wait_for_url(re.compile(r"/nominations/\d+$"))
+    url = secretary.url
+    assert _state(secretary) == "Bản nháp"
+    _act(secretary, "submit")
+    assert _state(secretary) == "Cấp xã xem xét"
+
+    commune = page_for("xa")
+    commune.goto(url)
+    _act(commune, "approve")
+    assert _state(commune) == "Cấp huyện xem xét"
+
+    district = page_for("huyen")
+    district.goto(url)
+    _act(district, "return", comment="")
+    assert "Phải ghi ý kiến" in district.locator(".error").inner_text()
+    assert _state(district) == "Cấp huyện xem xét"
+    _act(district, "return", comment="Bổ sung ảnh chụp tuyến đường.")
+    assert _state(district) == "Trả lại để bổ sung"
+
+    secretary.goto(url)
+    _act(secretary, "resubmit")
+    assert _state(secretary) == "Cấp huyện xem xét"
+    district.goto(url)
+    assert district.locator(".diagram-current").get_attribute("data-state") == "district_review"
+    _act(district, "approve")
+    assert _state(district) == "Được biểu dương"
+
+    secretary.goto(url)
+    timeline = secretary.locator("ol.timeline li")
+    assert timeline.count() == 6
+    assert "Bổ sung ảnh chụp tuyến đường." in timeline.nth(3).inner_text()
+    assert "Huyện ủy Cẩm Khê" in timeline.nth(3).inner_text()
+    _shot(secretary, "nomination")
+
+
+def test_bulk_approve_in_a_browser(page_for):
+    reviewer = page_for("xa")
+    _shot(reviewer, "dashboard-reviewer")
+    reviewer.click("nav >> text=Hồ sơ chờ xử lý")
+    rows = reviewer.locator("input[name=selected]")
+    assert rows.count() >= 3
+    _shot(reviewer, "queue")
+    reviewer.check("#select-all")  # the select-all script
+    assert all(rows.nth(i).is_checked() for i in range(rows.count()))
+    reviewer.click("button[name=action][value=approve]")
+    reviewer.wait_for_load_state()
+    results = reviewer.locator(".results li")
+    assert results.count() >= 3
+    assert reviewer.locator('.results li[data-result="ok"]').count() == results.count()
+    assert "Không có hồ sơ nào đang chờ." in reviewer.locator("table.list").inner_text()
+
+
+def test_switching_to_english_is_remembered(page_for):
+    page = page_for("admin")
+    _shot(page, "dashboard-admin")
+    page.click("button[name=lang][value=en]")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Dashboard" in page.locator("h1").inner_text()
+    page.click("nav >> text=Units")
+    assert "Unit tree" in page.locator("h1").inner_text()
+    _shot(page, "units-en")
+    page.goto("/nominations?lang=vi")
+    assert page.locator("h1").inner_text() == "Hồ sơ"
+    _shot(page, "nominations")
+
+
+def test_a_script_in_a_name_stays_inert(page_for):
+    secretary = page_for("bithu")
+    secretary.goto("/nominations/new")
+    secretary.check("input[name=kind][value=individual]")
+    secretary.fill("input[name=nominee_name]", XSS_NAME)
+    secretary.fill("input[name=title]", "Thử")
+    secretary.fill("input[name=field]", "Thử")
+    secretary.fill("textarea[name=summary]", "Thử")
+    secretary.fill("textarea[name=achievements]", "Thử")
+    secretary.select_option("select[name=target_level]", "commune")
+    secretary.click("button.primary")
+    secretary.wait_for_url(re.compile(r"/nominations/\d+$"))
+    assert XSS_NAME in secretary.locator("h1").inner_text()
+    secretary.goto("/nominations")
+    assert XSS_NAME in secretary.locator("table.list").inner_text()
+    assert secretary.evaluate("window.__pwned") is None
+    assert secretary.locator("img[src=x]").count() == 0
+
+
+def test_login_page_in_a_browser(browser, live_server):
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/login")
+    _shot(page, "login")
+    page.fill("input[name=username]", "bithu")
+    page.fill("input[name=password]", "wrong")
+    page.click("button.primary")
+    assert "Sai tên đăng nhập hoặc mật khẩu." in page.locator(".error").inner_text()
+    context.close()

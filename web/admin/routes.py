@@ -1,0 +1,385 @@
+"""Administration views: load, check, call one service of workflow.administration, redirect."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from web import labels
+from web.admin import bp
+from web.admin.forms import (
+    CampaignForm,
+    ChangeUserForm,
+    CloseForm,
+    DeadlinesForm,
+    ImportForm,
+    MoveForm,
+    PlainForm,
+    RenameForm,
+    UnitForm,
+    UserForm,
+)
+from web.auth.tokens import password_link
+from web.database import db
+from web.forms import options
+from web.outbox_hook import outbox_written
+from workflow import administration, imports, policy, services
+from workflow.errors import Invalid
+from workflow.levels import REVIEW_LEVELS
+from workflow.models import Campaign, Unit, User
+
+IMPORT_KINDS = ("units", "users")
+PARENT_LEVELS = ("province", "district", "commune")  # units that can hold others or a campaign
+
+
+def _units():
+    """Every unit of the administrator's subtree, in tree order."""
+    return db.session.scalars(
+        select(Unit).where(policy.subtree(current_user.unit)).order_by(Unit.path)
+    ).all()
+
+
+def _unit_choices(units, levels=None):
+    return options(
+        (unit.code, f"{unit.name} ({unit.code})")
+        for unit in units
+        if levels is None or unit.level in levels
+    )
+
+
+def _invalid(form, error):
+    field = getattr(form, error.field, None)
+    text = labels.message(error.message)
+    if field is not None:
+        field.errors = [*field.errors, text]
+    else:
+        form.form_errors.append(text)
+
+
+@bp.get("")
+def home():
+    return redirect(url_for("admin.units"))
+
+
+# The unit tree.
+
+
+@bp.get("/units")
+def units():
+    return _render_units()
+
+
+def _render_units(add_form=None, status=200):
+    units = _units()
+    add_form = add_form or UnitForm(formdata=None)
+    add_form.parent_code.choices = _unit_choices(units, levels=PARENT_LEVELS)
+    return render_template(
+        "admin/units.html",
+        units=units,
+        root_depth=current_user.unit.path.count("/"),
+        add_form=add_form,
+        rename_form=RenameForm(formdata=None),
+        move_form=_move_form(units, formdata=None),
+    ), status
+
+
+def _move_form(units, **kwargs):
+    form = MoveForm(**kwargs)
+    form.parent_code.choices = _unit_choices(units, levels=PARENT_LEVELS)
+    return form
+
+
+@bp.post("/units")
+def add_unit():
+    form = UnitForm()
+    form.parent_code.choices = _unit_choices(_units(), levels=PARENT_LEVELS)
+    if not form.validate():
+        return _render_units(form, 422)
+    parent = services.get_unit(db.session, current_user, form.parent_code.data)
+    try:
+        unit = administration.add_unit(
+            db.session,
+            current_user,
+            parent,
+            code=form.code.data,
+            name=form.name.data,
+            level=form.level.data,
+        )
+    except Invalid as error:
+        db.session.rollback()
+        _invalid(form, error)
+        return _render_units(form, 422)
+    db.session.commit()
+    flash(_("Unit %(name)s added.", name=unit.name), "success")
+    return redirect(url_for("admin.units"))
+
+
+@bp.post("/units/<code>/rename")
+def rename_unit(code):
+    unit = services.get_unit(db.session, current_user, code)
+    form = RenameForm()
+    if not form.validate():
+        abort(400)
+    administration.rename_unit(db.session, current_user, unit, name=form.name.data)
+    db.session.commit()
+    flash(_("Unit renamed."), "success")
+    return redirect(url_for("admin.units"))
+
+
+@bp.post("/units/<code>/move")
+def move_unit(code):
+    unit = services.get_unit(db.session, current_user, code)
+    form = _move_form(_units())
+    if not form.validate():
+        abort(400)
+    parent = services.get_unit(db.session, current_user, form.parent_code.data)
+    administration.move_unit(db.session, current_user, unit, parent)
+    db.session.commit()
+    flash(_("Unit moved with everything below it."), "success")
+    return redirect(url_for("admin.units"))
+
+
+# Accounts.
+
+
+@bp.get("/users")
+def users():
+    return _render_users()
+
+
+def _render_users(form=None, status=200):
+    units = _units()
+    form = form or UserForm(formdata=None)
+    form.unit_code.choices = _unit_choices(units)
+    people = db.session.scalars(
+        select(User)
+        .join(Unit, User.unit_id == Unit.id)
+        .where(policy.subtree(current_user.unit))
+        .options(joinedload(User.unit))
+        .order_by(User.username)
+    ).all()
+    return render_template(
+        "admin/users.html", form=form, people=people, plain=PlainForm(formdata=None)
+    ), status
+
+
+@bp.post("/users")
+def create_user():
+    form = UserForm()
+    form.unit_code.choices = _unit_choices(_units())
+    if not form.validate():
+        return _render_users(form, 422)
+    unit = services.get_unit(db.session, current_user, form.unit_code.data)
+    try:
+        user = administration.create_user(
+            db.session,
+            current_user,
+            unit,
+            username=form.username.data,
+            full_name=form.full_name.data,
+            email=form.email.data,
+            role=form.role.data,
+            password=form.password.data or None,
+        )
+    except Invalid as error:
+        db.session.rollback()
+        _invalid(form, error)
+        return _render_users(form, 422)
+    if user.needs_password:
+        administration.queue_password_link(db.session, current_user, user, link=password_link(user))
+    db.session.commit()
+    outbox_written()
+    flash(_("Account %(username)s created.", username=user.username), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id):
+    person = administration.get_user(db.session, current_user, user_id)
+    form = ChangeUserForm(obj=None if request.method == "POST" else person)
+    form.unit_code.choices = _unit_choices(_units())
+    if request.method == "GET":
+        form.unit_code.data = person.unit.code
+    if form.validate_on_submit():
+        unit = services.get_unit(db.session, current_user, form.unit_code.data)
+        try:
+            administration.change_user(
+                db.session, current_user, person, role=form.role.data, unit=unit
+            )
+        except Invalid as error:
+            db.session.rollback()
+            _invalid(form, error)
+        else:
+            db.session.commit()
+            flash(_("Account changed."), "success")
+            return redirect(url_for("admin.user", user_id=person.id))
+    status = 422 if form.errors else 200
+    return render_template(
+        "admin/user.html", person=person, form=form, plain=PlainForm(formdata=None)
+    ), status
+
+
+@bp.post("/users/<int:user_id>/active")
+def set_active(user_id):
+    person = administration.get_user(db.session, current_user, user_id)
+    if not PlainForm().validate() or request.form.get("active") not in ("0", "1"):
+        abort(400)
+    administration.set_active(
+        db.session, current_user, person, active=request.form["active"] == "1"
+    )
+    db.session.commit()
+    flash(_("Account enabled.") if person.active else _("Account disabled."), "success")
+    return redirect(url_for("admin.user", user_id=person.id))
+
+
+@bp.post("/users/<int:user_id>/password-link")
+def send_password_link(user_id):
+    person = administration.get_user(db.session, current_user, user_id)
+    if not PlainForm().validate():
+        abort(400)
+    administration.queue_password_link(db.session, current_user, person, link=password_link(person))
+    db.session.commit()
+    outbox_written()
+    flash(_("A link to set a password is on its way to %(email)s.", email=person.email), "success")
+    return redirect(url_for("admin.user", user_id=person.id))
+
+
+# CSV imports.
+
+
+@bp.route("/import/<kind>", methods=["GET", "POST"])
+def import_csv(kind):
+    if kind not in IMPORT_KINDS:
+        abort(404)
+    if current_user.unit.parent_id is not None:
+        abort(403)  # an import may touch the whole tree: only a top-level administrator
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        text = _csv_text(form)
+        if text is None:
+            form.file.errors = [_("Choose a UTF-8 CSV file or paste its text.")]
+        else:
+            errors, counts = imports.preview(db.session, kind, text)
+            report = {"errors": errors, "counts": counts, "applied": False}
+            if not errors and request.form.get("action") == "import":
+                imports_function = imports.import_units if kind == "units" else imports.import_users
+                counts = imports_function(db.session, text)
+                links = 0
+                if kind == "users":
+                    links = administration.queue_missing_password_links(
+                        db.session, current_user, password_link
+                    )
+                db.session.commit()
+                outbox_written()
+                report = {"errors": [], "counts": counts, "applied": True, "links": links}
+    status = 422 if form.errors or (report and report["errors"]) else 200
+    return render_template("admin/import.html", kind=kind, form=form, report=report), status
+
+
+def _csv_text(form):
+    if form.file.data and getattr(form.file.data, "filename", ""):
+        raw = form.file.data.read()
+    else:
+        raw = (form.text.data or "").encode()
+    if not raw.strip():
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+# Campaigns.
+
+
+@bp.get("/campaigns")
+def campaigns():
+    return _render_campaigns()
+
+
+def _render_campaigns(form=None, status=200):
+    units = _units()
+    form = form or CampaignForm(formdata=None)
+    form.unit_code.choices = _unit_choices(units, levels=PARENT_LEVELS)
+    rows = db.session.scalars(
+        select(Campaign)
+        .where(policy.visible_campaigns(current_user))
+        .options(joinedload(Campaign.unit))
+        .order_by(Campaign.year.desc(), Campaign.id.desc())
+    ).all()
+    return render_template("admin/campaigns.html", form=form, campaigns=rows), status
+
+
+def _review_deadlines(form):
+    return {level: getattr(form, f"{level}_review_deadline").data for level in REVIEW_LEVELS}
+
+
+@bp.post("/campaigns")
+def create_campaign():
+    form = CampaignForm()
+    form.unit_code.choices = _unit_choices(_units(), levels=PARENT_LEVELS)
+    if not form.validate():
+        return _render_campaigns(form, 422)
+    unit = services.get_unit(db.session, current_user, form.unit_code.data)
+    campaign = services.create_campaign(
+        db.session,
+        current_user,
+        unit,
+        name=form.name.data.strip(),
+        year=form.year.data,
+        submission_deadline=form.submission_deadline.data,
+        review_deadlines=_review_deadlines(form),
+    )
+    db.session.commit()
+    flash(_("Campaign opened."), "success")
+    return redirect(url_for("admin.campaign", campaign_id=campaign.id))
+
+
+@bp.route("/campaigns/<int:campaign_id>", methods=["GET", "POST"])
+def campaign(campaign_id):
+    found = services.get_campaign(db.session, current_user, campaign_id)
+    form = DeadlinesForm(obj=None if request.method == "POST" else found)
+    if form.validate_on_submit():
+        administration.set_deadlines(
+            db.session,
+            current_user,
+            found,
+            submission_deadline=form.submission_deadline.data,
+            review_deadlines=_review_deadlines(form),
+        )
+        db.session.commit()
+        flash(_("Deadlines saved."), "success")
+        return redirect(url_for("admin.campaign", campaign_id=found.id))
+    close_form = CloseForm(formdata=None)
+    close_form.unit_code.choices = _closable(found)
+    status = 422 if form.errors else 200
+    return render_template(
+        "admin/campaign.html",
+        campaign=found,
+        form=form,
+        close_form=close_form,
+        closures=administration.closures(db.session, found),
+    ), status
+
+
+def _closable(campaign):
+    return _unit_choices(
+        [unit for unit in _units() if campaign.unit.contains(unit) or unit.contains(campaign.unit)],
+        levels=REVIEW_LEVELS,
+    )
+
+
+@bp.post("/campaigns/<int:campaign_id>/close")
+def close_level(campaign_id):
+    found = services.get_campaign(db.session, current_user, campaign_id)
+    form = CloseForm()
+    form.unit_code.choices = _closable(found)
+    if not form.validate():
+        abort(400)
+    unit = services.get_unit(db.session, current_user, form.unit_code.data)
+    administration.close_level(db.session, current_user, found, unit)
+    db.session.commit()
+    flash(_("Review closed for %(unit)s.", unit=unit.name), "success")
+    return redirect(url_for("admin.campaign", campaign_id=found.id))

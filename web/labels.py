@@ -1,0 +1,191 @@
+"""Every domain word the pages show, translated: states, actions, kinds, levels, roles, errors."""
+
+import re
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from workflow.errors import (
+    DeadlinePassed,
+    Forbidden,
+    Invalid,
+    NotAllowedNow,
+    NotFound,
+    StaleVersion,
+)
+
+STATES = {
+    "draft": _l("Draft"),
+    "commune_review": _l("Commune review"),
+    "district_review": _l("District review"),
+    "province_review": _l("Province review"),
+    "returned": _l("Returned for revision"),
+    "commended": _l("Commended"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+ACTIONS = {
+    "create": _l("Created"),
+    "submit": _l("Submit"),
+    "approve": _l("Approve"),
+    "recognize": _l("Recognise at this level"),
+    "return": _l("Return for revision"),
+    "resubmit": _l("Resubmit"),
+    "reject": _l("Reject"),
+    "withdraw": _l("Withdraw"),
+}
+DONE = {
+    "create": _l("created the draft"),
+    "submit": _l("submitted"),
+    "approve": _l("approved"),
+    "recognize": _l("recognised"),
+    "return": _l("returned for revision"),
+    "resubmit": _l("resubmitted"),
+    "reject": _l("rejected"),
+    "withdraw": _l("withdrew"),
+}
+KINDS = {"individual": _l("Individual"), "collective": _l("Collective")}
+KINDS_PLURAL = {"individual": _l("Individuals"), "collective": _l("Collectives")}
+LEVELS = {
+    "province": _l("Province"),
+    "district": _l("District"),
+    "commune": _l("Commune"),
+    "cell": _l("Party cell"),
+}
+ROLES = {
+    "secretary": _l("Cell secretary"),
+    "reviewer": _l("Reviewer"),
+    "admin": _l("Administrator"),
+}
+FIELDS = {
+    "campaign_id": _l("Campaign"),
+    "kind": _l("Kind"),
+    "nominee_name": _l("Nominee"),
+    "title": _l("Exemplary deed"),
+    "field": _l("Field of work"),
+    "summary": _l("Summary"),
+    "achievements": _l("Achievements"),
+    "target_level": _l("Level asked for"),
+    "nominee_birth_year": _l("Year of birth"),
+    "nominee_position": _l("Position"),
+    "nominee_email": _l("Nominee's e-mail"),
+    "comment": _l("Comment"),
+    "file": _l("File"),
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "level": _l("Level"),
+    "parent_code": _l("Parent unit"),
+    "username": _l("Username"),
+    "full_name": _l("Full name"),
+    "email": _l("E-mail"),
+    "role": _l("Role"),
+    "unit_code": _l("Unit"),
+    "password": _l("Password"),
+    "submission_deadline": _l("Submission deadline"),
+}
+
+# The domain speaks English to developers; people read these.
+MESSAGES = {
+    "a comment is required to return or reject": _l(
+        "A comment is required to return or reject a nomination."
+    ),
+    "above the level of the campaign's unit": _l(
+        "The level asked for is above the level of the campaign's unit."
+    ),
+    "the file is empty": _l("The file is empty."),
+    "only PDF, JPEG and PNG files are accepted": _l("Only PDF, JPEG and PNG files are accepted."),
+    "must not be empty": _l("This field must not be empty."),
+    "a unit cannot move under itself or its own subtree": _l(
+        "A unit cannot move under itself or one of its own units."
+    ),
+    "every unit but a province needs a parent": _l("Every unit but a province needs a parent."),
+    "may hold only letters, digits, '.', '_' and '-'": _l(
+        "Only letters, digits, '.', '_' and '-' are allowed."
+    ),
+    "the tree would become too deep": _l("The tree would become too deep."),
+    "only a reviewing unit closes a level": _l("Only a reviewing unit can close a level."),
+    "the unit takes no part in this campaign": _l("This unit takes no part in the campaign."),
+    "must be a date": _l("Please give a date."),
+    "not a role": _l("Unknown role."),
+}
+
+
+# Messages that carry a value, as (pattern, translation); the groups fill the placeholders.
+PATTERNS = (
+    (r"duplicate of line (?P<line>\d+)", _l("Duplicate of line %(line)s.")),
+    (r"no unit with code '(?P<code>.*)'", _l("There is no unit with code %(code)s.")),
+    (
+        r"(?P<level>\w+) cannot sit under a (?P<parent>\w+)",
+        _l("A %(level)s cannot sit under a %(parent)s."),
+    ),
+    (
+        r"a (?P<role>\w+) (?:must belong to a|cannot belong to a) (?P<levels>.*?)(?: unit)?$",
+        _l("This role (%(role)s) does not fit a unit of this level (%(levels)s)."),
+    ),
+    (r"at most (?P<limit>\d+) characters", _l("At most %(limit)s characters.")),
+    (r"at least (?P<limit>\d+) characters", _l("At least %(limit)s characters.")),
+    (r"the file is larger than (?P<limit>\d+) bytes", _l("The file is too large.")),
+    (r"(?:not a CSV file|malformed CSV).*", _l("This is not a well-formed CSV file.")),
+    (r"Input should be (?P<values>.*)", _l("The value must be one of: %(values)s.")),
+    (r"value is not a valid email address.*", _l("Not a valid e-mail address.")),
+    (r"a unit with code (?P<code>.*) already exists", _l("A unit with code %(code)s exists.")),
+    (r"the username (?P<username>.*) is taken", _l("The username %(username)s is taken.")),
+)
+PLAIN = {
+    "column missing from the header row": _l("This column is missing from the header row."),
+    "unknown column in the header row": _l("This column is not known."),
+    "wrong number of fields": _l("The line has the wrong number of fields."),
+    "must be empty for a province and only for a province": _l(
+        "Empty for a province, and only for a province."
+    ),
+    "the tree has a cycle": _l("The units would form a cycle."),
+    "is required": _l("This field is required."),
+    "must not contain NUL characters": _l("Invalid input."),
+    "the account is disabled": _l("The account is disabled."),
+    "this level is already closed": _l("This level is already closed."),
+}
+
+
+def _named(value):
+    """A level or role word in the reader's language, else the value as it is."""
+    found = LEVELS.get(value) or ROLES.get(value)
+    return str(found) if found is not None else value
+
+
+def message(text):
+    """A domain message in the reader's language."""
+    return known_message(text) or _("Not valid: %(detail)s", detail=text)
+
+
+def known_message(text):
+    """The translation of a domain message we know, else None."""
+    if text in MESSAGES:
+        return str(MESSAGES[text])
+    if text in PLAIN:
+        return str(PLAIN[text])
+    for pattern, translation in PATTERNS:
+        found = re.fullmatch(pattern, text)
+        if found:
+            values = {key: _named(value) for key, value in found.groupdict().items()}
+            return str(translation) % values if values else str(translation)
+    return None
+
+
+def explain(error):
+    """One sentence for the person who met `error`."""
+    if isinstance(error, Invalid):
+        field = FIELDS.get(error.field, error.field)
+        return f"{field}: {message(error.message)}"
+    if isinstance(error, StaleVersion):
+        return _("Someone changed this nomination meanwhile. Reload the page and try again.")
+    if isinstance(error, DeadlinePassed):
+        return _("The campaign's deadline has passed.")
+    if isinstance(error, NotAllowedNow):
+        return _("This is not possible in the current state.")
+    if isinstance(error, Forbidden):
+        return _("You are not allowed to do this.")
+    if isinstance(error, NotFound):
+        return _("Not found, or outside your unit.")
+    return known_message(str(error)) or _(
+        "This conflicts with the current state; nothing was changed."
+    )

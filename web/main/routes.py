@@ -1,0 +1,96 @@
+"""The dashboard: what each role needs to see first, with small server-drawn charts."""
+
+from flask import redirect, render_template, request, session
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import BadRequest
+
+from web import charts, labels
+from web.auth.routes import _safe_next
+from web.database import db
+from web.i18n import LANGUAGES
+from web.main import bp
+from web.main.forms import LanguageForm
+from workflow import policy, queries, reports, services
+from workflow.levels import REVIEW_LEVELS, REVIEW_STATE, rank
+from workflow.machine import STATES
+from workflow.models import Campaign
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    actor = current_user
+    campaigns = db.session.scalars(
+        select(Campaign)
+        .where(policy.visible_campaigns(actor))
+        .order_by(Campaign.year.desc(), Campaign.id.desc())
+    ).all()
+    campaign = _chosen(campaigns)
+    campaign_id = campaign.id if campaign else None
+    summary = reports.summary(db.session, actor, actor.unit, campaign_id=campaign_id)
+    by_state = summary["by_state"]
+    context = {
+        "campaigns": campaigns,
+        "campaign": campaign,
+        "summary": summary,
+        "state_chart": charts.bar_chart(
+            [(labels.STATES[state], by_state[state]) for state in STATES],
+            title=_("Nominations by state"),
+        ),
+    }
+    if actor.role == "secretary":
+        _total, revisions = queries.page_of(
+            db.session,
+            queries.queue_conditions(actor),
+            order_by=queries.QUEUE_ORDER,
+            page=1,
+            per_page=50,
+        )
+        context["revisions"] = revisions
+    elif actor.role == "reviewer":
+        context["queue_size"] = queries.count(db.session, queries.queue_conditions(actor))
+        overdue = queries.overdue_conditions(actor.unit, services.today())
+        context["overdue"] = queries.count(db.session, overdue)
+        _total, context["overdue_items"] = queries.page_of(
+            db.session, overdue, order_by=queries.QUEUE_ORDER, page=1, per_page=10
+        )
+    else:
+        context["pipeline"] = [
+            (level, by_state[REVIEW_STATE[level]], summary["commended"][level])
+            for level in REVIEW_LEVELS
+            if _reaches(actor, level)
+        ]
+        context["pipeline_chart"] = charts.bar_chart(
+            [(labels.LEVELS[level], waiting) for level, waiting, _commended in context["pipeline"]],
+            title=_("Waiting for review, by level"),
+        )
+    return render_template("main/dashboard.html", **context)
+
+
+def _chosen(campaigns):
+    wanted = request.args.get("campaign_id", "")
+    for campaign in campaigns:
+        if str(campaign.id) == wanted:
+            return campaign
+    if wanted:
+        raise BadRequest(_("No such campaign."))
+    return campaigns[0] if campaigns else None
+
+
+def _reaches(actor, level):
+    """Levels at or below the actor's own unit: what their subtree can review."""
+    return rank(level) <= rank(actor.unit.level)
+
+
+@bp.post("/language")
+def language():
+    form = LanguageForm()
+    if not form.validate_on_submit() or form.lang.data not in LANGUAGES:
+        raise BadRequest(_("Unknown language."))
+    session["lang"] = form.lang.data
+    if current_user.is_authenticated and current_user.language != form.lang.data:
+        current_user.language = form.lang.data
+        db.session.commit()
+    return redirect(_safe_next(form.next.data))

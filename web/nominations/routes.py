@@ -1,0 +1,302 @@
+"""Nomination views: load, check with the policy, call one service, render or redirect."""
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from web import charts, labels
+from web.database import db
+from web.forms import options
+from web.nominations import bp
+from web.nominations.forms import (
+    ACHIEVEMENTS_MAX,
+    SUMMARY_MAX,
+    ActionForm,
+    DeleteForm,
+    EditForm,
+    NominationForm,
+    SearchForm,
+    UploadForm,
+)
+from workflow import attachments, choices, policy, queries, services
+from workflow.errors import Invalid
+from workflow.models import Campaign, HistoryEntry, Unit, User
+
+LIMITS = {"summary": SUMMARY_MAX, "achievements": ACHIEVEMENTS_MAX}
+
+
+@bp.get("")
+@login_required
+def index():
+    actor = current_user
+    form = SearchForm(request.args)
+    campaigns = _visible_campaigns(actor)
+    form.campaign_id.choices = options([("", _("All"))] + [(str(c.id), c.name) for c in campaigns])
+    # Cells are found by the text filter; the list of units holds only the reviewing levels.
+    units = db.session.scalars(
+        select(Unit).where(policy.subtree(actor.unit), Unit.level != "cell").order_by(Unit.path)
+    ).all()
+    form.unit.choices = options(
+        [("", _("All"))] + [(u.code, f"{u.name} ({u.code})") for u in units]
+    )
+    if not form.validate():
+        abort(400)
+    scope = next((u for u in units if u.code == form.unit.data), None)
+    conditions = queries.search_conditions(
+        actor,
+        scope=scope,
+        state=form.state.data or None,
+        campaign_id=int(form.campaign_id.data) if form.campaign_id.data else None,
+        q=(form.q.data or "").strip() or None,
+        kind=form.kind.data or None,
+        level=form.level.data or None,
+        cell_q=(form.cell.data or "").strip() or None,
+    )
+    page = form.page.data or 1
+    per_page = current_app.config["PER_PAGE"]
+    total, items = queries.page_of(
+        db.session, conditions, order_by=queries.LIST_ORDER, page=page, per_page=per_page
+    )
+    pages = max(1, -(-total // per_page))
+    arguments = {key: value for key, value in request.args.items() if key != "page" and value}
+    return render_template(
+        "nominations/index.html",
+        form=form,
+        items=items,
+        total=total,
+        page=page,
+        pages=pages,
+        arguments=arguments,
+    )
+
+
+def _visible_campaigns(actor):
+    return db.session.scalars(
+        select(Campaign)
+        .where(policy.visible_campaigns(actor))
+        .options(joinedload(Campaign.unit))
+        .order_by(Campaign.year.desc(), Campaign.id.desc())
+    ).all()
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    actor = current_user
+    campaigns = [c for c in _visible_campaigns(actor) if policy.can_nominate(actor, c)]
+    if not campaigns:
+        abort(403)
+    form = NominationForm()
+    form.campaign_id.choices = options([(c.id, f"{c.name} ({c.year})") for c in campaigns])
+    if form.validate_on_submit():
+        campaign = services.get_campaign(db.session, actor, form.campaign_id.data)
+        try:
+            nomination = services.create_nomination(db.session, actor, campaign, form.values())
+        except Invalid as error:
+            db.session.rollback()
+            _show(form, error)
+        else:
+            db.session.commit()
+            flash(_("The draft is saved. Attach evidence, then submit it."), "success")
+            return redirect(url_for("nominations.show", nomination_id=nomination.id))
+    status = 422 if form.errors else 200
+    return render_template(
+        "nominations/form.html", form=form, limits=LIMITS, nomination=None
+    ), status
+
+
+def _show(form, error):
+    """Put a domain validation error beside the field it concerns."""
+    field = getattr(form, error.field, None)
+    message = labels.message(error.message)
+    if field is not None:
+        field.errors = [*field.errors, message]
+    else:
+        form.form_errors.append(message)
+
+
+@bp.route("/<int:nomination_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(nomination_id):
+    actor = current_user
+    nomination = services.get_nomination(db.session, actor, nomination_id)
+    if not policy.can(actor, policy.EDIT, nomination):
+        abort(403)
+    form = EditForm(obj=nomination if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = nomination.version
+    if form.validate_on_submit():
+        try:
+            services.update_nomination(
+                db.session,
+                nomination,
+                actor,
+                version=_version(form.version.data),
+                changes=form.values(),
+            )
+        except Invalid as error:
+            db.session.rollback()
+            _show(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("nominations.show", nomination_id=nomination.id))
+    status = 422 if form.errors else 200
+    return render_template(
+        "nominations/form.html", form=form, limits=LIMITS, nomination=nomination
+    ), status
+
+
+def _version(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        abort(400)
+
+
+@bp.get("/<int:nomination_id>")
+@login_required
+def show(nomination_id):
+    nomination = services.get_nomination(db.session, current_user, nomination_id)
+    return _render_page(nomination, _fresh_action_form(nomination))
+
+
+def _fresh_action_form(nomination):
+    return ActionForm(formdata=None, version=nomination.version)
+
+
+def _render_page(nomination, action_form, status=200, upload_form=None):
+    actor = current_user
+    history = db.session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.nomination_id == nomination.id)
+        .options(joinedload(HistoryEntry.actor).joinedload(User.unit))
+        .options(joinedload(HistoryEntry.actor_unit))
+        .order_by(HistoryEntry.id)
+    ).all()
+    may_edit = policy.can(actor, policy.EDIT, nomination) and nomination.state in (
+        services.EDITABLE_STATES
+    )
+    diagram = charts.workflow_diagram(
+        nomination.state,
+        state_labels=labels.STATES,
+        action_labels=labels.ACTIONS,
+        title=_("The workflow; the current state is highlighted"),
+    )
+    return render_template(
+        "nominations/show.html",
+        nomination=nomination,
+        history=history,
+        files=attachments.attachments_of(db.session, nomination),
+        actions=choices.available_actions(db.session, actor, nomination),
+        action_form=action_form,
+        upload_form=upload_form or UploadForm(formdata=None),
+        delete_form=DeleteForm(formdata=None),
+        may_edit=may_edit,
+        diagram=diagram,
+    ), status
+
+
+@bp.post("/<int:nomination_id>")
+@login_required
+def act(nomination_id):
+    actor = current_user
+    nomination = services.get_nomination(db.session, actor, nomination_id)
+    form = ActionForm()
+    action = request.form.get("action", "")
+    if action not in labels.ACTIONS or action == "create" or not form.validate():
+        abort(400)
+    try:
+        services.perform(
+            db.session,
+            nomination,
+            actor,
+            action=action,
+            version=_version(form.version.data),
+            comment=form.comment.data,
+        )
+    except Invalid as error:
+        db.session.rollback()
+        form.comment.errors = [labels.message(error.message)]
+        return _render_page(nomination, form, status=422)
+    db.session.commit()
+    flash(
+        _(
+            "Done: %(action)s. New state: %(state)s.",
+            action=labels.ACTIONS[action],
+            state=labels.STATES[nomination.state],
+        ),
+        "success",
+    )
+    return redirect(url_for("nominations.show", nomination_id=nomination.id))
+
+
+@bp.post("/<int:nomination_id>/attachments")
+@login_required
+def upload(nomination_id):
+    actor = current_user
+    nomination = services.get_nomination(db.session, actor, nomination_id)
+    form = UploadForm()
+    if not form.validate():
+        return _render_page(nomination, _fresh_action_form(nomination), 422, upload_form=form)
+    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    data = form.file.data.stream.read(limit + 1)
+    try:
+        attachments.add_attachment(
+            db.session,
+            nomination,
+            actor,
+            filename=form.file.data.filename,
+            data=data,
+            directory=current_app.config["ATTACHMENTS_DIR"],
+            max_bytes=limit,
+        )
+    except Invalid as error:
+        db.session.rollback()
+        form.file.errors = [labels.message(error.message)]
+        return _render_page(nomination, _fresh_action_form(nomination), 422, upload_form=form)
+    db.session.commit()
+    flash(_("The file is attached."), "success")
+    return redirect(url_for("nominations.show", nomination_id=nomination.id))
+
+
+@bp.get("/<int:nomination_id>/attachments/<int:attachment_id>")
+@login_required
+def download(nomination_id, attachment_id):
+    found = attachments.get_attachment(db.session, current_user, nomination_id, attachment_id)
+    path = attachments.file_of(found, current_app.config["ATTACHMENTS_DIR"])
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path,
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.filename,
+        max_age=0,
+    )
+
+
+@bp.post("/<int:nomination_id>/attachments/<int:attachment_id>/delete")
+@login_required
+def delete_attachment(nomination_id, attachment_id):
+    actor = current_user
+    found = attachments.get_attachment(db.session, actor, nomination_id, attachment_id)
+    if not DeleteForm().validate():
+        abort(400)
+    attachments.remove_attachment(
+        db.session, found, actor, directory=current_app.config["ATTACHMENTS_DIR"]
+    )
+    db.session.commit()
+    flash(_("The file is removed."), "success")
+    return redirect(url_for("nominations.show", nomination_id=nomination_id))

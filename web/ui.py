@@ -1,0 +1,133 @@
+"""Binds the server-rendered UI: extensions, security headers, error pages and the blueprints."""
+
+import os
+from pathlib import Path
+
+from flask import render_template, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import HTTPException
+
+from web import i18n, labels
+from web.database import db
+from web.extensions import babel, csrf, limiter, login_manager
+from workflow.models import User
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+ERROR_PAGES = (400, 403, 404, 405, 409, 413, 422, 429, 500)
+# Pages whose bodies may exceed MAX_CONTENT_LENGTH (the API's limit), with the setting that
+# bounds them instead.
+LARGE_BODIES = {
+    "nominations.upload": "ATTACHMENT_MAX_BYTES",
+    "admin.import_csv": "IMPORT_MAX_BYTES",
+}
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _defaults(app):
+    app.config.setdefault("WTF_I18N_ENABLED", False)  # see web.forms: our catalogue instead
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", i18n.DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    # Throttling state is shared by every web worker through Redis when one is configured.
+    storage = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # Should Redis be unreachable, count in this process rather than refuse every login.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("LOGIN_LIMIT_PER_USERNAME", "5 per 15 minutes")
+    app.config.setdefault("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
+    app.config.setdefault("ATTACHMENTS_DIR", os.path.join(app.instance_path, "attachments"))
+    app.config.setdefault("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+    app.config.setdefault("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+    app.config.setdefault("SET_PASSWORD_LINK_HOURS", 72)
+    app.config.setdefault("PER_PAGE", 20)
+    # A long nomination can take an evening to write; its form must still be accepted.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
+    secure = app.config.get("BASE_URL", "").startswith("https://")
+    # Flask ships these as False, so an explicit True in the settings is kept, never lowered.
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE") or secure)
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config.get("REMEMBER_COOKIE_SECURE") or secure)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+
+
+def init_app(app):
+    _defaults(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+
+    # Evidence and CSV files may be larger than the API's body limit; this runs before the
+    # CSRF check reads the form, so it must be registered first.
+    @app.before_request
+    def _large_body_limit():
+        setting = LARGE_BODIES.get(request.endpoint)
+        if setting:
+            request.max_content_length = app.config[setting] + 64 * 1024
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+
+    from web.admin import bp as admin_bp
+    from web.api import bp as api_bp
+    from web.auth import bp as auth_bp
+    from web.main import bp as main_bp
+    from web.nominations import bp as nominations_bp
+    from web.review import bp as review_bp
+
+    csrf.exempt(api_bp)  # bearer tokens, not cookies: no cross-site request can carry one
+    app.register_blueprint(api_bp)
+    for blueprint in (auth_bp, main_bp, nominations_bp, review_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    app.after_request(_security_headers)
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, _error_page)
+    app.jinja_env.filters["day"] = i18n.format_day
+    app.jinja_env.filters["moment"] = i18n.format_moment
+    app.jinja_env.globals["labels"] = labels
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["here_without_lang"] = i18n.here_without_lang
+    app.jinja_env.globals["LANGUAGES"] = i18n.LANGUAGES
+
+
+def _load_user(session_id):
+    """The user a browser session belongs to, unless disabled or since given a new password."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id), options=[joinedload(User.unit)])
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def _error_page(error):
+    code = error.code if isinstance(error, HTTPException) else 500
+    if request.path.startswith("/api/"):
+        from web.problems import problem
+
+        description = error.description if isinstance(error, HTTPException) else "error"
+        return problem(code, description)
+    return render_template("errors/error.html", code=code, detail=None), code

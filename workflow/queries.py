@@ -1,0 +1,115 @@
+"""Shared list queries over nominations: search filters and the review queue, as SQL."""
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from workflow import policy
+from workflow.models import Campaign, Nomination, Unit
+
+# The queue is served oldest first; ties broken by the last change, then by id.
+QUEUE_ORDER = (Nomination.pending_since, Nomination.updated_at, Nomination.id)
+LIST_ORDER = (Nomination.id.desc(),)
+
+
+def _like(text):
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_conditions(
+    actor,
+    *,
+    scope=None,
+    state=None,
+    campaign_id=None,
+    q=None,
+    kind=None,
+    level=None,
+    cell_q=None,
+):
+    """Filters on `Nomination` rows the actor may see, narrowed by the given criteria.
+
+    `q` matches the nominee's name or the title, `cell_q` the cell's name or code, `level` the
+    recognised level of commended nominations or, failing that, the target level.
+    """
+    conditions = [policy.visible_nominations(actor, within=scope)]
+    if state:
+        conditions.append(Nomination.state == state)
+    if campaign_id is not None:
+        conditions.append(Nomination.campaign_id == campaign_id)
+    if kind:
+        conditions.append(Nomination.kind == kind)
+    if level:
+        conditions.append(
+            or_(
+                Nomination.recognized_level == level,
+                (Nomination.recognized_level.is_(None)) & (Nomination.target_level == level),
+            )
+        )
+    if q:
+        pattern = _like(q)
+        conditions.append(
+            Nomination.nominee_name.ilike(pattern, escape="\\")
+            | Nomination.title.ilike(pattern, escape="\\")
+        )
+    if cell_q:
+        pattern = _like(cell_q)
+        cells = select(Unit.id).where(
+            Unit.name.ilike(pattern, escape="\\") | Unit.code.ilike(pattern, escape="\\")
+        )
+        conditions.append(Nomination.cell_id.in_(cells))
+    return conditions
+
+
+def queue_conditions(actor):
+    """What waits for the actor: pending at a reviewer's unit, or returned to a secretary."""
+    if actor.role == "reviewer":
+        return [Nomination.pending_unit_id == actor.unit_id]
+    if actor.role == "secretary":
+        return [Nomination.cell_id == actor.unit_id, Nomination.state == "returned"]
+    return [False]
+
+
+def page_of(session, conditions, *, order_by, page, per_page):
+    """(total, items) for one page of nominations, in two queries whatever the page size."""
+    total = session.scalar(select(func.count()).select_from(Nomination).where(*conditions))
+    items = session.scalars(
+        select(Nomination)
+        .where(*conditions)
+        .options(
+            joinedload(Nomination.cell),
+            joinedload(Nomination.pending_unit),
+            joinedload(Nomination.campaign),
+        )
+        .order_by(*order_by)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return total, items
+
+
+def overdue_conditions(unit, today):
+    """Pending at `unit` past the campaign's review deadline for the unit's level."""
+    deadline = getattr(Campaign, f"{unit.level}_review_deadline", None)
+    if deadline is None:
+        return [False]
+    late = select(Campaign.id).where(deadline.is_not(None), deadline < today)
+    return [Nomination.pending_unit_id == unit.id, Nomination.campaign_id.in_(late)]
+
+
+def review_deadline(nomination):
+    """The deadline the nomination is working against now: its pending unit's level's review
+    deadline, or the submission deadline while nothing is pending."""
+    if nomination.pending_unit is None:
+        return nomination.campaign.submission_deadline
+    return nomination.campaign.review_deadlines.get(nomination.pending_unit.level)
+
+
+def days_waiting(nomination, today, zone):
+    """Whole calendar days (in `zone`) since the nomination reached its pending unit."""
+    since = nomination.pending_since or nomination.updated_at
+    return (today - since.astimezone(zone).date()).days
+
+
+def count(session, conditions):
+    return session.scalar(select(func.count()).select_from(Nomination).where(*conditions))
