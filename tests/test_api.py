@@ -494,3 +494,10 @@ def test_an_action_is_a_handful_of_statements(app, client, world, auth, db_sessi
     assert work.count("SELECT") == 4, statements
     assert work.count("UPDATE") == 1
     assert 2 <= work.count("INSERT") <= 3
+
+
+@pytest.mark.parametrize(
+    "url", [f"{API}/units/A%00B", f"{API}/nominations?unit_code=%00", f"{API}/queue?q=a%00"]
+)
+def test_nul_in_the_url_is_400(client, world, auth, url):
+    assert_problem(client.get(url, headers=auth("adm_p")), 400)
