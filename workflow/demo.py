@@ -105,6 +105,22 @@ NOMINATIONS = [
         [("bithu", "withdraw")],
     ),
     (
+        "Chi bộ thôn Đồng Hội",
+        "collective",
+        "Vận động nhân dân hiến 3.200 m² đất làm đường",
+        "Xây dựng nông thôn mới",
+        "district",
+        [("bithu", "submit"), ("xa", "approve"), ("huyen", "approve")],
+    ),
+    (
+        "Nguyễn Văn Sơn",
+        "individual",
+        "Mô hình nuôi ong lấy mật giúp 20 hộ thoát nghèo",
+        "Kinh tế",
+        "province",
+        [("bithu", "submit"), ("xa", "approve"), ("huyen", "recognize")],
+    ),
+    (
         "Bác sĩ Nguyễn Thị Yến",
         "individual",
         "Khám chữa bệnh miễn phí cho người cao tuổi",
