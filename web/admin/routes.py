@@ -23,7 +23,6 @@ from web.admin.forms import (
 from web.auth.tokens import password_link
 from web.database import db
 from web.forms import options
-from web.outbox_hook import outbox_written
 from workflow import administration, imports, policy, services
 from workflow.errors import Invalid
 from workflow.levels import REVIEW_LEVELS
@@ -188,8 +187,7 @@ def create_user():
         return _render_users(form, 422)
     if user.needs_password:
         administration.queue_password_link(db.session, current_user, user, link=password_link(user))
-    db.session.commit()
-    outbox_written()
+    db.session.commit()  # the after-commit hand-off (tasks/outbox.py) sends the link
     flash(_("Account %(username)s created.", username=user.username), "success")
     return redirect(url_for("admin.users"))
 
@@ -239,8 +237,7 @@ def send_password_link(user_id):
     if not PlainForm().validate():
         abort(400)
     administration.queue_password_link(db.session, current_user, person, link=password_link(person))
-    db.session.commit()
-    outbox_written()
+    db.session.commit()  # the after-commit hand-off (tasks/outbox.py) sends the link
     flash(_("A link to set a password is on its way to %(email)s.", email=person.email), "success")
     return redirect(url_for("admin.user", user_id=person.id))
 
@@ -271,8 +268,7 @@ def import_csv(kind):
                     links = administration.queue_missing_password_links(
                         db.session, current_user, password_link
                     )
-                db.session.commit()
-                outbox_written()
+                db.session.commit()  # the after-commit hand-off sends the links
                 report = {"errors": [], "counts": counts, "applied": True, "links": links}
     status = 422 if form.errors or (report and report["errors"]) else 200
     return render_template("admin/import.html", kind=kind, form=form, report=report), status
