@@ -150,8 +150,6 @@ def test_back_off_doubles_up_to_the_cap():
     assert delays == [30, 60, 120, 240, 480, 600, 600]
 
 
-
-
 def test_commit_hands_rows_to_the_sender_and_rollback_does_not(world, db_session, dispatching):
     nomination = world.nominate()
     db_session.commit()
