@@ -47,7 +47,7 @@ format: install ## Ruff: fix what can be fixed and format
 
 translations: install ## Extract the UI's strings, update the vi catalogue and compile it
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o web/translations/messages.pot .
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-location --width 100
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --width 100
 	$(BIN)/pybabel compile -d web/translations
 
 screenshots: install ## Refresh docs/screenshots/ from the browser tests (needs /usr/bin/chromium)

@@ -52,6 +52,30 @@ LEVELS = {
     "commune": _l("Commune"),
     "cell": _l("Party cell"),
 }
+LIST_STATUSES = {
+    "pending": _l("Waiting to be produced"),
+    "running": _l("Being produced"),
+    "done": _l("Ready"),
+    "failed": _l("Failed"),
+}
+OUTBOX_STATUSES = {
+    "pending": _l("Waiting to be sent"),
+    "sending": _l("Being sent"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
+NOTICES = {
+    "submitted": _l("Submitted"),
+    "resubmitted": _l("Resubmitted"),
+    "forwarded": _l("Approved and forwarded"),
+    "returned": _l("Returned for revision"),
+    "rejected": _l("Rejected"),
+    "commended": _l("Commended"),
+    "withdrawn": _l("Withdrawn"),
+    "deadline_digest": _l("Deadline digest"),
+    "list_ready": _l("List ready"),
+    "set_password": _l("Set-password link"),
+}
 ROLES = {
     "secretary": _l("Cell secretary"),
     "reviewer": _l("Reviewer"),
