@@ -346,3 +346,64 @@ def test_the_list_index_shows_what_each_person_may_see(web, world, db_session, b
     nav = browser_of("rev_c1").get("/").text
     assert 'href="/lists"' in nav
     assert 'href="/lists"' not in browser_of("sec_k1").get("/").text
+
+
+# Failed notices, for administrators.
+
+
+def _failed_notice(world, db_session, error="SMTPServerDisconnected: <relay> went away"):
+    nomination = world.nominate()
+    world.act(nomination, "sec_k1", "submit")
+    row = db_session.scalar(
+        select(OutboxMessage).where(OutboxMessage.nomination_id == nomination.id)
+    )
+    row.status, row.attempts, row.last_error = "failed", 8, error
+    db_session.commit()
+    return row
+
+
+def test_administrators_see_failed_notices_and_send_them_again(
+    web, world, db_session, dispatching, browser_of
+):
+    row = _failed_notice(world, db_session)
+    web.login("adm_p")
+    page = web.get("/admin/outbox")
+    assert page.status_code == 200
+    listed = page.text[page.text.index(f'data-outbox="{row.id}"') :]
+    assert "rev_c1@example.org" in listed
+    assert '<td class="num">8</td>' in listed
+    assert "SMTPServerDisconnected: &lt;relay&gt; went away" in listed  # escaped
+    assert "<relay>" not in page.text
+    assert f'action="/admin/outbox/{row.id}/resend"' in listed
+    assert 'href="/admin/outbox"' in web.get("/admin/units").text  # in the admin navigation
+
+    # Another district's administrator neither sees nor resends it.
+    world.add_user("adm_d2", "admin", "D2")
+    db_session.commit()
+    other = browser_of("adm_d2")
+    assert f'data-outbox="{row.id}"' not in other.get("/admin/outbox").text
+    resend = f"/admin/outbox/{row.id}/resend"
+    assert other.post(resend, token_from="/admin/outbox").status_code == 404
+    assert browser_of("rev_c1").get("/admin/outbox").status_code == 403
+    assert browser_of("rev_c1").post(resend, token_from="/").status_code == 403
+    assert web.post_raw(resend).status_code == 400  # no CSRF token
+
+    answer = web.post(resend, token_from="/admin/outbox")  # sent in-process after commit
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/admin/outbox"
+    db_session.refresh(row)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
+    assert [message["To"] for message in read_mail(dispatching)] == ["rev_c1@example.org"]
+    assert f'data-outbox="{row.id}"' not in web.get("/admin/outbox").text
+    sent = web.get("/admin/outbox?status=sent").text
+    assert f'data-outbox="{row.id}"' in sent
+    assert f"/admin/outbox/{row.id}/resend" not in sent  # only a failed notice is resent
+    assert web.post(resend, token_from="/admin/outbox").status_code == 409
+    assert web.get("/admin/outbox?status=lost").status_code == 400
+
+
+def test_an_empty_outbox_page_says_so_in_english_too(web, world):
+    web.login("adm_d1")
+    page = web.get("/admin/outbox?lang=en").text
+    assert "No notice with this status." in page
+    assert "Send again" not in page
