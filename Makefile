@@ -31,11 +31,11 @@ beat: install ## The Celery beat scheduler: the outbox sweep and the daily deadl
 
 test: test-sqlite test-postgres ## Run the whole suite on SQLite, then on PostgreSQL
 
-test-sqlite: install ## The suite on a throw-away SQLite database
-	$(BIN)/pytest
+test-sqlite: install ## The suite on a throw-away SQLite database, with the browser tests
+	$(BIN)/pytest -m "not postgres"
 
-test-postgres: install ## The suite on PostgreSQL ($(PG_TEST_URL)); required when CI is set
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+test-postgres: install ## The suite on PostgreSQL, with the worker tests; required when CI is set
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"
 
 lint: install ## Ruff: lint and format check
 	$(BIN)/ruff check .

@@ -494,3 +494,33 @@ def test_an_action_is_a_handful_of_statements(app, client, world, auth, db_sessi
     assert work.count("SELECT") == 4, statements
     assert work.count("UPDATE") == 1
     assert 2 <= work.count("INSERT") <= 3
+
+
+@pytest.mark.parametrize(
+    "url", [f"{API}/units/A%00B", f"{API}/nominations?unit_code=%00", f"{API}/queue?q=a%00"]
+)
+def test_nul_in_the_url_is_400(client, world, auth, url):
+    assert_problem(client.get(url, headers=auth("adm_p")), 400)
+
+
+BEYOND_INTEGER = 10**22
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        (f"{API}/nominations/{BEYOND_INTEGER}", 404),
+        (f"{API}/campaigns/{BEYOND_INTEGER}", 404),
+        (f"{API}/nominations?campaign_id={BEYOND_INTEGER}", 422),
+        (f"{API}/reports/summary?campaign_id={BEYOND_INTEGER}", 422),
+    ],
+)
+def test_ids_beyond_the_integer_range_are_client_errors(client, world, auth, url, status):
+    assert_problem(client.get(url, headers=auth("adm_p")), status)
+
+
+def test_a_body_id_beyond_the_integer_range_is_422(client, world, auth):
+    body = nomination_body(world, campaign_id=BEYOND_INTEGER)
+    response = client.post(f"{API}/nominations", json=body, headers=auth("sec_k1"))
+    assert_problem(response, 422)
+    assert response.json["errors"][0]["field"] == "campaign_id"

@@ -62,6 +62,7 @@ def test_concurrent_approvals_on_one_version(app, committed_world):
     assert approvals == 1
 
 
+@pytest.mark.postgres
 def test_a_writer_that_lost_the_race_gets_a_conflict_not_a_double_transition(
     app, committed, committed_world, is_postgres
 ):

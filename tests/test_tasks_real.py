@@ -30,10 +30,13 @@ from web.database import db, normalise_url
 from workflow import accounts, services
 from workflow.models import OutboxMessage
 
-pytestmark = pytest.mark.skipif(
-    not TEST_DATABASE_URL,
-    reason="runs once per `make test`, in the PostgreSQL pass (TEST_DATABASE_URL)",
-)
+pytestmark = [
+    pytest.mark.postgres,  # `make test-sqlite` deselects these; they run in the PostgreSQL pass
+    pytest.mark.skipif(
+        not TEST_DATABASE_URL,
+        reason="runs once per `make test`, in the PostgreSQL pass (TEST_DATABASE_URL)",
+    ),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

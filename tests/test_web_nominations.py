@@ -1,6 +1,7 @@
 """The nomination pages: search, the new and edit forms, the page, actions and evidence files."""
 
 import re
+import unicodedata
 
 import pytest
 from sqlalchemy import func, select
@@ -52,6 +53,23 @@ def test_validation_messages_are_vietnamese(web, world, db_session):
     assert "Phải là số nguyên." in response.text or "Vui lòng nhập năm" in response.text
     assert "Địa chỉ thư điện tử không hợp lệ." in response.text
     assert db_session.scalar(select(func.count()).select_from(Nomination)) == 0
+
+
+def test_text_is_stored_as_nfc_and_nul_is_refused(web, world, db_session):
+    web.login("sec_k1")
+    decomposed = unicodedata.normalize("NFD", "Nguyễn Thị Hoà")
+    response = web.post(
+        "/nominations/new", _fields(world, title="Có\x00ký tự lạ"), token_from="/nominations/new"
+    )
+    assert response.status_code == 422
+    assert "Có ký tự không được phép." in response.text
+    assert db_session.scalar(select(func.count()).select_from(Nomination)) == 0
+    response = web.post(
+        "/nominations/new", _fields(world, nominee_name=decomposed), token_from="/nominations/new"
+    )
+    assert response.status_code == 302
+    stored = db_session.scalar(select(Nomination.nominee_name))
+    assert stored == unicodedata.normalize("NFC", decomposed) != decomposed
 
 
 def test_too_long_text_is_refused_with_the_limit(web, world):

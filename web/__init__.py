@@ -5,18 +5,28 @@ from pathlib import Path
 
 from flask import Flask
 from flask_migrate import Migrate
+from werkzeug.routing import IntegerConverter
 
 import config as settings
 from web.database import db
+from workflow.fields import MAX_ID
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 migrate = Migrate(directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: an id beyond an INTEGER column's range is simply not found."""
+
+    def __init__(self, map, *args, max=MAX_ID, **kwargs):
+        super().__init__(map, *args, max=max, **kwargs)
 
 
 def create_app(config=None):
     """Settings come from config/, then the environment, then the `config` mapping (tests)."""
     config = dict(config or {})
     app = Flask(__name__, instance_path=_instance_path())
+    app.url_map.converters["int"] = IdConverter
     environment = config.pop("ENVIRONMENT", None) or os.environ.get("COMMEND_ENV")
     app.config.from_mapping(settings.load(environment))
     app.config.from_mapping(config)

@@ -1,5 +1,7 @@
 """The base of every HTML form: CSRF from Flask-WTF, messages from our own catalogue."""
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
@@ -8,10 +10,29 @@ from wtforms.validators import DataRequired, Length, Optional
 from web.i18n import FORM_TRANSLATIONS
 
 
+def _nfc(value):
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
+    """Text arrives NFC-normalised; a NUL character anywhere is a field error (as in the API)."""
+
     class Meta:
         def get_translations(self, form):
             return FORM_TRANSLATIONS
+
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters", ())
+            unbound_field.kwargs["filters"] = (*filters, _nfc)
+            return super().bind_field(form, unbound_field, options)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and "\x00" in field.data:
+                field.errors = [*field.errors, _l("Contains a character that is not allowed.")]
+                valid = False
+        return valid
 
 
 def required():

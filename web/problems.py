@@ -1,7 +1,7 @@
 """Errors as RFC 9457 problem+json answers for the API."""
 
 from flask import jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from workflow.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -38,6 +38,13 @@ def _is_api():
 
 
 def init_app(app):
+    @app.before_request
+    def refuse_nul_in_the_url():
+        # Bodies are checked field by field; a NUL in the path or the query string is refused
+        # here, once, before it can reach a database that cannot store it.
+        if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+            raise BadRequest("NUL characters are not allowed in the URL")
+
     @app.errorhandler(DomainError)
     def domain_error(error):
         return from_domain_error(error)

@@ -5,7 +5,7 @@ import unicodedata
 from functools import partial
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, EmailStr, Strict, ValidationError
+from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, Strict, ValidationError
 
 
 def _clean_text(value, *, min_length, max_length):
@@ -48,6 +48,9 @@ def _year(value):
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+MAX_ID = 2**31 - 1  # the largest value an INTEGER primary key holds on every database we run
+Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
+QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]  # query strings arrive as text
 Year = Annotated[int, Strict(), AfterValidator(_year)]
 Email = Annotated[
     EmailStr, AfterValidator(lambda value: value if len(value) <= 254 else _too_long())

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from workflow.errors import Invalid
-from workflow.fields import Email, IsoDate, Text, Year
+from workflow.fields import Email, Id, IsoDate, QueryId, Text, Year
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
 from workflow.models import KINDS
@@ -63,7 +63,7 @@ class NominationFields(Body):
 
 
 class NominationCreate(NominationFields):
-    campaign_id: StrictInt
+    campaign_id: Id
 
 
 class NominationPatch(Body):
@@ -96,7 +96,7 @@ class Page(BaseModel):
 
 class NominationQuery(Page):
     state: State | None = None
-    campaign_id: int | None = None
+    campaign_id: QueryId | None = None
     unit_code: Text(40) | None = None
     q: Text(200) | None = None
 
@@ -104,5 +104,5 @@ class NominationQuery(Page):
 class SummaryQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    campaign_id: int | None = None
+    campaign_id: QueryId | None = None
     unit_code: Text(40) | None = None

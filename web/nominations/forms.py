@@ -17,6 +17,7 @@ from web.forms import Form, length, optional, options, required
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
 from workflow.models import KINDS
+from workflow.services import NOMINATION_FIELDS
 
 SUMMARY_MAX, ACHIEVEMENTS_MAX = 5000, 20000
 
@@ -59,18 +60,7 @@ class NominationForm(Form):
     )
     version = HiddenField()
 
-    FIELDS = (
-        "kind",
-        "nominee_name",
-        "nominee_birth_year",
-        "nominee_position",
-        "nominee_email",
-        "title",
-        "field",
-        "summary",
-        "achievements",
-        "target_level",
-    )
+    FIELDS = NOMINATION_FIELDS
 
     def values(self):
         """The nomination's fields, cleaned: blank optional text becomes None."""
