@@ -165,9 +165,9 @@ def test_list_pages_follow_the_tree(web, world, db_session, browser_of):
         ("rev_c1", 200),
         ("rev_d1", 200),
         ("rev_c2", 404),
-        ("adm_d1", 200),
         ("sec_k1", 404),
         ("rev_d2", 404),
+        ("rev_p", 200),
     ):
         viewer = browser_of(username)
         assert viewer.get(page).status_code == status, username
@@ -407,3 +407,26 @@ def test_an_empty_outbox_page_says_so_in_english_too(web, world):
     page = web.get("/admin/outbox?lang=en").text
     assert "No notice with this status." in page
     assert "Send again" not in page
+
+
+def test_the_dashboard_offers_a_list_only_to_a_reviewer_whose_unit_issues_one(
+    world, db_session, browser_of
+):
+    district_campaign = services.create_campaign(
+        db_session,
+        world.users["adm_p"],
+        world.units["D1"],
+        name="Đợt của huyện",
+        year=services.today().year,
+        submission_deadline=services.today(),
+        review_deadlines={},
+    )
+    db_session.commit()
+    button = "Lập danh sách khen thưởng"
+    province = browser_of("rev_p").get(f"/?campaign_id={district_campaign.id}").text
+    assert button not in province  # above the campaign's unit: it recognises nothing in it
+    assert button in browser_of("rev_p").get(f"/?campaign_id={world.campaign.id}").text
+    commune = browser_of("rev_c1").get(f"/?campaign_id={district_campaign.id}").text
+    assert button in commune
+    assert f'action="/campaigns/{district_campaign.id}/lists"' in commune
+    assert button not in browser_of("adm_p").get("/").text  # administrators: the campaign page
