@@ -8,7 +8,7 @@ from list_files import build_campaign, check_csv, check_pdf, check_xlsx, pdf_tex
 from sqlalchemy import func, select
 
 from tasks import notices
-from workflow import lists, services
+from workflow import lists, policy, services
 from workflow.errors import Conflict
 from workflow.models import CampaignClosure, CommendationList, OutboxMessage, User
 
@@ -430,3 +430,16 @@ def test_the_dashboard_offers_a_list_only_to_a_reviewer_whose_unit_issues_one(
     assert button in commune
     assert f'action="/campaigns/{district_campaign.id}/lists"' in commune
     assert button not in browser_of("adm_p").get("/").text  # administrators: the campaign page
+
+
+def test_the_list_filter_in_sql_agrees_with_the_predicate(world, db_session):
+    made = [
+        lists.request_list(
+            db_session, world.users["adm_p"], world.campaign, world.units[code], on=services.today()
+        )
+        for code in ("P", "D1", "D2", "C1", "C2", "C3")
+    ]
+    for username, actor in world.users.items():
+        _total, shown = lists.visible_lists(db_session, actor, per_page=100)
+        expected = {item.id for item in made if policy.can_see_list(actor, item)}
+        assert {item.id for item in shown} == expected, username
