@@ -62,8 +62,12 @@ def format_date(value, language):
     return day.strftime("%d/%m/%Y") if language == "vi" else day.strftime("%d %b %Y")
 
 
+def _base_url():
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
 def nomination_url(nomination_id):
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/nominations/{nomination_id}"
+    return f"{_base_url()}/nominations/{nomination_id}"
 
 
 def _nomination(message, labels):
@@ -136,7 +140,7 @@ def deadline_digest(message, labels):
         "overdue": context["overdue"],
         "items": items,
         "more": context["total"] - len(items),
-        "queue_url": f"{current_app.config['BASE_URL'].rstrip('/')}/queue",
+        "queue_url": f"{_base_url()}/queue",
     }
 
 
@@ -149,7 +153,18 @@ def list_ready(message, labels):
         "campaign": context["campaign"],
         "level": labels["levels"].get(context["level"], context["level"]),
         "count": context["count"],
-        "url": f"{current_app.config['BASE_URL'].rstrip('/')}/api/v1/lists/{context['list_id']}",
+        "url": f"{_base_url()}/lists/{context['list_id']}",
+    }
+
+
+@notice("set_password")
+def set_password(message, labels):
+    context = message.context
+    return {
+        "username": context["username"],
+        "full_name": context["full_name"],
+        "link": context["link"],
+        "hours": current_app.config["SET_PASSWORD_LINK_HOURS"],
     }
 
 

@@ -6,6 +6,8 @@ developer's machine and fails when CI is set.
 """
 
 import datetime as dt
+import email
+import email.policy
 import os
 import re
 
@@ -207,6 +209,25 @@ class World:
 @pytest.fixture
 def world(db_session):
     return World(db_session)
+
+
+@pytest.fixture
+def dispatching(app, tmp_path, monkeypatch):
+    """Dispatch after commit, in-process, with mail written under a temporary folder."""
+    monkeypatch.setitem(app.config, "OUTBOX_DISPATCH_ON_COMMIT", True)
+    monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path / "mail"))
+    monkeypatch.setitem(app.config, "LISTS_DIR", str(tmp_path / "lists"))
+    monkeypatch.setitem(app.config, "SMTP_URL", None)
+    return tmp_path / "mail"
+
+
+def read_mail(directory):
+    """The .eml files the file backend wrote under `directory`, parsed, in name order."""
+    messages = []
+    for path in sorted(directory.glob("*.eml")):
+        with path.open("rb") as stream:
+            messages.append(email.message_from_binary_file(stream, policy=email.policy.default))
+    return messages
 
 
 @pytest.fixture

@@ -52,6 +52,10 @@ def live_server(tmp_path_factory):
             "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
             "SECRET_KEY": "browser-tests",
             "ATTACHMENTS_DIR": str(folder / "attachments"),
+            # Notices and lists are produced in-process after each commit, as in `make run`.
+            "OUTBOX_DISPATCH_ON_COMMIT": True,
+            "MAIL_DIR": str(folder / "mail"),
+            "LISTS_DIR": str(folder / "lists"),
         }
     )
     with app.app_context():
@@ -247,6 +251,21 @@ def test_a_script_in_a_name_stays_inert(page_for):
     assert XSS_NAME in secretary.locator("table.list").inner_text()
     assert secretary.evaluate("window.__pwned") is None
     assert secretary.locator("img[src=x]").count() == 0
+
+
+def test_a_reviewer_produces_the_commendation_list_in_a_browser(page_for):
+    district = page_for("huyen")
+    district.click("text=Lập danh sách khen thưởng")
+    district.wait_for_url(re.compile(r"/lists/\d+$"))
+    assert district.locator("h1").inner_text() == "Danh sách số 01-DS/HU"
+    assert district.locator("[data-field=status]").inner_text() == "Đã lập xong"
+    _shot(district, "list")
+    with district.expect_download() as download:
+        district.click("text=Tải PDF")
+    assert download.value.suggested_filename == "Danh sách 01-DS-HU Huyện ủy Cẩm Khê.pdf"
+    assert download.value.failure() is None
+    district.click("text=Tất cả danh sách của đợt này")
+    assert "01-DS/HU" in district.locator("table.list").inner_text()
 
 
 def test_login_page_in_a_browser(browser, live_server):

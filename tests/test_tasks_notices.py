@@ -1,13 +1,11 @@
 """Notices in-process: recipients, templates, Message-IDs, claiming, back-off, resend, digests."""
 
 import datetime as dt
-import email
-import email.policy
 import socket
 import threading
 
 import pytest
-from conftest import World
+from conftest import World, read_mail
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -152,24 +150,6 @@ def test_back_off_doubles_up_to_the_cap():
     assert delays == [30, 60, 120, 240, 480, 600, 600]
 
 
-@pytest.fixture
-def dispatching(app, tmp_path, monkeypatch):
-    """Dispatch after commit, in-process, with mail written under a temporary folder."""
-    monkeypatch.setitem(app.config, "OUTBOX_DISPATCH_ON_COMMIT", True)
-    monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path / "mail"))
-    monkeypatch.setitem(app.config, "LISTS_DIR", str(tmp_path / "lists"))
-    monkeypatch.setitem(app.config, "SMTP_URL", None)
-    return tmp_path / "mail"
-
-
-def _read_mail(directory):
-    messages = []
-    for path in sorted(directory.glob("*.eml")):
-        with path.open("rb") as stream:
-            messages.append(email.message_from_binary_file(stream, policy=email.policy.default))
-    return messages
-
-
 def test_commit_hands_rows_to_the_sender_and_rollback_does_not(world, db_session, dispatching):
     nomination = world.nominate()
     db_session.commit()
@@ -180,7 +160,7 @@ def test_commit_hands_rows_to_the_sender_and_rollback_does_not(world, db_session
     nomination = db_session.get(type(nomination), nomination.id)
     world.act(nomination, "sec_k1", "submit")
     db_session.commit()
-    messages = _read_mail(dispatching)
+    messages = read_mail(dispatching)
     assert [message["To"] for message in messages] == ["rev_c1@example.org"]
     assert "Nguyễn Văn An" in messages[0]["Subject"]
     row = rows_of(db_session, nomination)[-1]
@@ -229,7 +209,7 @@ def test_smtp_down_backs_off_then_fails_and_admin_resends(
     assert resent.status_code == 200, resent.json
     db_session.refresh(row)
     assert (row.status, row.attempts) == ("sent", 1)
-    assert [message["To"] for message in _read_mail(dispatching)] == ["rev_c1@example.org"]
+    assert [message["To"] for message in read_mail(dispatching)] == ["rev_c1@example.org"]
     again = client.post(f"/api/v1/outbox/{row.id}/resend", headers=auth("adm_p"))
     assert again.status_code == 409
 
@@ -248,7 +228,7 @@ def test_sweep_frees_stale_claims_and_sends_them(app, world, db_session, dispatc
         app.config["OUTBOX_SWEEP_GRACE_SECONDS"] = saved
     db_session.refresh(row)
     assert (row.status, row.attempts) == ("sent", 2)
-    assert len(_read_mail(dispatching)) == 1
+    assert len(read_mail(dispatching)) == 1
 
 
 def test_broker_down_the_action_still_succeeds(app, client, world, auth, monkeypatch):
@@ -336,6 +316,7 @@ def test_every_notice_has_its_templates_in_both_languages(app):
         "withdrawn",
         "deadline_digest",
         "list_ready",
+        "set_password",
     }
 
 
@@ -358,7 +339,7 @@ def test_list_ready_notice_in_english(app):
         subject, text, html = notices.render(row)
     assert subject == "[Exemplars] List no. 03-DS/HU of Huyện ủy Cẩm Khê is ready"
     assert "at district level" in text
-    assert "/api/v1/lists/7" in html
+    assert 'href="http://127.0.0.1:5000/lists/7"' in html  # the list's page, not the API
 
 
 def test_debug_mail_page_lists_the_eml_files(database_url, tmp_path):
@@ -404,7 +385,7 @@ def test_cli_runs_the_periodic_jobs_without_beat(app, world, db_session, dispatc
     assert result.exit_code == 0, result.output
     assert "1 digest(s) written" in result.output
     assert "0 digest(s)" in runner.invoke(args=["deadline-digests"]).output
-    subjects = sorted(str(message["Subject"]) for message in _read_mail(dispatching))
+    subjects = sorted(str(message["Subject"]) for message in read_mail(dispatching))
     assert subjects[0].startswith("[Điển hình tiên tiến] Hồ sơ mới chờ xét duyệt")
     assert subjects[1].startswith("[Điển hình tiên tiến] Nhắc hạn xét duyệt")
     bad = runner.invoke(args=["deadline-digests", "--on", "21/11/2026"])

@@ -30,6 +30,7 @@ def test_every_html_post_without_a_csrf_token_is_a_400(app, web, world):
         "kind": "units",
         "campaign_id": world.campaign.id,
         "token": "x",
+        "message_id": 1,
     }
     rules = list(_html_post_rules(app))
     assert len(rules) >= 15

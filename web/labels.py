@@ -52,6 +52,30 @@ LEVELS = {
     "commune": _l("Commune"),
     "cell": _l("Party cell"),
 }
+LIST_STATUSES = {
+    "pending": _l("Waiting to be produced"),
+    "running": _l("Being produced"),
+    "done": _l("Ready"),
+    "failed": _l("Failed"),
+}
+OUTBOX_STATUSES = {
+    "pending": _l("Waiting to be sent"),
+    "sending": _l("Being sent"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
+NOTICES = {
+    "submitted": _l("Submitted"),
+    "resubmitted": _l("Resubmitted"),
+    "forwarded": _l("Approved and forwarded"),
+    "returned": _l("Returned for revision"),
+    "rejected": _l("Rejected"),
+    "commended": _l("Commended"),
+    "withdrawn": _l("Withdrawn"),
+    "deadline_digest": _l("Deadline digest"),
+    "list_ready": _l("List ready"),
+    "set_password": _l("Set-password link"),
+}
 ROLES = {
     "secretary": _l("Cell secretary"),
     "reviewer": _l("Reviewer"),
@@ -106,6 +130,10 @@ MESSAGES = {
     "only a reviewing unit closes a level": _l("Only a reviewing unit can close a level."),
     "the unit takes no part in this campaign": _l("This unit takes no part in the campaign."),
     "must be a date": _l("Please give a date."),
+    "a list is issued by a commune, district or province unit": _l(
+        "A commendation list is issued by a commune, district or province unit."
+    ),
+    "the unit does not take part in this campaign": _l("This unit takes no part in the campaign."),
     "not a role": _l("Unknown role."),
 }
 

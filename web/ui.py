@@ -12,10 +12,11 @@ from werkzeug.exceptions import HTTPException
 from web import i18n, labels
 from web.database import db
 from web.extensions import babel, csrf, limiter, login_manager
+from workflow import lists
 from workflow.models import User
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-ERROR_PAGES = (400, 403, 404, 405, 409, 413, 422, 429, 500)
+ERROR_PAGES = (400, 403, 404, 405, 409, 410, 413, 422, 429, 500)
 # Pages whose bodies may exceed MAX_CONTENT_LENGTH (the API's limit), with the setting that
 # bounds them instead.
 LARGE_BODIES = {
@@ -80,13 +81,14 @@ def init_app(app):
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.auth import bp as auth_bp
+    from web.lists import bp as lists_bp
     from web.main import bp as main_bp
     from web.nominations import bp as nominations_bp
     from web.review import bp as review_bp
 
     csrf.exempt(api_bp)  # bearer tokens, not cookies: no cross-site request can carry one
     app.register_blueprint(api_bp)
-    for blueprint in (auth_bp, main_bp, nominations_bp, review_bp, admin_bp):
+    for blueprint in (auth_bp, main_bp, nominations_bp, review_bp, lists_bp, admin_bp):
         app.register_blueprint(blueprint)
 
     app.after_request(_security_headers)
@@ -94,6 +96,7 @@ def init_app(app):
         app.register_error_handler(code, _error_page)
     app.jinja_env.filters["day"] = i18n.format_day
     app.jinja_env.filters["moment"] = i18n.format_moment
+    app.jinja_env.filters["list_number"] = lists.number_label
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["here_without_lang"] = i18n.here_without_lang

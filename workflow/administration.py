@@ -6,7 +6,7 @@ import unicodedata
 
 from sqlalchemy import select, update
 
-from workflow import accounts, policy
+from workflow import accounts, lists, policy
 from workflow.errors import Conflict, Forbidden, Invalid, NotFound
 from workflow.imports import CODE_PATTERN, REVIEWING_LEVELS_FOR_ROLE
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS, rank
@@ -227,8 +227,10 @@ def set_deadlines(session, actor, campaign, *, submission_deadline, review_deadl
     return campaign
 
 
-def close_level(session, actor, campaign, unit):
-    """Record that `unit` has closed its review of `campaign` at its own level."""
+def close_level(session, actor, campaign, unit, *, on):
+    """Record that `unit` has closed its review of `campaign` at its own level, and ask in the
+    same transaction for the unit's final list (None for a unit above the campaign's, which
+    recognises nothing in it). Returns (closure, list)."""
     _require_admin(actor, unit)
     if unit.level not in REVIEW_LEVELS:
         raise Invalid("unit_code", "only a reviewing unit closes a level")
@@ -239,7 +241,10 @@ def close_level(session, actor, campaign, unit):
     closure = CampaignClosure(campaign_id=campaign.id, unit=unit, closed_by_id=actor.id)
     session.add(closure)
     session.flush()
-    return closure
+    final_list = None
+    if lists.takes_part(campaign, unit):
+        final_list = lists.request_list(session, actor, campaign, unit, on=on)
+    return closure, final_list
 
 
 def closure_of(session, campaign, unit):

@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer, joinedload
 
 from workflow import policy
 from workflow.errors import Conflict, Forbidden, Invalid, NotFound
@@ -23,6 +24,50 @@ def get_list(session, actor, list_id):
     if commendation_list is None or not policy.can_see_list(actor, commendation_list):
         raise NotFound(f"list {list_id} not found")
     return commendation_list
+
+
+def takes_part(campaign, unit):
+    """Does `unit` issue lists in `campaign`: a reviewing unit inside the campaign's subtree?
+
+    A unit above the campaign's unit recognises nothing in it: no nomination may ask for a
+    level above the campaign's (see services.create_nomination).
+    """
+    return unit.level in REVIEW_LEVELS and campaign.unit.contains(unit)
+
+
+def issuing_units(session, actor, campaign):
+    """The units whose list of `campaign` the actor may request, in tree order."""
+    units = session.scalars(
+        select(Unit)
+        .where(
+            policy.subtree(actor.unit),
+            policy.subtree(campaign.unit),
+            Unit.level.in_(REVIEW_LEVELS),
+        )
+        .order_by(Unit.path)
+    ).all()
+    return [unit for unit in units if policy.can_request_list(actor, unit)]
+
+
+def visible_lists(session, actor, *, campaign_id=None, page=1, per_page=50):
+    """(total, lists) the actor may see, newest first; the snapshot rows are not loaded."""
+    conditions = [policy.visible_lists(actor)]
+    if campaign_id is not None:
+        conditions.append(CommendationList.campaign_id == campaign_id)
+    total = session.scalar(select(func.count()).select_from(CommendationList).where(*conditions))
+    items = session.scalars(
+        select(CommendationList)
+        .where(*conditions)
+        .options(
+            defer(CommendationList.rows),
+            joinedload(CommendationList.unit),
+            joinedload(CommendationList.campaign),
+        )
+        .order_by(CommendationList.created_at.desc(), CommendationList.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return total, items
 
 
 def request_list(session, actor, campaign, unit, *, on):

@@ -3,7 +3,7 @@
 from sqlalchemy import or_, select
 
 from workflow.machine import REVIEWER_ACTIONS, SECRETARY_ACTIONS
-from workflow.models import Campaign, Nomination, OutboxMessage, Unit, User
+from workflow.models import Campaign, CommendationList, Nomination, OutboxMessage, Unit, User
 
 EDIT = "edit"
 
@@ -109,6 +109,11 @@ def can_request_list(actor, unit):
 def can_see_list(actor, commendation_list):
     """A list shows nominations from the unit's whole subtree: only those who see it all."""
     return actor.unit.contains(commendation_list.unit)
+
+
+def visible_lists(actor):
+    """Filter on `CommendationList` rows: the same rule as `can_see_list`, as SQL."""
+    return CommendationList.unit_id.in_(select(Unit.id).where(subtree(actor.unit)))
 
 
 def visible_outbox(actor):

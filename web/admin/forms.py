@@ -8,7 +8,7 @@ from wtforms.validators import Email, InputRequired, NumberRange
 from web import labels
 from web.forms import Form, length, optional, options, required
 from workflow.levels import UNIT_LEVELS
-from workflow.models import ROLES
+from workflow.models import OUTBOX_STATUSES, ROLES
 
 
 def date_required():
@@ -90,3 +90,17 @@ class DeadlinesForm(Form):
 
 class CloseForm(Form):
     unit_code = SelectField(_l("Reviewing unit"), validators=[required()], validate_choice=True)
+
+
+class OutboxFilterForm(Form):
+    """Which notices the outbox page shows; a GET form, so it carries no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        _l("Status"),
+        choices=options((status, labels.OUTBOX_STATUSES[status]) for status in OUTBOX_STATUSES),
+        validate_choice=True,
+        default="failed",
+    )

@@ -15,6 +15,7 @@ from web.admin.forms import (
     DeadlinesForm,
     ImportForm,
     MoveForm,
+    OutboxFilterForm,
     PlainForm,
     RenameForm,
     UnitForm,
@@ -23,14 +24,16 @@ from web.admin.forms import (
 from web.auth.tokens import password_link
 from web.database import db
 from web.forms import options
-from web.outbox_hook import outbox_written
-from workflow import administration, imports, policy, services
+from web.lists.forms import RequestListForm
+from workflow import administration, imports, lists, outbox, policy, services
 from workflow.errors import Invalid
 from workflow.levels import REVIEW_LEVELS
 from workflow.models import Campaign, Unit, User
 
 IMPORT_KINDS = ("units", "users")
 PARENT_LEVELS = ("province", "district", "commune")  # units that can hold others or a campaign
+OUTBOX_PAGE_LIMIT = 200  # the outbox page shows the newest rows of a status
+CAMPAIGN_LISTS = 20  # the campaign page shows the newest lists; the list index holds the rest
 
 
 def _units():
@@ -188,8 +191,7 @@ def create_user():
         return _render_users(form, 422)
     if user.needs_password:
         administration.queue_password_link(db.session, current_user, user, link=password_link(user))
-    db.session.commit()
-    outbox_written()
+    db.session.commit()  # the after-commit hand-off (tasks/outbox.py) sends the link
     flash(_("Account %(username)s created.", username=user.username), "success")
     return redirect(url_for("admin.users"))
 
@@ -239,8 +241,7 @@ def send_password_link(user_id):
     if not PlainForm().validate():
         abort(400)
     administration.queue_password_link(db.session, current_user, person, link=password_link(person))
-    db.session.commit()
-    outbox_written()
+    db.session.commit()  # the after-commit hand-off (tasks/outbox.py) sends the link
     flash(_("A link to set a password is on its way to %(email)s.", email=person.email), "success")
     return redirect(url_for("admin.user", user_id=person.id))
 
@@ -271,8 +272,7 @@ def import_csv(kind):
                     links = administration.queue_missing_password_links(
                         db.session, current_user, password_link
                     )
-                db.session.commit()
-                outbox_written()
+                db.session.commit()  # the after-commit hand-off sends the links
                 report = {"errors": [], "counts": counts, "applied": True, "links": links}
     status = 422 if form.errors or (report and report["errors"]) else 200
     return render_template("admin/import.html", kind=kind, form=form, report=report), status
@@ -355,12 +355,18 @@ def campaign(campaign_id):
     close_form = CloseForm(formdata=None)
     close_form.unit_code.choices = _closable(found)
     status = 422 if form.errors else 200
+    _total, campaign_lists = lists.visible_lists(
+        db.session, current_user, campaign_id=found.id, per_page=CAMPAIGN_LISTS
+    )
     return render_template(
         "admin/campaign.html",
         campaign=found,
         form=form,
         close_form=close_form,
         closures=administration.closures(db.session, found),
+        list_units=lists.issuing_units(db.session, current_user, found),
+        list_form=RequestListForm(formdata=None),
+        campaign_lists=campaign_lists,
     ), status
 
 
@@ -379,7 +385,48 @@ def close_level(campaign_id):
     if not form.validate():
         abort(400)
     unit = services.get_unit(db.session, current_user, form.unit_code.data)
-    administration.close_level(db.session, current_user, found, unit)
-    db.session.commit()
-    flash(_("Review closed for %(unit)s.", unit=unit.name), "success")
-    return redirect(url_for("admin.campaign", campaign_id=found.id))
+    _closure, final_list = administration.close_level(
+        db.session, current_user, found, unit, on=services.today()
+    )
+    db.session.commit()  # the after-commit hand-off queues the list task
+    if final_list is None:
+        flash(_("Review closed for %(unit)s.", unit=unit.name), "success")
+        return redirect(url_for("admin.campaign", campaign_id=found.id))
+    flash(
+        _(
+            "Review closed for %(unit)s; list no. %(number)s is requested.",
+            unit=unit.name,
+            number=lists.number_label(final_list),
+        ),
+        "success",
+    )
+    return redirect(url_for("lists.show", list_id=final_list.id))
+
+
+# Notices that could not be sent.
+
+
+@bp.get("/outbox", endpoint="outbox")
+def outbox_page():
+    form = OutboxFilterForm(request.args)
+    if not form.validate():
+        abort(400)
+    messages = outbox.failed_messages(db.session, current_user, status=form.status.data)
+    return render_template(
+        "admin/outbox.html",
+        form=form,
+        messages=messages,
+        limit=OUTBOX_PAGE_LIMIT,
+        plain=PlainForm(formdata=None),
+    )
+
+
+@bp.post("/outbox/<int:message_id>/resend")
+def resend(message_id):
+    message = outbox.get_message(db.session, current_user, message_id)
+    if not PlainForm().validate():
+        abort(400)
+    outbox.resend(db.session, current_user, message)
+    db.session.commit()  # the after-commit hand-off queues the send again
+    flash(_("The notice to %(email)s is queued again.", email=message.recipient_email), "success")
+    return redirect(url_for("admin.outbox"))

@@ -1,19 +1,16 @@
 """API views for background work: final commendation lists and the outbox of notices."""
 
-import hashlib
 from typing import Literal
 
-from flask import current_app, send_file, url_for
-from werkzeug.exceptions import NotFound as HTTPNotFound
+from flask import url_for
 
 from tasks import documents
 from web.api import bp
 from web.api.requests import body_of, query_of, require_actor
 from web.api.schemas import Body
 from web.database import db
-from web.problems import problem
+from web.list_downloads import send_list_file
 from workflow import lists, outbox, services
-from workflow.errors import NotAllowedNow
 from workflow.fields import Text
 from workflow.models import OUTBOX_STATUSES
 
@@ -91,29 +88,7 @@ def get_list(list_id):
 @bp.get("/lists/<int:list_id>/<file_format>")
 def download_list(list_id, file_format):
     actor = require_actor()
-    if file_format not in documents.FORMATS:
-        raise HTTPNotFound(f"there is no {file_format!r} file of a list")
-    commendation_list = lists.get_list(db.session, actor, list_id)
-    if commendation_list.status != "done":
-        raise NotAllowedNow(f"list {list_id} is {commendation_list.status}, not done")
-    directory = documents.lists_dir(current_app.config, current_app.instance_path)
-    path = documents.file_path(directory, commendation_list, file_format)
-    kept = commendation_list.files[file_format]
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        current_app.logger.error("list %s: %s is missing", list_id, path)
-        return problem(410, "the file of this list is no longer stored")
-    if hashlib.sha256(content).hexdigest() != kept["sha256"]:
-        current_app.logger.error("list %s: %s does not match its checksum", list_id, path)
-        return problem(500, "the stored file does not match the list's checksum")
-    # send_file writes filename*=UTF-8''… (RFC 5987) beside an ASCII fallback.
-    return send_file(
-        path,
-        mimetype=documents.MEDIA_TYPES[file_format],
-        as_attachment=True,
-        download_name=documents.download_name(commendation_list, file_format),
-    )
+    return send_list_file(lists.get_list(db.session, actor, list_id), file_format)
 
 
 @bp.get("/outbox")

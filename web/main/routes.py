@@ -12,7 +12,7 @@ from web.database import db
 from web.i18n import LANGUAGES
 from web.main import bp
 from web.main.forms import LanguageForm
-from workflow import policy, queries, reports, services
+from workflow import lists, policy, queries, reports, services
 from workflow.levels import REVIEW_LEVELS, REVIEW_STATE, rank
 from workflow.machine import STATES
 from workflow.models import Campaign
@@ -55,6 +55,11 @@ def dashboard():
         context["overdue"] = queries.count(db.session, overdue)
         _total, context["overdue_items"] = queries.page_of(
             db.session, overdue, order_by=queries.QUEUE_ORDER, page=1, per_page=10
+        )
+        context["may_request_list"] = (
+            campaign is not None
+            and lists.takes_part(campaign, actor.unit)
+            and policy.can_request_list(actor, actor.unit)
         )
     else:
         context["pipeline"] = [

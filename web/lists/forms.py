@@ -1,0 +1,23 @@
+"""Forms of the list pages."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import NumberRange
+
+from web.forms import Form, length, optional, required
+
+
+class RequestListForm(Form):
+    """The button that asks for a list; the unit is a choice or a hidden field."""
+
+    unit_code = StringField(_l("Issuing unit"), validators=[required(), length(40)])
+
+
+class ListFilterForm(Form):
+    """The filters of the list index; a GET form, so it carries no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    campaign_id = SelectField(_l("Campaign"), coerce=str, validate_choice=True, default="")
+    page = IntegerField(validators=[optional(), NumberRange(1, 100_000)])
