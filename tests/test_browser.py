@@ -206,6 +206,8 @@ def test_bulk_approve_in_a_browser(page_for):
     reviewer = page_for("xa")
     _shot(reviewer, "dashboard-reviewer")
     reviewer.click("nav >> text=Hồ sơ chờ xử lý")
+    # Wait for the load event: the select-all script binds itself at DOMContentLoaded.
+    reviewer.wait_for_url("**/queue", wait_until="load")
     rows = reviewer.locator("input[name=selected]")
     assert rows.count() >= 3
     _shot(reviewer, "queue")
