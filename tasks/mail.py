@@ -11,6 +11,7 @@
 Unset, every message is written as one `.eml` file under `instance/mail/` (or `MAIL_DIR`).
 """
 
+import email.policy
 import hashlib
 import os
 import smtplib
@@ -36,8 +37,13 @@ def message_id(key, mail_from):
     return f"<{digest}@{domain}>"
 
 
+# Python's folding of long non-ASCII headers can drop the space between two encoded words
+# ("Hồ sơ bịtrả lại"); folding only past RFC 5322's hard limit keeps Vietnamese subjects whole.
+POLICY = email.policy.default.clone(max_line_length=998)
+
+
 def build(*, key, mail_from, to, subject, text, html, language, date):
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["Subject"] = subject
     message["From"] = mail_from
     message["To"] = str(Address(addr_spec=to)) if "@" in to else to

@@ -1,6 +1,8 @@
 """Notices in-process: recipients, templates, Message-IDs, claiming, back-off, resend, digests."""
 
 import datetime as dt
+import email
+import email.policy
 import socket
 import threading
 
@@ -465,3 +467,28 @@ def test_concurrent_workers_claim_a_row_exactly_once(committed):
     with Session(committed) as session:
         row = session.get(OutboxMessage, row_id)
         assert (row.status, row.attempts) == ("sending", 1)
+
+
+@pytest.mark.parametrize(
+    "nominee",
+    [
+        "Hội Cựu chiến binh xã Tiên Lương",
+        "Chi hội Phụ nữ thôn Đồng Hội, xã Tiên Lương, huyện Cẩm Khê",
+    ],
+)
+@pytest.mark.parametrize("language", ["vi", "en"])
+@pytest.mark.parametrize(
+    "notice",
+    ["submitted", "resubmitted", "forwarded", "returned", "rejected", "commended", "withdrawn"],
+)
+def test_subjects_survive_the_wire_word_for_word(world, db_session, notice, language, nominee):
+    _, row = _returned_row(world, db_session, "Ý kiến")
+    row.notice, row.language = notice, language
+    row.context = {**row.context, "nominee_name": nominee, "recognized_level": "district"}
+    subject, _, _ = notices.render(row)
+    message = notices.build_message(row)
+    # What smtplib's send_message writes: the message's own policy, with CRLF line ends.
+    wire = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    received = email.message_from_bytes(wire, policy=email.policy.default)
+    assert received["Subject"] == subject
+    assert nominee in received["Subject"]
