@@ -524,3 +524,19 @@ def test_a_body_id_beyond_the_integer_range_is_422(client, world, auth):
     response = client.post(f"{API}/nominations", json=body, headers=auth("sec_k1"))
     assert_problem(response, 422)
     assert response.json["errors"][0]["field"] == "campaign_id"
+
+
+def test_the_longest_addresses_still_get_their_notices(client, world, auth, db_session):
+    longest = "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".org"
+    assert len(longest) > 200
+    body = nomination_body(world, target_level="commune", nominee_email=longest)
+    created = client.post(f"{API}/nominations", json=body, headers=auth("sec_k1"))
+    assert created.status_code == 201, created.json
+    act(client, auth("sec_k1"), created.json["id"], "submit", 1)
+    response = act(client, auth("rev_c1"), created.json["id"], "approve", 2)
+    assert response.status_code == 200
+    assert response.json["state"] == "commended"
+    recipients = db_session.scalars(
+        select(OutboxMessage.recipient_email).where(OutboxMessage.notice == "commended")
+    ).all()
+    assert longest in recipients

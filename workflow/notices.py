@@ -1,5 +1,7 @@
 """Which notices an action produces and for whom: outbox rows written in its transaction."""
 
+import hashlib
+
 from sqlalchemy import or_, select
 
 from workflow.models import OutboxMessage, User
@@ -44,6 +46,11 @@ def recipients(session, notice, nomination, previous_pending_unit_id):
             yield user, email, language
 
 
+def address_tag(email):
+    """A short, fixed-length stand-in for an address in outbox keys (addresses reach 254)."""
+    return hashlib.sha256(email.casefold().encode()).hexdigest()[:24]
+
+
 def outbox_rows(session, entry, notice, nomination, previous_pending_unit_id):
     """One pending outbox row per recipient of `notice` about history `entry`."""
     context = {
@@ -60,7 +67,7 @@ def outbox_rows(session, entry, notice, nomination, previous_pending_unit_id):
     }
     return [
         OutboxMessage(
-            key=f"{notice}-{entry.id}-{email.casefold()}",
+            key=f"{notice}-{entry.id}-{address_tag(email)}",
             notice=notice,
             nomination_id=nomination.id,
             history_id=entry.id,

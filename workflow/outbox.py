@@ -246,7 +246,7 @@ def list_ready(session, commendation_list, *, number_label):
     """The notice to whoever asked for a list, once it is written."""
     requester = commendation_list.requested_by
     message = OutboxMessage(
-        key=f"list_ready-{commendation_list.id}-{requester.email.casefold()}",
+        key=f"list_ready-{commendation_list.id}-{requester.id}",
         notice="list_ready",
         recipient_user_id=requester.id,
         recipient_email=requester.email,
