@@ -130,6 +130,9 @@ MESSAGES = {
     "only a reviewing unit closes a level": _l("Only a reviewing unit can close a level."),
     "the unit takes no part in this campaign": _l("This unit takes no part in the campaign."),
     "must be a date": _l("Please give a date."),
+    "is earlier than the deadline before it": _l(
+        "This deadline is earlier than the one before it."
+    ),
     "a list is issued by a commune, district or province unit": _l(
         "A commendation list is issued by a commune, district or province unit."
     ),

@@ -6,7 +6,7 @@ import unicodedata
 
 from sqlalchemy import select, update
 
-from workflow import accounts, lists, policy
+from workflow import accounts, lists, policy, services
 from workflow.errors import Conflict, Forbidden, Invalid, NotFound
 from workflow.imports import CODE_PATTERN, REVIEWING_LEVELS_FOR_ROLE
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS, rank
@@ -220,6 +220,7 @@ def set_deadlines(session, actor, campaign, *, submission_deadline, review_deadl
     _require_admin(actor, campaign.unit)
     if not isinstance(submission_deadline, dt.date):
         raise Invalid("submission_deadline", "must be a date")
+    services.check_deadlines(submission_deadline, review_deadlines)
     campaign.submission_deadline = submission_deadline
     for level in REVIEW_LEVELS:
         setattr(campaign, f"{level}_review_deadline", review_deadlines.get(level))

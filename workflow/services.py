@@ -22,7 +22,7 @@ from workflow.errors import (
     NotFound,
     StaleVersion,
 )
-from workflow.levels import LEVEL_OF_REVIEW_STATE, rank
+from workflow.levels import LEVEL_OF_REVIEW_STATE, REVIEW_LEVELS, rank
 from workflow.machine import fire
 from workflow.models import Campaign, HistoryEntry, Nomination, Unit, utcnow
 from workflow.notices import notice_for, outbox_rows
@@ -181,9 +181,20 @@ def update_nomination(session, nomination, actor, *, version, changes):
     return nomination
 
 
+def check_deadlines(submission_deadline, review_deadlines):
+    """Each level reviews after the submissions close and after the level below it."""
+    earliest = submission_deadline
+    for level in REVIEW_LEVELS:
+        day = review_deadlines.get(level)
+        if day is not None and day < earliest:
+            raise Invalid(f"review_deadlines.{level}", "is earlier than the deadline before it")
+        earliest = day or earliest
+
+
 def create_campaign(session, actor, unit, *, name, year, submission_deadline, review_deadlines):
     if not policy.can_open_campaign(actor, unit):
         raise Forbidden("only an administrator of the unit or above may open a campaign")
+    check_deadlines(submission_deadline, review_deadlines)
     campaign = Campaign(
         name=name,
         year=year,

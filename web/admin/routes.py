@@ -52,7 +52,10 @@ def _unit_choices(units, levels=None):
 
 
 def _invalid(form, error):
-    field = getattr(form, error.field, None)
+    # The domain names a deadline as the API does ("review_deadlines.commune").
+    section, _dot, level = error.field.partition(".")
+    name = f"{level}_review_deadline" if section == "review_deadlines" else error.field
+    field = getattr(form, name, None)
     text = labels.message(error.message)
     if field is not None:
         field.errors = [*field.errors, text]
@@ -323,15 +326,20 @@ def create_campaign():
     if not form.validate():
         return _render_campaigns(form, 422)
     unit = services.get_unit(db.session, current_user, form.unit_code.data)
-    campaign = services.create_campaign(
-        db.session,
-        current_user,
-        unit,
-        name=form.name.data.strip(),
-        year=form.year.data,
-        submission_deadline=form.submission_deadline.data,
-        review_deadlines=_review_deadlines(form),
-    )
+    try:
+        campaign = services.create_campaign(
+            db.session,
+            current_user,
+            unit,
+            name=form.name.data.strip(),
+            year=form.year.data,
+            submission_deadline=form.submission_deadline.data,
+            review_deadlines=_review_deadlines(form),
+        )
+    except Invalid as error:
+        db.session.rollback()
+        _invalid(form, error)
+        return _render_campaigns(form, 422)
     db.session.commit()
     flash(_("Campaign opened."), "success")
     return redirect(url_for("admin.campaign", campaign_id=campaign.id))
@@ -342,16 +350,21 @@ def campaign(campaign_id):
     found = services.get_campaign(db.session, current_user, campaign_id)
     form = DeadlinesForm(obj=None if request.method == "POST" else found)
     if form.validate_on_submit():
-        administration.set_deadlines(
-            db.session,
-            current_user,
-            found,
-            submission_deadline=form.submission_deadline.data,
-            review_deadlines=_review_deadlines(form),
-        )
-        db.session.commit()
-        flash(_("Deadlines saved."), "success")
-        return redirect(url_for("admin.campaign", campaign_id=found.id))
+        try:
+            administration.set_deadlines(
+                db.session,
+                current_user,
+                found,
+                submission_deadline=form.submission_deadline.data,
+                review_deadlines=_review_deadlines(form),
+            )
+        except Invalid as error:
+            db.session.rollback()
+            _invalid(form, error)
+        else:
+            db.session.commit()
+            flash(_("Deadlines saved."), "success")
+            return redirect(url_for("admin.campaign", campaign_id=found.id))
     close_form = CloseForm(formdata=None)
     close_form.unit_code.choices = _closable(found)
     status = 422 if form.errors else 200

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from workflow.errors import Invalid
+from workflow import services
 from workflow.fields import Email, Id, IsoDate, QueryId, Text, Year
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
@@ -39,13 +39,8 @@ class CampaignCreate(Body):
 
     @model_validator(mode="after")
     def _deadlines_in_order(self):
-        """Each level reviews after the submissions close and after the level below it."""
-        earliest = self.submission_deadline
-        for level in REVIEW_LEVELS:
-            day = getattr(self.review_deadlines, level)
-            if day is not None and day < earliest:
-                raise Invalid(f"review_deadlines.{level}", "is earlier than the deadline before it")
-            earliest = day or earliest
+        # Checked here too so that a field error answers before the unit is looked up.
+        services.check_deadlines(self.submission_deadline, self.review_deadlines.model_dump())
         return self
 
 
