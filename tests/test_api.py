@@ -540,3 +540,18 @@ def test_the_longest_addresses_still_get_their_notices(client, world, auth, db_s
         select(OutboxMessage.recipient_email).where(OutboxMessage.notice == "commended")
     ).all()
     assert longest in recipients
+
+
+def test_empty_query_parameters_are_absent_ones(client, world, auth):
+    world.nominate()
+    world.session.commit()
+    query = "state=&campaign_id=&unit_code=&q=&page=&per_page="
+    listed = client.get(f"{API}/nominations?{query}", headers=auth("rev_c1"))
+    assert listed.status_code == 200
+    assert (listed.json["total"], listed.json["page"], listed.json["per_page"]) == (1, 1, 20)
+    summary = client.get(f"{API}/reports/summary?campaign_id=&unit_code=", headers=auth("rev_c1"))
+    assert summary.status_code == 200
+
+
+def test_an_unknown_action_is_checked_after_credentials(client, world, auth):
+    assert_problem(client.post(f"{API}/nominations/1/actions/fly", json={"version": 1}), 401)

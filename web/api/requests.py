@@ -56,4 +56,6 @@ def body_of(schema):
 
 def query_of(schema):
     actor = require_actor()
-    return actor, validate(schema, request.args.to_dict())
+    # `?state=&q=` as API.md writes it: an empty parameter is an absent one.
+    given = {name: value for name, value in request.args.items() if value != ""}
+    return actor, validate(schema, given)

@@ -160,9 +160,9 @@ def update_nomination(nomination_id):
 
 @bp.post("/nominations/<int:nomination_id>/actions/<action>")
 def act(nomination_id, action):
+    actor, fields = body_of(ActionRequest)
     if action not in ACTIONS:
         raise HTTPNotFound(f"there is no action {action!r}")
-    actor, fields = body_of(ActionRequest)
     services.check_comment(action, fields.comment)
     nomination = services.get_nomination(db.session, actor, nomination_id)
     services.perform(
