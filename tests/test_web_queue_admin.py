@@ -61,6 +61,41 @@ def test_bulk_approve_needs_a_reviewer_and_a_selection(web, world):
     assert web.post("/queue", {"selected": "x:y"}, token_from="/queue").status_code == 400
 
 
+def test_the_queue_page_number_is_read_strictly(web, world):
+    web.login("rev_c1")
+    assert web.get("/queue?page=2").status_code == 200
+    for bad in ("\u00b2", "0", "-1", "x", "100001", "99999999999999999999"):
+        assert web.get(f"/queue?page={bad}").status_code == 400, bad
+
+
+def test_a_malformed_selection_approves_nothing(web, world, db_session):
+    valid = world.act(world.nominate(nominee_name="Hồ sơ hợp lệ"), "sec_k1", "submit")
+    good = f"{valid.id}:{valid.version}"
+    web.login("rev_c1")
+    for selected in (
+        ["\u00b2:1"],
+        ["1:\u00b2"],
+        ["99999999999:1"],
+        [f"{2**31}:1"],
+        [f"{valid.id}:{2**31}"],
+        [f"{valid.id}:0"],
+        [f"{valid.id}:1\n"],
+        [good, "x:1"],
+        [good, "\u0661:1"],  # an Arabic-Indic digit: int() reads it, the form does not
+    ):
+        answer = web.post("/queue", {"selected": selected}, token_from="/queue")
+        assert answer.status_code == 400, selected
+        assert "Không đọc được lựa chọn" in answer.text
+    answer = web.post("/queue?page=\u00b2", {"selected": [good]}, token_from="/queue")
+    assert answer.status_code == 400
+    db_session.refresh(valid)
+    assert valid.state == "commune_review"
+    approvals = db_session.scalar(
+        select(func.count()).select_from(HistoryEntry).where(HistoryEntry.action == "approve")
+    )
+    assert approvals == 0
+
+
 def test_bulk_approve_cannot_reach_outside_the_unit(web, world, db_session):
     elsewhere = world.act(world.nominate(cell="K3"), "sec_k3", "submit")
     web.login("rev_c1")
