@@ -139,6 +139,24 @@ def test_dashboards_per_role(web, world, db_session):
     assert web.get("/?campaign_id=999").status_code == 400
 
 
+def test_moving_a_unit_away_from_the_reviewer_of_its_nominations_is_refused(web, world, db_session):
+    world.act(world.act(world.nominate(), "sec_k1", "submit"), "rev_c1", "approve")
+    web.login("adm_p")
+    refused = web.post("/admin/units/C1/move", {"parent_code": "D2"}, token_from="/admin/units")
+    assert refused.status_code == 409
+    assert "1 hồ sơ thuộc C1 đang được xét duyệt tại, hoặc đã bị trả lại bởi, D1" in refused.text
+    assert db_session.scalar(select(Unit.path).where(Unit.code == "K1")) == "/P/D1/C1/K1/"
+    imported = web.post(
+        "/admin/import/units",
+        {"text": "code,name,level,parent_code\nC1,Đảng ủy xã Tiên Lương,commune,D2\n"},
+        token_from="/admin/import/units",
+    )
+    assert imported.status_code == 422
+    assert re.search(
+        r'<td class="num">2</td><td>parent_code</td><td>1 hồ sơ thuộc C1', imported.text
+    )
+
+
 def test_administration_is_for_administrators(web):
     web.login("rev_p")
     for url in ("/admin/units", "/admin/users", "/admin/campaigns", "/admin/import/units"):

@@ -6,7 +6,7 @@ import unicodedata
 
 from sqlalchemy import select, update
 
-from workflow import accounts, lists, policy
+from workflow import accounts, lists, policy, routing
 from workflow.errors import Conflict, Forbidden, Invalid, NotFound
 from workflow.imports import CODE_PATTERN, REVIEWING_LEVELS_FOR_ROLE
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS, rank
@@ -81,8 +81,13 @@ def move_unit(session, actor, unit, new_parent):
     old_prefix, new_prefix = unit.path, f"{new_parent.path}{unit.code}/"
     if len(new_prefix) - len(old_prefix) + _deepest_path(session, unit) > 400:
         raise Invalid("parent_code", "the tree would become too deep")
-    for member in session.scalars(select(Unit).where(policy.subtree(unit))):
-        member.path = new_prefix + member.path[len(old_prefix) :]
+    members = session.scalars(select(Unit).where(policy.subtree(unit))).all()
+    new_paths = {member.id: new_prefix + member.path[len(old_prefix) :] for member in members}
+    stranded = routing.stranded_reviews(session, new_paths)
+    if stranded:
+        raise Conflict(routing.stranded_message(stranded, unit.code))
+    for member in members:
+        member.path = new_paths[member.id]
     unit.parent = new_parent
     session.flush()
     return unit

@@ -62,12 +62,15 @@ def search_conditions(
 
 
 def queue_conditions(actor):
-    """What waits for the actor: pending at a reviewer's unit, or returned to a secretary."""
+    """What waits for the actor: pending at a reviewer's unit, or returned to a secretary;
+    never anything the actor could not open."""
     if actor.role == "reviewer":
-        return [Nomination.pending_unit_id == actor.unit_id]
-    if actor.role == "secretary":
-        return [Nomination.cell_id == actor.unit_id, Nomination.state == "returned"]
-    return [False]
+        waiting = [Nomination.pending_unit_id == actor.unit_id]
+    elif actor.role == "secretary":
+        waiting = [Nomination.cell_id == actor.unit_id, Nomination.state == "returned"]
+    else:
+        return [False]
+    return [policy.visible_nominations(actor), *waiting]
 
 
 def page_of(session, conditions, *, order_by, page, per_page):
