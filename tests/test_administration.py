@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from workflow import administration, imports, policy, queries
+from workflow import accounts, administration, imports, policy, queries
 from workflow.errors import Conflict, Forbidden, Invalid
 from workflow.models import Unit
 
@@ -151,3 +151,30 @@ def test_a_queue_lists_only_what_its_owner_may_open(world, db_session):
         page=1,
         per_page=10,
     )[1] == [mine]
+
+
+def _live_token(db_session, user):
+    token, _expires = accounts.issue_token(db_session, user, hours=1)
+    assert accounts.user_for_token(db_session, token) is user
+    return token
+
+
+def test_a_password_changed_by_import_ends_sessions_and_api_tokens(world, db_session):
+    user = world.users["sec_k1"]
+    token, before = _live_token(db_session, user), user.session_version
+    row = "sec_k1,Người dùng sec_k1,sec_k1@example.org,secretary,K1,{}\n"
+    header = "username,full_name,email,role,unit_code,password\n"
+    assert imports.import_users(db_session, header + row.format("secret-pass")) == (0, 0)
+    assert (accounts.user_for_token(db_session, token), user.session_version) == (user, before)
+    assert imports.import_users(db_session, header + row.format("a-new-password")) == (0, 1)
+    assert accounts.check_password(user, "a-new-password")
+    assert user.session_version == before + 1
+    assert accounts.user_for_token(db_session, token) is None
+
+
+def test_disabling_an_account_revokes_its_api_tokens_for_good(world, db_session):
+    admin, user = world.users["adm_p"], world.users["rev_c1"]
+    token = _live_token(db_session, user)
+    administration.set_active(db_session, admin, user, active=False)
+    administration.set_active(db_session, admin, user, active=True)
+    assert accounts.user_for_token(db_session, token) is None

@@ -4,7 +4,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from workflow import accounts, lists, policy, routing
 from workflow.errors import Conflict, Forbidden, Invalid, NotFound
@@ -12,7 +12,6 @@ from workflow.imports import CODE_PATTERN, REVIEWING_LEVELS_FOR_ROLE
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS, rank
 from workflow.models import (
     ROLES,
-    ApiToken,
     CampaignClosure,
     OutboxMessage,
     Unit,
@@ -154,23 +153,13 @@ def set_active(session, actor, user, *, active):
         raise Forbidden("administrators cannot disable themselves")
     if user.active != active:
         user.active = active
-        user.session_version += 1
-        session.flush()
+        accounts.end_sessions(session, user)
     return user
 
 
 def set_password(session, user, password):
     """A new password ends every session and revokes every API token opened with the old one."""
-    user.password_hash = accounts.hash_password(_password(password))
-    user.needs_password = False
-    user.session_version += 1
-    session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-    session.flush()
-    return user
+    return accounts.replace_password(session, user, _password(password))
 
 
 def queue_password_link(session, actor, user, *, link):

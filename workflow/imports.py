@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import select
 
 from workflow import routing
-from workflow.accounts import check_password, hash_password
+from workflow.accounts import check_password, replace_password
 from workflow.fields import Email, Text, problems_from
 from workflow.levels import UNIT_LEVELS, rank
 from workflow.models import ROLES, Unit, User
@@ -244,7 +244,6 @@ def import_users(session, text):
             updated += 1
         user.full_name, user.email, user.role, user.unit = row.full_name, row.email, row.role, unit
         if new_password:
-            user.password_hash = hash_password(row.password)
-            user.needs_password = False
+            replace_password(session, user, row.password)
     session.flush()
     return created, updated
