@@ -133,6 +133,7 @@ def edit(nomination_id):
     nomination = services.get_nomination(db.session, actor, nomination_id)
     if not policy.can(actor, policy.EDIT, nomination):
         abort(403)
+    services.check_editable(nomination)  # under review: the friendly 409 page, not a form
     form = EditForm(obj=nomination if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = nomination.version
@@ -185,9 +186,7 @@ def _render_page(nomination, action_form, status=200, upload_form=None):
         .options(joinedload(HistoryEntry.actor_unit))
         .order_by(HistoryEntry.id)
     ).all()
-    may_edit = policy.can(actor, policy.EDIT, nomination) and nomination.state in (
-        services.EDITABLE_STATES
-    )
+    may_edit = policy.can(actor, policy.EDIT, nomination) and services.is_editable(nomination)
     diagram = charts.workflow_diagram(
         nomination.state,
         state_labels=labels.STATES,
