@@ -157,6 +157,20 @@ def test_moving_a_unit_away_from_the_reviewer_of_its_nominations_is_refused(web,
     )
 
 
+def test_renaming_a_unit_to_nothing_is_a_field_message(web, world, db_session):
+    web.login("adm_p")
+    for name in ("", "   "):
+        answer = web.post("/admin/units/C1/rename", {"name": name}, token_from="/admin/units")
+        assert answer.status_code == 422
+        row = answer.text[answer.text.index("/admin/units/C1/rename") :]
+        row = row[: row.index("</form>")]
+        assert 'aria-invalid="true"' in row
+        assert "Vui lòng nhập trường này." in row
+    assert db_session.scalar(select(Unit.name).where(Unit.code == "C1")) == "Đảng ủy xã Tiên Lương"
+    renamed = web.post("/admin/units/C1/rename", {"name": "Xã mới"}, token_from="/admin/units")
+    assert renamed.status_code == 302
+
+
 def test_administration_is_for_administrators(web):
     web.login("rev_p")
     for url in ("/admin/units", "/admin/users", "/admin/campaigns", "/admin/import/units"):

@@ -73,7 +73,7 @@ def units():
     return _render_units()
 
 
-def _render_units(add_form=None, status=200):
+def _render_units(add_form=None, status=200, rename_form=None, renamed=None):
     units = _units()
     add_form = add_form or UnitForm(formdata=None)
     add_form.parent_code.choices = _unit_choices(units, levels=PARENT_LEVELS)
@@ -82,7 +82,8 @@ def _render_units(add_form=None, status=200):
         units=units,
         root_depth=current_user.unit.path.count("/"),
         add_form=add_form,
-        rename_form=RenameForm(formdata=None),
+        rename_form=rename_form or RenameForm(formdata=None),
+        renamed=renamed,
         move_form=_move_form(units, formdata=None),
     ), status
 
@@ -123,8 +124,13 @@ def rename_unit(code):
     unit = services.get_unit(db.session, current_user, code)
     form = RenameForm()
     if not form.validate():
-        abort(400)
-    administration.rename_unit(db.session, current_user, unit, name=form.name.data)
+        return _render_units(status=422, rename_form=form, renamed=unit.code)
+    try:
+        administration.rename_unit(db.session, current_user, unit, name=form.name.data)
+    except Invalid as error:
+        db.session.rollback()
+        _invalid(form, error)
+        return _render_units(status=422, rename_form=form, renamed=code)
     db.session.commit()
     flash(_("Unit renamed."), "success")
     return redirect(url_for("admin.units"))
