@@ -2,12 +2,12 @@
 
 import datetime as dt
 import re
-import unicodedata
 
 from sqlalchemy import select
 
 from workflow import accounts, lists, policy, routing
 from workflow.errors import Conflict, Forbidden, Invalid, NotFound
+from workflow.fields import clean_text
 from workflow.imports import CODE_PATTERN, REVIEWING_LEVELS_FOR_ROLE
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS, rank
 from workflow.models import (
@@ -23,12 +23,11 @@ MIN_PASSWORD_LENGTH = 8
 
 
 def _text(field, value, max_length):
-    value = unicodedata.normalize("NFC", value or "").strip()
-    if not value:
-        raise Invalid(field, "must not be empty")
-    if len(value) > max_length or "\x00" in value:
-        raise Invalid(field, f"at most {max_length} characters")
-    return value
+    """The API's and the imports' text rule, as a domain error on `field`."""
+    try:
+        return clean_text(value or "", min_length=1, max_length=max_length)
+    except ValueError as error:
+        raise Invalid(field, str(error)) from None
 
 
 def _require_admin(actor, unit):
