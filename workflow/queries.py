@@ -73,6 +73,17 @@ def queue_conditions(actor):
     return [policy.visible_nominations(actor), *waiting]
 
 
+def visible_campaigns(session, actor):
+    """The campaigns the actor may see (their subtree's and those of the units above),
+    newest year first, with their units loaded."""
+    return session.scalars(
+        select(Campaign)
+        .where(policy.visible_campaigns(actor))
+        .options(joinedload(Campaign.unit))
+        .order_by(Campaign.year.desc(), Campaign.id.desc())
+    ).all()
+
+
 def page_of(session, conditions, *, order_by, page, per_page):
     """(total, items) for one page of nominations, in two queries whatever the page size."""
     total = session.scalar(select(func.count()).select_from(Nomination).where(*conditions))

@@ -25,10 +25,10 @@ from web.auth.tokens import password_link
 from web.database import db
 from web.forms import options
 from web.lists.forms import RequestListForm
-from workflow import administration, imports, lists, outbox, policy, services
+from workflow import administration, imports, lists, outbox, policy, queries, services
 from workflow.errors import Invalid
 from workflow.levels import REVIEW_LEVELS
-from workflow.models import Campaign, Unit, User
+from workflow.models import Unit, User
 
 IMPORT_KINDS = ("units", "users")
 PARENT_LEVELS = ("province", "district", "commune")  # units that can hold others or a campaign
@@ -309,12 +309,7 @@ def _render_campaigns(form=None, status=200):
     units = _units()
     form = form or CampaignForm(formdata=None)
     form.unit_code.choices = _unit_choices(units, levels=PARENT_LEVELS)
-    rows = db.session.scalars(
-        select(Campaign)
-        .where(policy.visible_campaigns(current_user))
-        .options(joinedload(Campaign.unit))
-        .order_by(Campaign.year.desc(), Campaign.id.desc())
-    ).all()
+    rows = queries.visible_campaigns(db.session, current_user)
     return render_template("admin/campaigns.html", form=form, campaigns=rows), status
 
 

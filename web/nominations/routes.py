@@ -31,7 +31,7 @@ from web.nominations.forms import (
 )
 from workflow import attachments, choices, policy, queries, services
 from workflow.errors import Invalid
-from workflow.models import Campaign, HistoryEntry, Unit, User
+from workflow.models import HistoryEntry, Unit, User
 
 LIMITS = {"summary": SUMMARY_MAX, "achievements": ACHIEVEMENTS_MAX}
 
@@ -41,7 +41,7 @@ LIMITS = {"summary": SUMMARY_MAX, "achievements": ACHIEVEMENTS_MAX}
 def index():
     actor = current_user
     form = SearchForm(request.args)
-    campaigns = _visible_campaigns(actor)
+    campaigns = queries.visible_campaigns(db.session, actor)
     form.campaign_id.choices = options([("", _("All"))] + [(str(c.id), c.name) for c in campaigns])
     # Cells are found by the text filter; the list of units holds only the reviewing levels.
     units = db.session.scalars(
@@ -81,20 +81,13 @@ def index():
     )
 
 
-def _visible_campaigns(actor):
-    return db.session.scalars(
-        select(Campaign)
-        .where(policy.visible_campaigns(actor))
-        .options(joinedload(Campaign.unit))
-        .order_by(Campaign.year.desc(), Campaign.id.desc())
-    ).all()
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
     actor = current_user
-    campaigns = [c for c in _visible_campaigns(actor) if policy.can_nominate(actor, c)]
+    campaigns = [
+        c for c in queries.visible_campaigns(db.session, actor) if policy.can_nominate(actor, c)
+    ]
     if not campaigns:
         abort(403)
     form = NominationForm()
