@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from workflow import accounts, administration, imports, policy, queries
+from workflow import accounts, administration, imports, policy, queries, routing
 from workflow.errors import Conflict, Forbidden, Invalid
 from workflow.models import Unit
 
@@ -81,7 +81,11 @@ def _at_district(world):
     return world.act(world.act(world.nominate(), "sec_k1", "submit"), "rev_c1", "approve")
 
 
-def test_a_move_that_would_strand_nominations_under_review_is_refused(world, db_session):
+@pytest.mark.parametrize("chunk", [routing.CHUNK, 1])  # 1: one query per moving unit
+def test_a_move_that_would_strand_nominations_under_review_is_refused(
+    world, db_session, monkeypatch, chunk
+):
+    monkeypatch.setattr(routing, "CHUNK", chunk)
     admin = world.users["adm_p"]
     pending = _at_district(world)
     assert pending.pending_unit is world.units["D1"]

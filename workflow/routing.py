@@ -2,7 +2,7 @@
 
 from typing import NamedTuple
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from workflow.levels import REVIEW_LEVELS, rank
@@ -55,6 +55,9 @@ def _find(chain, unit_id):
     return next((unit for unit in chain if unit.id == unit_id), None)
 
 
+CHUNK = 5000  # unit ids per query: well below any driver's limit of bound parameters
+
+
 class Stranded(NamedTuple):
     """Nominations of `cell_path`'s cell whose reviewing unit would no longer be above it."""
 
@@ -69,29 +72,30 @@ def stranded_reviews(session, new_paths):
     changes to its new path. A nomination pending at a unit, or returned by one, is stranded
     when that unit would no longer be an ancestor of its cell: nobody could act on it then.
 
-    Reads the paths stored now, so it runs before the new paths are flushed.
+    A reviewing unit lies above its cells, so it moves only when they do: the nominations to
+    check are those of the cells that move. Reads the paths stored now, so it runs before the
+    new paths are flushed.
     """
-    if not new_paths:
-        return []
     cell, reviewer = aliased(Unit), aliased(Unit)
     reviewer_id = case(
         (Nomination.pending_unit_id.is_not(None), Nomination.pending_unit_id),
         (Nomination.state == "returned", Nomination.returned_by_unit_id),
     )
     ids = list(new_paths)
-    query = (
-        select(cell.id, cell.path, reviewer.id, reviewer.code, reviewer.path, func.count())
-        .select_from(Nomination)
-        .join(cell, cell.id == Nomination.cell_id)
-        .join(reviewer, reviewer.id == reviewer_id)
-        .where(or_(Nomination.cell_id.in_(ids), reviewer_id.in_(ids)))
-        .group_by(cell.id, cell.path, reviewer.id, reviewer.code, reviewer.path)
-        .order_by(cell.path, reviewer.path)
-    )
-    with session.no_autoflush:
-        rows = session.execute(query).all()
+    rows = []
+    for start in range(0, len(ids), CHUNK):
+        query = (
+            select(cell.id, cell.path, reviewer.id, reviewer.code, reviewer.path, func.count())
+            .select_from(Nomination)
+            .join(cell, cell.id == Nomination.cell_id)
+            .join(reviewer, reviewer.id == reviewer_id)
+            .where(Nomination.cell_id.in_(ids[start : start + CHUNK]))
+            .group_by(cell.id, cell.path, reviewer.id, reviewer.code, reviewer.path)
+        )
+        with session.no_autoflush:
+            rows.extend(session.execute(query).all())
     stranded = []
-    for cell_id, cell_path, unit_id, code, unit_path, count in rows:
+    for cell_id, cell_path, unit_id, code, unit_path, count in sorted(rows, key=lambda r: r[1]):
         cell_path = new_paths.get(cell_id, cell_path)
         unit_path = new_paths.get(unit_id, unit_path)
         if not cell_path.startswith(unit_path):
