@@ -1,5 +1,7 @@
 """workflow.administration and the import preview, below the web pages."""
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
@@ -147,6 +149,8 @@ def test_a_queue_lists_only_what_its_owner_may_open(world, db_session):
     assert not policy.can_see_nomination(reviewer, stray)
     conditions = queries.queue_conditions(reviewer)
     assert queries.count(db_session, conditions) == 0
+    late = world.campaign.commune_review_deadline + dt.timedelta(days=1)
+    assert queries.count(db_session, queries.overdue_conditions(reviewer.unit, late)) == 0
     mine = world.act(world.nominate(), "sec_k1", "submit")
     assert queries.page_of(
         db_session,
@@ -155,6 +159,7 @@ def test_a_queue_lists_only_what_its_owner_may_open(world, db_session):
         page=1,
         per_page=10,
     )[1] == [mine]
+    assert queries.count(db_session, queries.overdue_conditions(reviewer.unit, late)) == 1
 
 
 def _live_token(db_session, user):

@@ -108,7 +108,12 @@ def overdue_conditions(unit, today):
     if deadline is None:
         return [False]
     late = select(Campaign.id).where(deadline.is_not(None), deadline < today)
-    return [Nomination.pending_unit_id == unit.id, Nomination.campaign_id.in_(late)]
+    inside = select(Unit.id).where(policy.subtree(unit))  # as in the queue: only what it sees
+    return [
+        Nomination.pending_unit_id == unit.id,
+        Nomination.campaign_id.in_(late),
+        Nomination.cell_id.in_(inside),
+    ]
 
 
 def review_deadline(nomination):
