@@ -6,21 +6,14 @@ import hashlib
 import io
 import os
 import tempfile
-from pathlib import Path
 
 from flask import render_template
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from workflow.levels import REVIEW_LEVELS
-from workflow.lists import number_label
+from workflow.lists import file_path, number_label
 
-FORMATS = ("pdf", "xlsx", "csv")
-MEDIA_TYPES = {
-    "pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
 LEVEL_NAMES = {"commune": "Cấp xã", "district": "Cấp huyện", "province": "Cấp tỉnh"}
 LEVEL_WORDS = {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"}
 KIND_NAMES = {"collective": "Tập thể", "individual": "Cá nhân"}
@@ -48,10 +41,6 @@ COLUMNS = (
     ("Tên mô hình, việc làm", "title"),
     ("Thành tích tiêu biểu", "achievements"),
 )
-
-
-def lists_dir(config, instance_path):
-    return Path(config.get("LISTS_DIR") or Path(instance_path) / "lists")
 
 
 def place(unit):
@@ -186,12 +175,6 @@ def render_csv(commendation_list):
 RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx, "csv": render_csv}
 
 
-def file_path(directory, commendation_list, file_format):
-    return (
-        Path(directory) / str(commendation_list.id) / f"list-{commendation_list.id}.{file_format}"
-    )
-
-
 def write_all(commendation_list, directory):
     """Write every format; the checksums and sizes to keep in the snapshot."""
     files = {}
@@ -209,9 +192,3 @@ def write_all(commendation_list, directory):
             "size": len(content),
         }
     return files
-
-
-def download_name(commendation_list, file_format):
-    """ "Danh sách 01-DS-HU Huyện ủy Cẩm Khê.pdf": readable, no path separators."""
-    number = number_label(commendation_list).replace("/", "-")
-    return f"Danh sách {number} {commendation_list.unit.name}.{file_format}"

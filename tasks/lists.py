@@ -24,7 +24,7 @@ def generate_list(task, list_id):
     try:
         lists.snapshot(session, commendation_list, on=services.today())
         files = documents.write_all(
-            commendation_list, documents.lists_dir(current_app.config, current_app.instance_path)
+            commendation_list, lists.lists_dir(current_app.config, current_app.instance_path)
         )
         lists.finish(session, commendation_list, files)
         outbox.list_ready(

@@ -255,6 +255,12 @@ def test_editing_a_draft_and_not_a_submitted_one(web, world, db_session):
     assert nomination.title == "Tiêu đề mới"
     world.act(nomination, "sec_k1", "submit")
     db_session.commit()
+    page = web.get(f"/nominations/{nomination.id}").text
+    assert f'href="{url}"' not in page
+    shown = web.get(url)
+    assert shown.status_code == 409  # no form that could only fail when saved
+    assert "Xung đột" in shown.text
+    assert 'name="title"' not in shown.text
     refused = web.post(
         url,
         {**changes, "version": str(nomination.version)},

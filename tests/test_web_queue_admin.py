@@ -61,6 +61,41 @@ def test_bulk_approve_needs_a_reviewer_and_a_selection(web, world):
     assert web.post("/queue", {"selected": "x:y"}, token_from="/queue").status_code == 400
 
 
+def test_the_queue_page_number_is_read_strictly(web, world):
+    web.login("rev_c1")
+    assert web.get("/queue?page=2").status_code == 200
+    for bad in ("\u00b2", "0", "-1", "x", "100001", "99999999999999999999"):
+        assert web.get(f"/queue?page={bad}").status_code == 400, bad
+
+
+def test_a_malformed_selection_approves_nothing(web, world, db_session):
+    valid = world.act(world.nominate(nominee_name="Hồ sơ hợp lệ"), "sec_k1", "submit")
+    good = f"{valid.id}:{valid.version}"
+    web.login("rev_c1")
+    for selected in (
+        ["\u00b2:1"],
+        ["1:\u00b2"],
+        ["99999999999:1"],
+        [f"{2**31}:1"],
+        [f"{valid.id}:{2**31}"],
+        [f"{valid.id}:0"],
+        [f"{valid.id}:1\n"],
+        [good, "x:1"],
+        [good, "\u0661:1"],  # an Arabic-Indic digit: int() reads it, the form does not
+    ):
+        answer = web.post("/queue", {"selected": selected}, token_from="/queue")
+        assert answer.status_code == 400, selected
+        assert "Không đọc được lựa chọn" in answer.text
+    answer = web.post("/queue?page=\u00b2", {"selected": [good]}, token_from="/queue")
+    assert answer.status_code == 400
+    db_session.refresh(valid)
+    assert valid.state == "commune_review"
+    approvals = db_session.scalar(
+        select(func.count()).select_from(HistoryEntry).where(HistoryEntry.action == "approve")
+    )
+    assert approvals == 0
+
+
 def test_bulk_approve_cannot_reach_outside_the_unit(web, world, db_session):
     elsewhere = world.act(world.nominate(cell="K3"), "sec_k3", "submit")
     web.login("rev_c1")
@@ -102,6 +137,38 @@ def test_dashboards_per_role(web, world, db_session):
     report = page[page.index('class="report"') :]
     assert re.search(r"Cấp xã</th><td class=\"num\">0</td><td class=\"num\">1</td>", report)
     assert web.get("/?campaign_id=999").status_code == 400
+
+
+def test_moving_a_unit_away_from_the_reviewer_of_its_nominations_is_refused(web, world, db_session):
+    world.act(world.act(world.nominate(), "sec_k1", "submit"), "rev_c1", "approve")
+    web.login("adm_p")
+    refused = web.post("/admin/units/C1/move", {"parent_code": "D2"}, token_from="/admin/units")
+    assert refused.status_code == 409
+    assert "1 hồ sơ thuộc C1 đang được xét duyệt tại, hoặc đã bị trả lại bởi, D1" in refused.text
+    assert db_session.scalar(select(Unit.path).where(Unit.code == "K1")) == "/P/D1/C1/K1/"
+    imported = web.post(
+        "/admin/import/units",
+        {"text": "code,name,level,parent_code\nC1,Đảng ủy xã Tiên Lương,commune,D2\n"},
+        token_from="/admin/import/units",
+    )
+    assert imported.status_code == 422
+    assert re.search(
+        r'<td class="num">2</td><td>parent_code</td><td>1 hồ sơ thuộc C1', imported.text
+    )
+
+
+def test_renaming_a_unit_to_nothing_is_a_field_message(web, world, db_session):
+    web.login("adm_p")
+    for name in ("", "   "):
+        answer = web.post("/admin/units/C1/rename", {"name": name}, token_from="/admin/units")
+        assert answer.status_code == 422
+        row = answer.text[answer.text.index("/admin/units/C1/rename") :]
+        row = row[: row.index("</form>")]
+        assert 'aria-invalid="true"' in row
+        assert "Vui lòng nhập trường này." in row
+    assert db_session.scalar(select(Unit.name).where(Unit.code == "C1")) == "Đảng ủy xã Tiên Lương"
+    renamed = web.post("/admin/units/C1/rename", {"name": "Xã mới"}, token_from="/admin/units")
+    assert renamed.status_code == 302
 
 
 def test_administration_is_for_administrators(web):

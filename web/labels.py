@@ -161,6 +161,15 @@ PATTERNS = (
     (r"value is not a valid email address.*", _l("Not a valid e-mail address.")),
     (r"a unit with code (?P<code>.*) already exists", _l("A unit with code %(code)s exists.")),
     (r"the username (?P<username>.*) is taken", _l("The username %(username)s is taken.")),
+    (
+        r"(?P<count>\d+) nominations below (?P<code>\S+) are pending at or were returned by "
+        r"(?P<reviewer>\S+), which would no longer be above them",
+        _l(
+            "%(count)s nominations below %(code)s are under review at, or were returned by, "
+            "%(reviewer)s, which would no longer be above them. Settle them first, then move "
+            "the unit."
+        ),
+    ),
 )
 PLAIN = {
     "column missing from the header row": _l("This column is missing from the header row."),

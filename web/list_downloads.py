@@ -6,7 +6,7 @@ import io
 from flask import current_app, send_file
 from werkzeug.exceptions import Gone, InternalServerError, NotFound
 
-from tasks import documents
+from workflow import lists
 from workflow.errors import NotAllowedNow
 
 
@@ -16,12 +16,12 @@ def send_list_file(commendation_list, file_format):
     The caller has loaded the list through `workflow.lists.get_list` (the visibility check).
     The bytes sent are the bytes whose checksum was just compared with the snapshot's.
     """
-    if file_format not in documents.FORMATS:
+    if file_format not in lists.FORMATS:
         raise NotFound(f"there is no {file_format!r} file of a list")
     if commendation_list.status != "done":
         raise NotAllowedNow(f"list {commendation_list.id} is {commendation_list.status}, not done")
-    directory = documents.lists_dir(current_app.config, current_app.instance_path)
-    path = documents.file_path(directory, commendation_list, file_format)
+    directory = lists.lists_dir(current_app.config, current_app.instance_path)
+    path = lists.file_path(directory, commendation_list, file_format)
     try:
         content = path.read_bytes()
     except FileNotFoundError:
@@ -35,8 +35,8 @@ def send_list_file(commendation_list, file_format):
     # send_file writes filename*=UTF-8''… (RFC 5987) beside an ASCII fallback.
     return send_file(
         io.BytesIO(content),
-        mimetype=documents.MEDIA_TYPES[file_format],
+        mimetype=lists.MEDIA_TYPES[file_format],
         as_attachment=True,
-        download_name=documents.download_name(commendation_list, file_format),
+        download_name=lists.download_name(commendation_list, file_format),
         max_age=0,
     )

@@ -4,9 +4,8 @@ from flask import render_template
 
 from web import labels
 from web.database import db
-from workflow.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-
-STATUS_OF = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid, 422))
+from web.problems import status_of
+from workflow.errors import DomainError
 
 
 def friendly_domain_errors(blueprint):
@@ -15,7 +14,7 @@ def friendly_domain_errors(blueprint):
     @blueprint.errorhandler(DomainError)
     def _domain_error(error):
         db.session.rollback()
-        code = next(status for kind, status in STATUS_OF if isinstance(error, kind))
+        code = status_of(error)
         return render_template("errors/error.html", code=code, detail=labels.explain(error)), code
 
     return blueprint

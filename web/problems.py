@@ -9,6 +9,11 @@ from workflow.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 STATUS_OF = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid, 422))
 
 
+def status_of(error):
+    """The HTTP status of a domain error, for the API and the pages alike."""
+    return next(code for kind, code in STATUS_OF if isinstance(error, kind))
+
+
 def problem(status, detail, **extra):
     body = {
         "type": "about:blank",
@@ -24,7 +29,7 @@ def problem(status, detail, **extra):
 
 
 def from_domain_error(error):
-    status = next(code for kind, code in STATUS_OF if isinstance(error, kind))
+    status = status_of(error)
     extra = {}
     if isinstance(error, Invalid):
         extra["errors"] = [

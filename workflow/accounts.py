@@ -6,7 +6,7 @@ import secrets
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from workflow.models import ApiToken, User, utcnow
@@ -37,6 +37,28 @@ def check_password(user, password):
 
 
 _DUMMY_HASH = _hasher.hash("not a password")
+
+
+def replace_password(session, user, password):
+    """Store a new password: every session and API token opened with the old one ends."""
+    user.password_hash = hash_password(password)
+    user.needs_password = False
+    end_sessions(session, user)
+    return user
+
+
+def end_sessions(session, user):
+    """End every browser session of `user` and revoke every API token they hold."""
+    if user.id is None:
+        return  # an account not stored yet has opened nothing
+    # Browser sessions carry the session version they were opened with.
+    user.session_version += 1
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    session.flush()
 
 
 def authenticate(session, username, password):

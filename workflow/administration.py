@@ -2,17 +2,16 @@
 
 import datetime as dt
 import re
-import unicodedata
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from workflow import accounts, lists, policy, services
+from workflow import accounts, lists, policy, routing, services
 from workflow.errors import Conflict, Forbidden, Invalid, NotFound
+from workflow.fields import clean_text
 from workflow.imports import CODE_PATTERN, REVIEWING_LEVELS_FOR_ROLE
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS, rank
 from workflow.models import (
     ROLES,
-    ApiToken,
     CampaignClosure,
     OutboxMessage,
     Unit,
@@ -24,12 +23,11 @@ MIN_PASSWORD_LENGTH = 8
 
 
 def _text(field, value, max_length):
-    value = unicodedata.normalize("NFC", value or "").strip()
-    if not value:
-        raise Invalid(field, "must not be empty")
-    if len(value) > max_length or "\x00" in value:
-        raise Invalid(field, f"at most {max_length} characters")
-    return value
+    """The API's and the imports' text rule, as a domain error on `field`."""
+    try:
+        return clean_text(value or "", min_length=1, max_length=max_length)
+    except ValueError as error:
+        raise Invalid(field, str(error)) from None
 
 
 def _require_admin(actor, unit):
@@ -81,8 +79,13 @@ def move_unit(session, actor, unit, new_parent):
     old_prefix, new_prefix = unit.path, f"{new_parent.path}{unit.code}/"
     if len(new_prefix) - len(old_prefix) + _deepest_path(session, unit) > 400:
         raise Invalid("parent_code", "the tree would become too deep")
-    for member in session.scalars(select(Unit).where(policy.subtree(unit))):
-        member.path = new_prefix + member.path[len(old_prefix) :]
+    members = session.scalars(select(Unit).where(policy.subtree(unit))).all()
+    new_paths = {member.id: new_prefix + member.path[len(old_prefix) :] for member in members}
+    stranded = routing.stranded_reviews(session, new_paths)
+    if stranded:
+        raise Conflict(routing.stranded_message(stranded, unit.code))
+    for member in members:
+        member.path = new_paths[member.id]
     unit.parent = new_parent
     session.flush()
     return unit
@@ -149,23 +152,13 @@ def set_active(session, actor, user, *, active):
         raise Forbidden("administrators cannot disable themselves")
     if user.active != active:
         user.active = active
-        user.session_version += 1
-        session.flush()
+        accounts.end_sessions(session, user)
     return user
 
 
 def set_password(session, user, password):
     """A new password ends every session and revokes every API token opened with the old one."""
-    user.password_hash = accounts.hash_password(_password(password))
-    user.needs_password = False
-    user.session_version += 1
-    session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-    session.flush()
-    return user
+    return accounts.replace_password(session, user, _password(password))
 
 
 def queue_password_link(session, actor, user, *, link):

@@ -8,7 +8,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, Strict, ValidationError
 
 
-def _clean_text(value, *, min_length, max_length):
+def clean_text(value, *, min_length, max_length):
+    """`value` NFC-normalised and stripped; ValueError if it holds NUL or its length is out of
+    bounds."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     value = unicodedata.normalize("NFC", value).strip()
@@ -26,7 +28,7 @@ def Text(max_length, min_length=1):
     return Annotated[
         str,
         Strict(),
-        AfterValidator(partial(_clean_text, min_length=min_length, max_length=max_length)),
+        AfterValidator(partial(clean_text, min_length=min_length, max_length=max_length)),
     ]
 
 

@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import select
 
-from workflow.accounts import check_password, hash_password
+from workflow import routing
+from workflow.accounts import check_password, replace_password
 from workflow.fields import Email, Text, problems_from
 from workflow.levels import UNIT_LEVELS, rank
 from workflow.models import ROLES, Unit, User
@@ -129,7 +130,8 @@ def import_units(session, text):
     """Create or update units from units.csv text; returns (created, updated)."""
     rows = list(_rows(text, UnitRow))
     units = {unit.code: unit for unit in session.scalars(select(Unit))}
-    seen = {}
+    stored_paths = {unit.id: unit.path for unit in units.values()}
+    seen, moved = {}, set()
     created = updated = 0
     for line, row in rows:
         if row.code in seen:
@@ -143,9 +145,10 @@ def import_units(session, text):
             unit = Unit(code=row.code, path="")
             units[row.code] = unit
             created += 1
-        elif (unit.name, unit.level) != (row.name, row.level) or _parent_code(unit) != (
-            row.parent_code or None
-        ):
+        elif _parent_code(unit) != (row.parent_code or None):
+            moved.add(row.code)
+            updated += 1
+        elif (unit.name, unit.level) != (row.name, row.level):
             updated += 1
         unit.name, unit.level = row.name, row.level
     for line, row in rows:
@@ -162,8 +165,26 @@ def import_units(session, text):
             raise ImportError_(line, column, f"{unit.level} cannot sit under a {unit.parent.level}")
         if unit.id is None:
             session.add(unit)
+    _refuse_stranding(session, units, stored_paths, moved, seen)
     session.flush()
     return created, updated
+
+
+def _refuse_stranding(session, units, stored_paths, moved, lines):
+    """A new parent must not take cells away from the unit their nominations wait at."""
+    new_paths = {
+        unit.id: unit.path
+        for unit in units.values()
+        if unit.id is not None and unit.path != stored_paths[unit.id]
+    }
+    stranded = routing.stranded_reviews(session, new_paths)
+    if not stranded:
+        return
+    # The row to blame: the highest unit above the cell whose parent this file changes.
+    codes = stranded[0].cell_path.strip("/").split("/")
+    code = next((code for code in codes if code in moved), codes[-1])
+    message = routing.stranded_message(stranded, code)
+    raise ImportError_(lines.get(code, 1), "parent_code", message)
 
 
 def _parent_code(unit):
@@ -223,7 +244,6 @@ def import_users(session, text):
             updated += 1
         user.full_name, user.email, user.role, user.unit = row.full_name, row.email, row.role, unit
         if new_password:
-            user.password_hash = hash_password(row.password)
-            user.needs_password = False
+            replace_password(session, user, row.password)
     session.flush()
     return created, updated

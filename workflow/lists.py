@@ -1,9 +1,12 @@
 """Final commendation lists: who may ask, which rows, the numbering and the immutable snapshot.
 
-Rendering the snapshot into PDF, XLSX and CSV is presentation and lives in tasks/documents.py.
+Rendering the snapshot into PDF, XLSX and CSV is presentation and lives in tasks/documents.py;
+where those files are stored and what they are called is here, for the task that writes them
+and the pages that serve them.
 """
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +20,12 @@ from workflow.models import KINDS, CommendationList, Nomination, Unit, utcnow
 # The office suffix of a party document number by issuing level: "Số 05-DS/HU".
 OFFICE_SUFFIX = {PROVINCE: "TU", DISTRICT: "HU", COMMUNE: "ĐU"}
 KIND_ORDER = ("collective", "individual")  # collectives first, as the reports list them
+FORMATS = ("pdf", "xlsx", "csv")
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
 
 
 def get_list(session, actor, list_id):
@@ -109,6 +118,23 @@ def number_label(commendation_list):
     """ "05-DS/HU": the number, the kind of document (danh sách) and the issuing office."""
     suffix = OFFICE_SUFFIX[commendation_list.level]
     return f"{commendation_list.number:02d}-DS/{suffix}"
+
+
+def lists_dir(config, instance_path):
+    """The folder of the list files: LISTS_DIR, else lists/ in the instance folder."""
+    return Path(config.get("LISTS_DIR") or Path(instance_path) / "lists")
+
+
+def file_path(directory, commendation_list, file_format):
+    return (
+        Path(directory) / str(commendation_list.id) / f"list-{commendation_list.id}.{file_format}"
+    )
+
+
+def download_name(commendation_list, file_format):
+    """ "Danh sách 01-DS-HU Huyện ủy Cẩm Khê.pdf": readable, no path separators."""
+    number = number_label(commendation_list).replace("/", "-")
+    return f"Danh sách {number} {commendation_list.unit.name}.{file_format}"
 
 
 def claim(session, list_id, *, now=None):

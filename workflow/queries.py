@@ -62,12 +62,26 @@ def search_conditions(
 
 
 def queue_conditions(actor):
-    """What waits for the actor: pending at a reviewer's unit, or returned to a secretary."""
+    """What waits for the actor: pending at a reviewer's unit, or returned to a secretary;
+    never anything the actor could not open."""
     if actor.role == "reviewer":
-        return [Nomination.pending_unit_id == actor.unit_id]
-    if actor.role == "secretary":
-        return [Nomination.cell_id == actor.unit_id, Nomination.state == "returned"]
-    return [False]
+        waiting = [Nomination.pending_unit_id == actor.unit_id]
+    elif actor.role == "secretary":
+        waiting = [Nomination.cell_id == actor.unit_id, Nomination.state == "returned"]
+    else:
+        return [False]
+    return [policy.visible_nominations(actor), *waiting]
+
+
+def visible_campaigns(session, actor):
+    """The campaigns the actor may see (their subtree's and those of the units above),
+    newest year first, with their units loaded."""
+    return session.scalars(
+        select(Campaign)
+        .where(policy.visible_campaigns(actor))
+        .options(joinedload(Campaign.unit))
+        .order_by(Campaign.year.desc(), Campaign.id.desc())
+    ).all()
 
 
 def page_of(session, conditions, *, order_by, page, per_page):
@@ -94,7 +108,12 @@ def overdue_conditions(unit, today):
     if deadline is None:
         return [False]
     late = select(Campaign.id).where(deadline.is_not(None), deadline < today)
-    return [Nomination.pending_unit_id == unit.id, Nomination.campaign_id.in_(late)]
+    inside = select(Unit.id).where(policy.subtree(unit))  # as in the queue: only what it sees
+    return [
+        Nomination.pending_unit_id == unit.id,
+        Nomination.campaign_id.in_(late),
+        Nomination.cell_id.in_(inside),
+    ]
 
 
 def review_deadline(nomination):

@@ -1,10 +1,13 @@
 """Routing: which unit reviews a nomination next, following the ancestors of its cell."""
 
-from sqlalchemy import select
+from typing import NamedTuple
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
 
 from workflow.levels import REVIEW_LEVELS, rank
 from workflow.machine import Move
-from workflow.models import Unit
+from workflow.models import Nomination, Unit
 
 
 def reviewing_chain(session, cell):
@@ -50,3 +53,61 @@ def plan(action, nomination, chain):
 
 def _find(chain, unit_id):
     return next((unit for unit in chain if unit.id == unit_id), None)
+
+
+CHUNK = 5000  # unit ids per query: well below any driver's limit of bound parameters
+
+
+class Stranded(NamedTuple):
+    """Nominations of `cell_path`'s cell whose reviewing unit would no longer be above it."""
+
+    cell_path: str
+    reviewer_code: str
+    reviewer_path: str
+    count: int
+
+
+def stranded_reviews(session, new_paths):
+    """What a change of the tree would strand: `new_paths` maps the id of every unit whose path
+    changes to its new path. A nomination pending at a unit, or returned by one, is stranded
+    when that unit would no longer be an ancestor of its cell: nobody could act on it then.
+
+    A reviewing unit lies above its cells, so it moves only when they do: the nominations to
+    check are those of the cells that move. Reads the paths stored now, so it runs before the
+    new paths are flushed.
+    """
+    cell, reviewer = aliased(Unit), aliased(Unit)
+    reviewer_id = case(
+        (Nomination.pending_unit_id.is_not(None), Nomination.pending_unit_id),
+        (Nomination.state == "returned", Nomination.returned_by_unit_id),
+    )
+    ids = list(new_paths)
+    rows = []
+    for start in range(0, len(ids), CHUNK):
+        query = (
+            select(cell.id, cell.path, reviewer.id, reviewer.code, reviewer.path, func.count())
+            .select_from(Nomination)
+            .join(cell, cell.id == Nomination.cell_id)
+            .join(reviewer, reviewer.id == reviewer_id)
+            .where(Nomination.cell_id.in_(ids[start : start + CHUNK]))
+            .group_by(cell.id, cell.path, reviewer.id, reviewer.code, reviewer.path)
+        )
+        with session.no_autoflush:
+            rows.extend(session.execute(query).all())
+    stranded = []
+    for cell_id, cell_path, unit_id, code, unit_path, count in sorted(rows, key=lambda r: r[1]):
+        cell_path = new_paths.get(cell_id, cell_path)
+        unit_path = new_paths.get(unit_id, unit_path)
+        if not cell_path.startswith(unit_path):
+            stranded.append(Stranded(cell_path, code, unit_path, count))
+    return stranded
+
+
+def stranded_message(stranded, moved_code):
+    """The sentence that refuses a change of the tree that would strand nominations."""
+    first = stranded[0]
+    count = sum(item.count for item in stranded if item.reviewer_code == first.reviewer_code)
+    return (
+        f"{count} nominations below {moved_code} are pending at or were returned by "
+        f"{first.reviewer_code}, which would no longer be above them"
+    )

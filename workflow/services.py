@@ -168,8 +168,7 @@ def update_nomination(session, nomination, actor, *, version, changes):
     _check_version(nomination, version)
     if not policy.can(actor, policy.EDIT, nomination):
         raise Forbidden("only a secretary of the nomination's cell may edit it")
-    if nomination.state not in EDITABLE_STATES:
-        raise NotAllowedNow(f"a nomination in state {nomination.state} cannot be edited")
+    check_editable(nomination)
     target = changes.get("target_level", nomination.target_level)
     if rank(target) > rank(nomination.campaign.unit.level):
         raise Invalid("target_level", "above the level of the campaign's unit")
@@ -179,6 +178,16 @@ def update_nomination(session, nomination, actor, *, version, changes):
         setattr(nomination, name, value)
     _flush(session)
     return nomination
+
+
+def is_editable(nomination):
+    """Its fields can change now: a draft, or returned for revision."""
+    return nomination.state in EDITABLE_STATES
+
+
+def check_editable(nomination):
+    if not is_editable(nomination):
+        raise NotAllowedNow(f"a nomination in state {nomination.state} cannot be edited")
 
 
 def check_deadlines(submission_deadline, review_deadlines):

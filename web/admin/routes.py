@@ -25,10 +25,10 @@ from web.auth.tokens import password_link
 from web.database import db
 from web.forms import options
 from web.lists.forms import RequestListForm
-from workflow import administration, imports, lists, outbox, policy, services
+from workflow import administration, imports, lists, outbox, policy, queries, services
 from workflow.errors import Invalid
 from workflow.levels import REVIEW_LEVELS
-from workflow.models import Campaign, Unit, User
+from workflow.models import Unit, User
 
 IMPORT_KINDS = ("units", "users")
 PARENT_LEVELS = ("province", "district", "commune")  # units that can hold others or a campaign
@@ -76,7 +76,7 @@ def units():
     return _render_units()
 
 
-def _render_units(add_form=None, status=200):
+def _render_units(add_form=None, status=200, rename_form=None, renamed=None):
     units = _units()
     add_form = add_form or UnitForm(formdata=None)
     add_form.parent_code.choices = _unit_choices(units, levels=PARENT_LEVELS)
@@ -85,7 +85,8 @@ def _render_units(add_form=None, status=200):
         units=units,
         root_depth=current_user.unit.path.count("/"),
         add_form=add_form,
-        rename_form=RenameForm(formdata=None),
+        rename_form=rename_form or RenameForm(formdata=None),
+        renamed=renamed,
         move_form=_move_form(units, formdata=None),
     ), status
 
@@ -126,8 +127,13 @@ def rename_unit(code):
     unit = services.get_unit(db.session, current_user, code)
     form = RenameForm()
     if not form.validate():
-        abort(400)
-    administration.rename_unit(db.session, current_user, unit, name=form.name.data)
+        return _render_units(status=422, rename_form=form, renamed=unit.code)
+    try:
+        administration.rename_unit(db.session, current_user, unit, name=form.name.data)
+    except Invalid as error:
+        db.session.rollback()
+        _invalid(form, error)
+        return _render_units(status=422, rename_form=form, renamed=code)
     db.session.commit()
     flash(_("Unit renamed."), "success")
     return redirect(url_for("admin.units"))
@@ -306,12 +312,7 @@ def _render_campaigns(form=None, status=200):
     units = _units()
     form = form or CampaignForm(formdata=None)
     form.unit_code.choices = _unit_choices(units, levels=PARENT_LEVELS)
-    rows = db.session.scalars(
-        select(Campaign)
-        .where(policy.visible_campaigns(current_user))
-        .options(joinedload(Campaign.unit))
-        .order_by(Campaign.year.desc(), Campaign.id.desc())
-    ).all()
+    rows = queries.visible_campaigns(db.session, current_user)
     return render_template("admin/campaigns.html", form=form, campaigns=rows), status
 
 

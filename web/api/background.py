@@ -4,7 +4,6 @@ from typing import Literal
 
 from flask import url_for
 
-from tasks import documents
 from web.api import bp
 from web.api.requests import body_of, query_of, require_actor
 from web.api.schemas import Body
@@ -46,7 +45,7 @@ def list_json(commendation_list):
                 file_format=file_format,
                 _external=False,
             )
-            for file_format in documents.FORMATS
+            for file_format in lists.FORMATS
         }
         if done
         else None,

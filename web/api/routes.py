@@ -2,7 +2,6 @@
 
 from flask import current_app, request
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import Unauthorized
 
@@ -19,9 +18,9 @@ from web.api.schemas import (
 )
 from web.api.serializers import campaign_json, history_json, nomination_json, unit_json, user_json
 from web.database import db
-from workflow import accounts, policy, queries, reports, services
+from workflow import accounts, queries, reports, services
 from workflow.machine import ACTIONS
-from workflow.models import Campaign, Unit
+from workflow.models import Unit
 
 
 @bp.post("/auth/token")
@@ -84,12 +83,7 @@ def create_campaign():
 @bp.get("/campaigns")
 def list_campaigns():
     actor = require_actor()
-    campaigns = db.session.scalars(
-        select(Campaign)
-        .where(policy.visible_campaigns(actor))
-        .options(joinedload(Campaign.unit))
-        .order_by(Campaign.year.desc(), Campaign.id.desc())
-    ).all()
+    campaigns = queries.visible_campaigns(db.session, actor)
     return {"items": [campaign_json(campaign) for campaign in campaigns]}
 
 

@@ -3,15 +3,13 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from web.database import db
 from web.forms import options
 from web.list_downloads import send_list_file
 from web.lists import bp
 from web.lists.forms import ListFilterForm, RequestListForm
-from workflow import lists, policy, services
-from workflow.models import Campaign
+from workflow import lists, policy, queries, services
 
 SHOWN_ROWS = 100  # the page shows the first rows; the files hold them all
 
@@ -21,11 +19,7 @@ SHOWN_ROWS = 100  # the page shows the first rows; the files hold them all
 def index():
     actor = current_user
     form = ListFilterForm(request.args)
-    campaigns = db.session.scalars(
-        select(Campaign)
-        .where(policy.visible_campaigns(actor))
-        .order_by(Campaign.year.desc(), Campaign.id.desc())
-    ).all()
+    campaigns = queries.visible_campaigns(db.session, actor)
     form.campaign_id.choices = options(
         [("", _("All"))] + [(str(c.id), f"{c.name} ({c.year})") for c in campaigns]
     )

@@ -3,7 +3,6 @@
 from flask import redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.exceptions import BadRequest
 
 from web import charts, labels
@@ -15,18 +14,13 @@ from web.main.forms import LanguageForm
 from workflow import lists, policy, queries, reports, services
 from workflow.levels import REVIEW_LEVELS, REVIEW_STATE, rank
 from workflow.machine import STATES
-from workflow.models import Campaign
 
 
 @bp.get("/")
 @login_required
 def dashboard():
     actor = current_user
-    campaigns = db.session.scalars(
-        select(Campaign)
-        .where(policy.visible_campaigns(actor))
-        .order_by(Campaign.year.desc(), Campaign.id.desc())
-    ).all()
+    campaigns = queries.visible_campaigns(db.session, actor)
     campaign = _chosen(campaigns)
     campaign_id = campaign.id if campaign else None
     summary = reports.summary(db.session, actor, actor.unit, campaign_id=campaign_id)

@@ -31,7 +31,7 @@ from web.nominations.forms import (
 )
 from workflow import attachments, choices, policy, queries, services
 from workflow.errors import Invalid
-from workflow.models import Campaign, HistoryEntry, Unit, User
+from workflow.models import HistoryEntry, Unit, User
 
 LIMITS = {"summary": SUMMARY_MAX, "achievements": ACHIEVEMENTS_MAX}
 
@@ -41,7 +41,7 @@ LIMITS = {"summary": SUMMARY_MAX, "achievements": ACHIEVEMENTS_MAX}
 def index():
     actor = current_user
     form = SearchForm(request.args)
-    campaigns = _visible_campaigns(actor)
+    campaigns = queries.visible_campaigns(db.session, actor)
     form.campaign_id.choices = options([("", _("All"))] + [(str(c.id), c.name) for c in campaigns])
     # Cells are found by the text filter; the list of units holds only the reviewing levels.
     units = db.session.scalars(
@@ -81,20 +81,13 @@ def index():
     )
 
 
-def _visible_campaigns(actor):
-    return db.session.scalars(
-        select(Campaign)
-        .where(policy.visible_campaigns(actor))
-        .options(joinedload(Campaign.unit))
-        .order_by(Campaign.year.desc(), Campaign.id.desc())
-    ).all()
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
     actor = current_user
-    campaigns = [c for c in _visible_campaigns(actor) if policy.can_nominate(actor, c)]
+    campaigns = [
+        c for c in queries.visible_campaigns(db.session, actor) if policy.can_nominate(actor, c)
+    ]
     if not campaigns:
         abort(403)
     form = NominationForm()
@@ -133,6 +126,7 @@ def edit(nomination_id):
     nomination = services.get_nomination(db.session, actor, nomination_id)
     if not policy.can(actor, policy.EDIT, nomination):
         abort(403)
+    services.check_editable(nomination)  # under review: the friendly 409 page, not a form
     form = EditForm(obj=nomination if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = nomination.version
@@ -185,9 +179,7 @@ def _render_page(nomination, action_form, status=200, upload_form=None):
         .options(joinedload(HistoryEntry.actor_unit))
         .order_by(HistoryEntry.id)
     ).all()
-    may_edit = policy.can(actor, policy.EDIT, nomination) and nomination.state in (
-        services.EDITABLE_STATES
-    )
+    may_edit = policy.can(actor, policy.EDIT, nomination) and services.is_editable(nomination)
     diagram = charts.workflow_diagram(
         nomination.state,
         state_labels=labels.STATES,

@@ -7,23 +7,26 @@ from flask_login import current_user, login_required
 from web import labels
 from web.database import db
 from web.review import bp
-from web.review.forms import BulkApproveForm
+from web.review.forms import BulkApproveForm, QueueForm
 from workflow import queries, services
 from workflow.errors import DomainError
-
-MAX_BULK = 200
 
 
 @bp.get("/queue")
 @login_required
 def queue():
-    return _render_queue(BulkApproveForm(formdata=None), results=None)
+    return _render_queue(_page(), BulkApproveForm(formdata=None), results=None)
 
 
-def _render_queue(form, results, status=200):
+def _page():
+    pager = QueueForm(request.args)
+    if not pager.validate():
+        abort(400)
+    return pager.page.data or 1
+
+
+def _render_queue(page, form, results, status=200):
     actor = current_user
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
     per_page = current_app.config["PER_PAGE"] * 5
     total, items = queries.page_of(
         db.session,
@@ -59,25 +62,23 @@ def bulk_approve():
     actor = current_user
     if actor.role != "reviewer":
         abort(403)
+    page = _page()
     form = BulkApproveForm()
-    if not form.validate() or not form.selected.data or len(form.selected.data) > MAX_BULK:
-        abort(400)
-    results = [_approve_one(actor, value) for value in form.selected.data]
-    return _render_queue(BulkApproveForm(formdata=None), results=results)
+    if not form.validate():
+        return _render_queue(page, form, results=None, status=400)  # nothing was approved
+    results = [_approve_one(actor, *item) for item in form.items]
+    return _render_queue(page, BulkApproveForm(formdata=None), results=results)
 
 
-def _approve_one(actor, value):
+def _approve_one(actor, nomination_id, version):
     """Approve one item in its own transaction; a failure touches no other item."""
-    nomination_id, _sep, version = value.partition(":")
-    if not (nomination_id.isdigit() and version.isdigit()):
-        abort(400)
     try:
-        nomination = services.get_nomination(db.session, actor, int(nomination_id))
+        nomination = services.get_nomination(db.session, actor, nomination_id)
         name = nomination.nominee_name
-        services.perform(db.session, nomination, actor, action="approve", version=int(version))
+        services.perform(db.session, nomination, actor, action="approve", version=version)
     except DomainError as error:
         db.session.rollback()
-        return {"id": int(nomination_id), "ok": False, "message": labels.explain(error)}
+        return {"id": nomination_id, "ok": False, "message": labels.explain(error)}
     db.session.commit()
     return {
         "id": nomination.id,
