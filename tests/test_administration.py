@@ -181,6 +181,18 @@ def test_a_password_changed_by_import_ends_sessions_and_api_tokens(world, db_ses
     assert accounts.user_for_token(db_session, token) is None
 
 
+def test_a_role_or_unit_changed_by_import_ends_sessions_and_api_tokens(world, db_session):
+    user = world.users["sec_k1"]
+    token, before = _live_token(db_session, user), user.session_version
+    header = "username,full_name,email,role,unit_code,password\n"
+    row = "sec_k1,Người dùng sec_k1,sec_k1@example.org,secretary,{},\n"
+    assert imports.import_users(db_session, header + row.format("K1")) == (0, 0)
+    assert accounts.user_for_token(db_session, token) is user
+    assert imports.import_users(db_session, header + row.format("K2")) == (0, 1)
+    assert user.session_version == before + 1
+    assert accounts.user_for_token(db_session, token) is None
+
+
 def test_disabling_an_account_revokes_its_api_tokens_for_good(world, db_session):
     admin, user = world.users["adm_p"], world.users["rev_c1"]
     token = _live_token(db_session, user)

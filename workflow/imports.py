@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import select
 
 from workflow import routing
-from workflow.accounts import check_password, replace_password
+from workflow.accounts import check_password, end_sessions, replace_password
 from workflow.fields import Email, Text, problems_from
 from workflow.levels import UNIT_LEVELS, rank
 from workflow.models import ROLES, Unit, User
@@ -235,13 +235,13 @@ def import_users(session, text):
             user = User(username=row.username, language="vi", active=True, needs_password=True)
             session.add(user)
             created += 1
-        elif new_password or (user.full_name, user.email, user.role, user.unit_id) != (
-            row.full_name,
-            row.email,
-            row.role,
-            unit.id,
-        ):
-            updated += 1
+        else:
+            # A new role or unit changes what the person may see: their sessions end too.
+            moved = (user.role, user.unit_id) != (row.role, unit.id)
+            if new_password or moved or (user.full_name, user.email) != (row.full_name, row.email):
+                updated += 1
+            if moved and not new_password:
+                end_sessions(session, user)
         user.full_name, user.email, user.role, user.unit = row.full_name, row.email, row.role, unit
         if new_password:
             replace_password(session, user, row.password)
