@@ -5,7 +5,9 @@ from pathlib import Path
 
 from flask import render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
@@ -133,4 +135,9 @@ def _error_page(error):
 
         description = error.description if isinstance(error, HTTPException) else "error"
         return problem(code, description)
-    return render_template("errors/error.html", code=code, detail=None), code
+    detail = None
+    if isinstance(error, CSRFError):
+        detail = _(
+            "The form has expired (missing security token). Go back, reload the page and try again."
+        )
+    return render_template("errors/error.html", code=code, detail=detail), code
