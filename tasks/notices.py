@@ -85,39 +85,17 @@ def _nomination(message, labels):
     }
 
 
-@notice("submitted")
-def submitted(message, labels):
-    return _nomination(message, labels)
-
-
-@notice("resubmitted")
-def resubmitted(message, labels):
-    return _nomination(message, labels)
-
-
-@notice("forwarded")
-def forwarded(message, labels):
-    return _nomination(message, labels)
-
-
-@notice("returned")
-def returned(message, labels):
-    return _nomination(message, labels)
-
-
-@notice("rejected")
-def rejected(message, labels):
-    return _nomination(message, labels)
-
-
-@notice("commended")
-def commended(message, labels):
-    return _nomination(message, labels)
-
-
-@notice("withdrawn")
-def withdrawn(message, labels):
-    return _nomination(message, labels)
+# The workflow's notices all tell the same story: which nomination, its new state, who acted.
+NOMINATION_NOTICES = (
+    "submitted",
+    "resubmitted",
+    "forwarded",
+    "returned",
+    "rejected",
+    "commended",
+    "withdrawn",
+)
+CONTEXTS.update(dict.fromkeys(NOMINATION_NOTICES, _nomination))
 
 
 @notice("deadline_digest")
