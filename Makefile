@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/commend_test
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite test-postgres lint format diagram translations screenshots clean worker beat
+.PHONY: help install run test test-sqlite test-postgres lint format diagram translations screenshots clean worker beat bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ translations: install ## Extract the UI's strings, update the vi catalogue and c
 
 screenshots: install ## Refresh docs/screenshots/ from the browser tests (needs /usr/bin/chromium)
 	COMMEND_SCREENSHOTS=1 $(BIN)/pytest tests/test_browser.py
+
+bench: install ## Time the hot paths on PostgreSQL at province scale (BENCH_NOMINATIONS=100000)
+	$(BIN)/python bench/run.py
 
 diagram: install ## Print the workflow as a Mermaid diagram
 	@$(BIN)/flask --app web workflow-diagram
