@@ -180,6 +180,16 @@ class Nomination(Base):
         Index("ix_nominations_pending_unit_id_pending_since", "pending_unit_id", "pending_since"),
         Index("ix_nominations_cell_id_state", "cell_id", "state"),
         Index("ix_nominations_campaign_id_state", "campaign_id", "state"),
+        # Search is a substring match (ILIKE '%…%'): trigram indexes on PostgreSQL.
+        *(
+            Index(
+                f"ix_nominations_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            )
+            for column in ("nominee_name", "title")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
