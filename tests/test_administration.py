@@ -199,3 +199,11 @@ def test_disabling_an_account_revokes_its_api_tokens_for_good(world, db_session)
     administration.set_active(db_session, admin, user, active=False)
     administration.set_active(db_session, admin, user, active=True)
     assert accounts.user_for_token(db_session, token) is None
+
+
+def test_two_set_password_links_in_the_same_second_are_two_notices(world, db_session):
+    admin, user = world.users["adm_p"], world.users["sec_k1"]
+    first = administration.queue_password_link(db_session, admin, user, link="http://x/1")
+    second = administration.queue_password_link(db_session, admin, user, link="http://x/2")
+    assert first.key != second.key
+    db_session.flush()

@@ -555,3 +555,17 @@ def test_empty_query_parameters_are_absent_ones(client, world, auth):
 
 def test_an_unknown_action_is_checked_after_credentials(client, world, auth):
     assert_problem(client.post(f"{API}/nominations/1/actions/fly", json={"version": 1}), 401)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"a":' * 50_000 + "1" + "}" * 50_000,
+        '{"username": "\\ud800", "password": "x"}',
+        '{"username": "admin", "password": "\\udfff"}',
+    ],
+)
+def test_bodies_that_are_not_json_text_are_400(client, world, raw):
+    response = client.post(f"{API}/auth/token", data=raw, content_type="application/json")
+    assert_problem(response, 400)

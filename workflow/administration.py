@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import secrets
 
 from sqlalchemy import select
 
@@ -16,7 +17,6 @@ from workflow.models import (
     OutboxMessage,
     Unit,
     User,
-    utcnow,
 )
 
 MIN_PASSWORD_LENGTH = 8
@@ -167,7 +167,8 @@ def queue_password_link(session, actor, user, *, link):
     if not user.active:
         raise Conflict("the account is disabled")
     message = OutboxMessage(
-        key=f"set_password-{user.id}-{user.session_version}-{utcnow().timestamp():.0f}",
+        # Each request is its own notice, even two in the same second (a double click).
+        key=f"set_password-{user.id}-{user.session_version}-{secrets.token_hex(8)}",
         notice="set_password",
         recipient_user_id=user.id,
         recipient_email=user.email,

@@ -17,8 +17,10 @@ def read_json():
     raw = request.get_data(cache=True)
     try:
         body = json.loads(raw)
-    except ValueError:
-        raise BadRequest("the request body is not valid JSON") from None
+        # JSON escapes can spell lone surrogates ("\ud800"), which are not text anywhere else.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeError is a ValueError; nesting can be deep
+        raise BadRequest("the request body is not valid JSON text") from None
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body
