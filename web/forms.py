@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from web import labels
 from web.i18n import FORM_TRANSLATIONS
 
 
@@ -55,3 +56,16 @@ optional = Optional
 def options(pairs):
     """Choices for a SelectField from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def show_invalid(form, error):
+    """Put a domain `Invalid` beside the field it names, or above the form if none matches."""
+    # The domain names deadlines as the API does ("review_deadlines.commune").
+    section, _dot, level = error.field.partition(".")
+    name = f"{level}_review_deadline" if section == "review_deadlines" else error.field
+    field = getattr(form, name, None)
+    message = labels.message(error.message)
+    if field is not None:
+        field.errors = [*field.errors, message]
+    else:
+        form.form_errors.append(message)

@@ -6,7 +6,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from web import labels
 from web.admin import bp
 from web.admin.forms import (
     CampaignForm,
@@ -23,7 +22,7 @@ from web.admin.forms import (
 )
 from web.auth.tokens import password_link
 from web.database import db
-from web.forms import options
+from web.forms import options, show_invalid
 from web.lists.forms import RequestListForm
 from workflow import administration, imports, lists, outbox, policy, queries, services
 from workflow.errors import Invalid
@@ -49,18 +48,6 @@ def _unit_choices(units, levels=None):
         for unit in units
         if levels is None or unit.level in levels
     )
-
-
-def _invalid(form, error):
-    # The domain names a deadline as the API does ("review_deadlines.commune").
-    section, _dot, level = error.field.partition(".")
-    name = f"{level}_review_deadline" if section == "review_deadlines" else error.field
-    field = getattr(form, name, None)
-    text = labels.message(error.message)
-    if field is not None:
-        field.errors = [*field.errors, text]
-    else:
-        form.form_errors.append(text)
 
 
 @bp.get("")
@@ -115,7 +102,7 @@ def add_unit():
         )
     except Invalid as error:
         db.session.rollback()
-        _invalid(form, error)
+        show_invalid(form, error)
         return _render_units(form, 422)
     db.session.commit()
     flash(_("Unit %(name)s added.", name=unit.name), "success")
@@ -132,7 +119,7 @@ def rename_unit(code):
         administration.rename_unit(db.session, current_user, unit, name=form.name.data)
     except Invalid as error:
         db.session.rollback()
-        _invalid(form, error)
+        show_invalid(form, error)
         return _render_units(status=422, rename_form=form, renamed=code)
     db.session.commit()
     flash(_("Unit renamed."), "success")
@@ -196,7 +183,7 @@ def create_user():
         )
     except Invalid as error:
         db.session.rollback()
-        _invalid(form, error)
+        show_invalid(form, error)
         return _render_users(form, 422)
     if user.needs_password:
         administration.queue_password_link(db.session, current_user, user, link=password_link(user))
@@ -220,7 +207,7 @@ def user(user_id):
             )
         except Invalid as error:
             db.session.rollback()
-            _invalid(form, error)
+            show_invalid(form, error)
         else:
             db.session.commit()
             flash(_("Account changed."), "success")
@@ -339,7 +326,7 @@ def create_campaign():
         )
     except Invalid as error:
         db.session.rollback()
-        _invalid(form, error)
+        show_invalid(form, error)
         return _render_campaigns(form, 422)
     db.session.commit()
     flash(_("Campaign opened."), "success")
@@ -361,7 +348,7 @@ def campaign(campaign_id):
             )
         except Invalid as error:
             db.session.rollback()
-            _invalid(form, error)
+            show_invalid(form, error)
         else:
             db.session.commit()
             flash(_("Deadlines saved."), "success")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from web import charts, labels
 from web.database import db
-from web.forms import options
+from web.forms import options, show_invalid
 from web.nominations import bp
 from web.nominations.forms import (
     ACHIEVEMENTS_MAX,
@@ -98,7 +98,7 @@ def new():
             nomination = services.create_nomination(db.session, actor, campaign, form.values())
         except Invalid as error:
             db.session.rollback()
-            _show(form, error)
+            show_invalid(form, error)
         else:
             db.session.commit()
             flash(_("The draft is saved. Attach evidence, then submit it."), "success")
@@ -107,16 +107,6 @@ def new():
     return render_template(
         "nominations/form.html", form=form, limits=LIMITS, nomination=None
     ), status
-
-
-def _show(form, error):
-    """Put a domain validation error beside the field it concerns."""
-    field = getattr(form, error.field, None)
-    message = labels.message(error.message)
-    if field is not None:
-        field.errors = [*field.errors, message]
-    else:
-        form.form_errors.append(message)
 
 
 @bp.route("/<int:nomination_id>/edit", methods=["GET", "POST"])
@@ -141,7 +131,7 @@ def edit(nomination_id):
             )
         except Invalid as error:
             db.session.rollback()
-            _show(form, error)
+            show_invalid(form, error)
         else:
             db.session.commit()
             flash(_("Changes saved."), "success")
