@@ -1,8 +1,8 @@
 """The real thing: PostgreSQL, a Redis server of our own, `celery worker` and `beat` processes,
 and an aiosmtpd SMTP server, all on loopback.
 
-These run once per `make test`, in its PostgreSQL pass, on a database of their own
-(commend_test_tasks) that the workers can see because everything here really commits.
+These run once per `make test`, in its PostgreSQL pass, on a database of their own (the test
+database's name + `_tasks`) that the workers can see because everything here really commits.
 """
 
 import asyncio
@@ -283,7 +283,9 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     base = tmp_path_factory.mktemp("real")
-    target = sa.make_url(normalise_url(TEST_DATABASE_URL)).set(database="commend_test_tasks")
+    target = sa.make_url(normalise_url(TEST_DATABASE_URL))
+    # Beside the suite's own database, named after it: two checkouts can test side by side.
+    target = target.set(database=f"{target.database}_tasks")
     database_url = target.render_as_string(hide_password=False)
     _fresh_postgres(database_url)
 
