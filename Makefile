@@ -3,6 +3,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/commend_test
+# The local key that signs sessions and set-password links: random, made once, readable by you
+# alone. The app refuses to start without SECRET_KEY outside debug and testing.
+SECRET_KEY_FILE := instance/secret_key
+WITH_KEY = SECRET_KEY="$$(cat $(SECRET_KEY_FILE))"
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-sqlite test-postgres lint format diagram translations screenshots clean worker beat bench
@@ -18,16 +22,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create the virtualenv and install commend with its test tools
 
-run: install ## Migrate, load the demo and serve http://127.0.0.1:5000 (SQLite, tasks in-process)
-	$(BIN)/flask --app web db upgrade
-	$(BIN)/flask --app web seed-demo
-	$(BIN)/flask --app web run --debug --host 127.0.0.1 --port 5000
+$(SECRET_KEY_FILE):
+	mkdir -p $(@D)
+	(umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' > $@)
 
-worker: install ## A Celery worker (set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
-	$(BIN)/celery -A tasks worker --loglevel=INFO
+run: install $(SECRET_KEY_FILE) ## Migrate, load the demo and serve http://127.0.0.1:5000 (SQLite, tasks in-process)
+	$(WITH_KEY) $(BIN)/flask --app web db upgrade
+	$(WITH_KEY) $(BIN)/flask --app web seed-demo
+	$(WITH_KEY) $(BIN)/flask --app web run --debug --host 127.0.0.1 --port 5000
 
-beat: install ## The Celery beat scheduler: the outbox sweep and the daily deadline digest
-	$(BIN)/celery -A tasks beat --loglevel=INFO
+worker: install $(SECRET_KEY_FILE) ## A Celery worker (set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
+	$(WITH_KEY) $(BIN)/celery -A tasks worker --loglevel=INFO
+
+beat: install $(SECRET_KEY_FILE) ## The Celery beat scheduler: the outbox sweep and the daily deadline digest
+	$(WITH_KEY) $(BIN)/celery -A tasks beat --loglevel=INFO
 
 test: test-sqlite test-postgres ## Run the whole suite on SQLite, then on PostgreSQL
 

@@ -25,6 +25,8 @@ NUMERIC_ENVIRONMENT_VARIABLES = {
     "TASK_TIME_LIMIT_SECONDS": float,
     "LIST_TIME_LIMIT_SECONDS": float,
     "BROKER_VISIBILITY_TIMEOUT": int,
+    "TRUSTED_PROXIES": int,
+    "SESSION_HOURS": float,
 }
 
 
@@ -32,13 +34,21 @@ class Default:
     """The embedded default: SQLite under instance/, tasks in-process, mail to files."""
 
     ENV = "development"
-    SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (refused outside development, see create_app)
+    # No default: a key written in the source would let anyone forge a session or a
+    # set-password link. create_app refuses to start without one outside debug and testing.
+    SECRET_KEY = None
     DATABASE_URL = None  # None: a SQLite file under the app's instance folder
     CELERY_BROKER_URL = None
     SMTP_URL = None
     MAIL_FROM = "commend <no-reply@commend.local>"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     API_TOKEN_HOURS = 12
+    SESSION_HOURS = 12.0  # a browser session ends on the server after this, logged out or not
+    # How many proxies in front of the app append to X-Forwarded-For (and set
+    # X-Forwarded-Proto). 0: the peer's address is the client's. Set it to exactly the number
+    # of proxies you run: a larger number lets a client choose its own address, and with it
+    # its login throttle bucket.
+    TRUSTED_PROXIES = 0
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"  # noqa: S105 (a profile name, not a password)
     TIMEZONE = "Asia/Ho_Chi_Minh"
     BASE_URL = "http://127.0.0.1:5000"
@@ -76,7 +86,6 @@ class Testing(Default):
 
 class Production(Default):
     ENV = "production"
-    SECRET_KEY = None  # required from the environment
 
 
 ENVIRONMENTS = {
@@ -88,7 +97,7 @@ ENVIRONMENTS = {
 
 def load(environment=None):
     """Return the settings mapping for an environment, with the environment's variables on top."""
-    name = environment or os.environ.get("COMMEND_ENV", "development")
+    name = environment or os.environ.get("COMMEND_ENV") or "development"
     try:
         base = ENVIRONMENTS[name]
     except KeyError:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from tasks import mail, notices
 from tasks.lists import GENERATE_LIST
 from web.database import db
-from workflow import lists, outbox, services
-from workflow.models import CommendationList, OutboxMessage
+from workflow import accounts, lists, outbox, services
+from workflow.models import CommendationList, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +112,11 @@ def send_notice(task, message_id):
 
 
 def sweep(task):
-    """Every minute: free claims of dead workers, then queue whatever is due and unsent."""
+    """Every minute: free claims of dead workers, forget browser sessions ended a day ago, then
+    queue whatever is due and unsent."""
     config = current_app.config
     session = db.session
+    accounts.purge_ended_sessions(session, before=utcnow() - dt.timedelta(days=1))
     released = outbox.release_stale_claims(session, stale_after=config["OUTBOX_STALE_SECONDS"])
     # A list is stale only once its task must have been killed by its own time limit.
     list_stale = max(config["OUTBOX_STALE_SECONDS"], 1.5 * config["LIST_TIME_LIMIT_SECONDS"])

@@ -70,6 +70,16 @@ def app(database_url, tmp_path_factory):
         app.extensions["database"].engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def fresh_login_throttle(request):
+    """Every test starts with no failed logins counted (the throttle outlives a test's data)."""
+    if "app" in request.fixturenames:
+        from web.throttle import login_throttle
+
+        with request.getfixturevalue("app").app_context():
+            login_throttle.reset()
+
+
 @pytest.fixture
 def is_postgres(database_url):
     return database_url.startswith("postgres")
@@ -287,15 +297,12 @@ class WebUser:
 
 @pytest.fixture
 def web(app, client, world, db_session, tmp_path, monkeypatch):
-    """A fresh browser session for the World, with throttling reset and evidence in tmp_path.
+    """A fresh browser session for the World, with evidence in tmp_path.
 
     The World is committed (a savepoint of the test's transaction, still rolled back at the end),
     as data a real request meets was committed before it.
     """
-    from web.extensions import limiter
-
     db_session.commit()
-    limiter.reset()
     monkeypatch.setitem(app.config, "ATTACHMENTS_DIR", str(tmp_path / "attachments"))
     return WebUser(client, db_session)
 

@@ -55,7 +55,7 @@ def test_preview_names_every_bad_line_and_writes_nothing(world, db_session):
         "X2,Xã hai,town,D1\n"
         "X3,Xã ba,commune,D1,extra\n"
     )
-    errors, counts = imports.preview(db_session, "units", text)
+    errors, counts = imports.preview(db_session, world.users["adm_p"], "units", text)
     assert counts is None
     assert [(error.line, error.column) for error in errors] == [
         (2, "name"),
@@ -71,7 +71,7 @@ def test_preview_of_a_good_file_counts_and_rolls_back(world, db_session):
         "X1,Xã một,commune,D1\n"
         "C1,Đảng ủy xã Tiên Lương mới,commune,D1\n"
     )
-    errors, counts = imports.preview(db_session, "units", text)
+    errors, counts = imports.preview(db_session, world.users["adm_p"], "units", text)
     assert errors == []
     assert counts == (1, 1)
     assert db_session.scalar(select(Unit).where(Unit.code == "X1")) is None
@@ -132,7 +132,7 @@ def test_an_import_that_would_strand_nominations_names_the_row_and_writes_nothin
     text = (
         "code,name,level,parent_code\nX1,Xã một,commune,D2\nC1,Đảng ủy xã Tiên Lương,commune,D2\n"
     )
-    errors, counts = imports.preview(db_session, "units", text)
+    errors, counts = imports.preview(db_session, world.users["adm_p"], "units", text)
     assert counts is None
     assert [(error.line, error.column) for error in errors] == [(3, "parent_code")]
     assert "pending at or were returned by D1" in errors[0].message
@@ -173,9 +173,13 @@ def test_a_password_changed_by_import_ends_sessions_and_api_tokens(world, db_ses
     token, before = _live_token(db_session, user), user.session_version
     row = "sec_k1,Người dùng sec_k1,sec_k1@example.org,secretary,K1,{}\n"
     header = "username,full_name,email,role,unit_code,password\n"
-    assert imports.import_users(db_session, header + row.format("secret-pass")) == (0, 0)
+    assert imports.import_users(
+        db_session, world.users["adm_p"], header + row.format("secret-pass")
+    ) == (0, 0)
     assert (accounts.user_for_token(db_session, token), user.session_version) == (user, before)
-    assert imports.import_users(db_session, header + row.format("a-new-password")) == (0, 1)
+    assert imports.import_users(
+        db_session, world.users["adm_p"], header + row.format("a-new-password")
+    ) == (0, 1)
     assert accounts.check_password(user, "a-new-password")
     assert user.session_version == before + 1
     assert accounts.user_for_token(db_session, token) is None
@@ -186,9 +190,15 @@ def test_a_role_or_unit_changed_by_import_ends_sessions_and_api_tokens(world, db
     token, before = _live_token(db_session, user), user.session_version
     header = "username,full_name,email,role,unit_code,password\n"
     row = "sec_k1,Người dùng sec_k1,sec_k1@example.org,secretary,{},\n"
-    assert imports.import_users(db_session, header + row.format("K1")) == (0, 0)
+    assert imports.import_users(db_session, world.users["adm_p"], header + row.format("K1")) == (
+        0,
+        0,
+    )
     assert accounts.user_for_token(db_session, token) is user
-    assert imports.import_users(db_session, header + row.format("K2")) == (0, 1)
+    assert imports.import_users(db_session, world.users["adm_p"], header + row.format("K2")) == (
+        0,
+        1,
+    )
     assert user.session_version == before + 1
     assert accounts.user_for_token(db_session, token) is None
 

@@ -13,15 +13,6 @@ from web.database import make_engine, normalise_url
 from workflow.models import Base, HistoryEntry, HistoryIsAppendOnly
 
 
-def test_secret_key_is_required_in_production(monkeypatch, tmp_path):
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"ENVIRONMENT": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
-    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
-    app = create_app({"ENVIRONMENT": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
-    assert app.config["SECRET_KEY"] == "from-the-environment"
-
-
 def test_environment_variables_override_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
     app = create_app({"ENVIRONMENT": "testing"})

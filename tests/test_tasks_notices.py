@@ -344,38 +344,6 @@ def test_list_ready_notice_in_english(app):
     assert 'href="http://127.0.0.1:5000/lists/7"' in html  # the list's page, not the API
 
 
-def test_debug_mail_page_lists_the_eml_files(database_url, tmp_path):
-    from web import create_app
-
-    mail_dir = tmp_path / "mail"
-    message = mail.build(
-        key="submitted-1-rev@example.org",
-        mail_from="commend <no-reply@commend.local>",
-        to="rev@example.org",
-        subject="Hồ sơ mới chờ xét duyệt: Nguyễn Văn An",
-        text="Nội dung",
-        html="<p>Nội dung <b>HTML</b></p>",
-        language="vi",
-        date=utcnow(),
-    )
-    path = mail.FileBackend(mail_dir).send(message)
-    settings = {"ENVIRONMENT": "testing", "DATABASE_URL": database_url, "MAIL_DIR": str(mail_dir)}
-    quiet = create_app(settings)
-    assert quiet.test_client().get("/dev/mail/").status_code == 404
-
-    debug = create_app({**settings, "DEBUG": True})
-    client = debug.test_client()
-    index = client.get("/dev/mail/")
-    assert index.status_code == 200
-    assert "Hồ sơ mới chờ xét duyệt: Nguyễn Văn An" in index.get_data(as_text=True)
-    shown = client.get(f"/dev/mail/{path.name}")
-    assert shown.status_code == 200
-    assert "Nội dung" in shown.get_data(as_text=True)
-    assert client.get("/dev/mail/..%2Fsecret.eml").status_code == 404
-    for app in (quiet, debug):
-        app.extensions["database"].engine.dispose()
-
-
 def test_cli_runs_the_periodic_jobs_without_beat(app, world, db_session, dispatching):
     today = services.today()
     world.campaign.commune_review_deadline = today

@@ -11,6 +11,7 @@ import datetime as dt
 import email
 import email.policy
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -298,6 +299,7 @@ def stack(tmp_path_factory):
         **os.environ,
         **TUNING,
         "COMMEND_ENV": "development",
+        "SECRET_KEY": secrets.token_hex(32),  # the workers start only with one, as in production
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": redis.url,
         "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",

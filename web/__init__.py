@@ -1,10 +1,13 @@
 """The Flask application: `create_app` binds settings, the database, the CLI and the blueprints."""
 
 import os
+import secrets
+import sys
 from pathlib import Path
 
 from flask import Flask
 from flask_migrate import Migrate
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import config as settings
@@ -30,8 +33,10 @@ def create_app(config=None):
     environment = config.pop("ENVIRONMENT", None) or os.environ.get("COMMEND_ENV")
     app.config.from_mapping(settings.load(environment))
     app.config.from_mapping(config)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in the environment outside development")
+    _secret_key(app)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = settings.sqlite_default(app.instance_path)
@@ -58,6 +63,30 @@ def create_app(config=None):
 
         app.register_blueprint(devmail_bp)  # /dev/mail: the .eml files, in debug mode only
     return app
+
+
+# The exit status of a start refused for want of a setting. gunicorn reads 3 as "the worker
+# cannot boot" and stops, where any other status would make it start the worker again forever.
+EXIT_NOT_CONFIGURED = 3
+
+
+def _secret_key(app):
+    """SECRET_KEY signs sessions and set-password links: never a value anyone else knows.
+
+    Outside debug and testing it must come from the environment: without it the process says so
+    in one line and exits. A debug server or a test run without one gets a random key of its own
+    process (`make run` keeps one under instance/, so that a restart keeps people logged in).
+    """
+    if app.config.get("SECRET_KEY"):
+        return
+    if not (app.debug or app.testing):
+        print(
+            "commend: SECRET_KEY is not set; export SECRET_KEY=<a long random string>, e.g. "
+            "$(python3 -c 'import secrets; print(secrets.token_hex(32))')",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_NOT_CONFIGURED)
+    app.config["SECRET_KEY"] = secrets.token_hex(32)
 
 
 def _instance_path():

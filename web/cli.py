@@ -4,9 +4,11 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from web.database import db
-from workflow import demo, imports, machine
+from workflow import demo, imports, machine, policy
+from workflow.models import User
 
 
 def init_app(app):
@@ -14,14 +16,16 @@ def init_app(app):
         app.cli.add_command(command)
 
 
-def _run_import(function, path):
+def _run_import(kind, path, username):
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise click.ClickException(f"{path}: not UTF-8 text (byte {error.start})") from None
     session = db.session
+    actor = _actor(session, username)
+    _schema, function = imports.IMPORTS[kind]
     try:
-        created, updated = function(session, text)
+        created, updated = function(session, actor, text)
     except imports.ImportError_ as error:
         session.rollback()
         raise click.ClickException(f"{path}, {error}; nothing was imported") from None
@@ -29,20 +33,40 @@ def _run_import(function, path):
     click.echo(f"{path}: {created} created, {updated} updated")
 
 
+def _actor(session, username):
+    """The operator at this shell, or with --as, that administrator and only their subtree."""
+    if username is None:
+        return policy.OPERATOR
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not policy.can_administer(user, user.unit):
+        raise click.ClickException(f"--as {username}: no active administrator of that name")
+    return user
+
+
+AS_OPTION = click.option(
+    "--as",
+    "username",
+    metavar="USERNAME",
+    help="Import as this administrator: only inside their subtree (default: the whole tree).",
+)
+
+
 @click.command("import-units")
 @with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def import_units(path):
+@AS_OPTION
+def import_units(path, username):
     """Create or update units from a units.csv file (all or nothing)."""
-    _run_import(imports.import_units, path)
+    _run_import("units", path, username)
 
 
 @click.command("import-users")
 @with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def import_users(path):
+@AS_OPTION
+def import_users(path, username):
     """Create or update users from a users.csv file (all or nothing)."""
-    _run_import(imports.import_users, path)
+    _run_import("users", path, username)
 
 
 @click.command("seed-demo")

@@ -1,18 +1,9 @@
 """The web UI's Flask extensions, created once and bound in `web.ui.init_app`."""
 
-from flask import request
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-
-
-def client_address():
-    return request.remote_addr or "unknown"
-
-
-limiter = Limiter(client_address)

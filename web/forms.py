@@ -36,6 +36,10 @@ class Form(FlaskForm):
         return valid
 
 
+class PlainForm(Form):
+    """A button that only needs its CSRF token."""
+
+
 def required():
     return DataRequired(message=_l("Please fill in this field."))
 

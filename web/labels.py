@@ -138,6 +138,15 @@ MESSAGES = {
     ),
     "the unit does not take part in this campaign": _l("This unit takes no part in the campaign."),
     "not a role": _l("Unknown role."),
+    "one of the commonest passwords": _l(
+        "This password is among the most common ones and easy to guess; choose another."
+    ),
+    "the same as the username": _l("The password must not be the same as the username."),
+    "only the operator adds a province": _l("Only the server's operator adds a province."),
+    "an import cannot change the importer's role": _l("An import cannot change your own role."),
+    "an import cannot move the importer": _l(
+        "An import cannot move your own account to another unit."
+    ),
 }
 
 
@@ -161,6 +170,10 @@ PATTERNS = (
     (r"value is not a valid email address.*", _l("Not a valid e-mail address.")),
     (r"a unit with code (?P<code>.*) already exists", _l("A unit with code %(code)s exists.")),
     (r"the username (?P<username>.*) is taken", _l("The username %(username)s is taken.")),
+    (
+        r"the code (?P<code>.*) is taken by another unit",
+        _l("The code %(code)s is taken by a unit outside yours."),
+    ),
     (
         r"(?P<count>\d+) nominations below (?P<code>\S+) are pending at or were returned by "
         r"(?P<reviewer>\S+), which would no longer be above them",

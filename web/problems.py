@@ -28,6 +28,15 @@ def problem(status, detail, **extra):
     return response
 
 
+def with_error_headers(response, error):
+    """Keep what an HTTP error says beside its status: Retry-After of a 429, Allow of a 405."""
+    if isinstance(error, HTTPException):
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+    return response
+
+
 def from_domain_error(error):
     status = status_of(error)
     extra = {}
@@ -58,7 +67,7 @@ def init_app(app):
     def http_error(error):
         if not _is_api():
             return error
-        response = problem(error.code, error.description)
+        response = with_error_headers(problem(error.code, error.description), error)
         if error.code == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="commend"'
         return response

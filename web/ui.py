@@ -3,19 +3,18 @@
 import os
 from pathlib import Path
 
-from flask import render_template, request
+from flask import make_response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
 from web import i18n, labels
-from web.database import db
-from web.extensions import babel, csrf, limiter, login_manager
+from web.extensions import babel, csrf, login_manager
+from web.problems import problem, with_error_headers
+from web.throttle import login_throttle
 from workflow import lists
-from workflow.models import User
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 ERROR_PAGES = (400, 403, 404, 405, 409, 410, 413, 422, 429, 500)
@@ -36,14 +35,10 @@ def _defaults(app):
     app.config.setdefault("BABEL_DEFAULT_LOCALE", i18n.DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
-    # Throttling state is shared by every web worker through Redis when one is configured.
+    # Login throttling (web/throttle.py) is shared by every web worker through Redis when one
+    # is configured.
     storage = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage or "memory://")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
-    # Should Redis be unreachable, count in this process rather than refuse every login.
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("LOGIN_LIMIT_PER_USERNAME", "5 per 15 minutes")
-    app.config.setdefault("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
     app.config.setdefault("ATTACHMENTS_DIR", os.path.join(app.instance_path, "attachments"))
     app.config.setdefault("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
     app.config.setdefault("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
@@ -72,15 +67,17 @@ def init_app(app):
             request.max_content_length = app.config[setting] + 64 * 1024
 
     csrf.init_app(app)
-    limiter.init_app(app)
+    login_throttle.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(_load_user)
 
     from web.admin import bp as admin_bp
+    from web.auth.routes import load_user
+
+    login_manager.user_loader(load_user)
     from web.api import bp as api_bp
     from web.auth import bp as auth_bp
     from web.lists import bp as lists_bp
@@ -105,17 +102,6 @@ def init_app(app):
     app.jinja_env.globals["LANGUAGES"] = i18n.LANGUAGES
 
 
-def _load_user(session_id):
-    """The user a browser session belongs to, unless disabled or since given a new password."""
-    user_id, _, version = session_id.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
-        return None
-    user = db.session.get(User, int(user_id), options=[joinedload(User.unit)])
-    if user is None or not user.active or user.session_version != int(version):
-        return None
-    return user
-
-
 def _security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
@@ -131,13 +117,12 @@ def _security_headers(response):
 def _error_page(error):
     code = error.code if isinstance(error, HTTPException) else 500
     if request.path.startswith("/api/"):
-        from web.problems import problem
-
         description = error.description if isinstance(error, HTTPException) else "error"
-        return problem(code, description)
+        return with_error_headers(problem(code, description), error)
     detail = None
     if isinstance(error, CSRFError):
         detail = _(
             "The form has expired (missing security token). Go back, reload the page and try again."
         )
-    return render_template("errors/error.html", code=code, detail=detail), code
+    page = render_template("errors/error.html", code=code, detail=detail)
+    return with_error_headers(make_response(page, code), error)

@@ -19,8 +19,6 @@ from workflow.models import (
     User,
 )
 
-MIN_PASSWORD_LENGTH = 8
-
 
 def _text(field, value, max_length):
     """The API's and the imports' text rule, as a domain error on `field`."""
@@ -107,6 +105,8 @@ def create_user(session, actor, unit, *, username, full_name, email, role, passw
     _require_admin(actor, unit)
     username = _text("username", username, 60)
     _check_role_unit(role, unit)
+    if password:
+        _check_password(password, username)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"the username {username} is taken")
     user = User(
@@ -120,27 +120,27 @@ def create_user(session, actor, unit, *, username, full_name, email, role, passw
         needs_password=not password,
     )
     if password:
-        user.password_hash = accounts.hash_password(_password(password))
+        user.password_hash = accounts.hash_password(password)
     session.add(user)
     session.flush()
     return user
 
 
-def _password(password):
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid("password", f"at least {MIN_PASSWORD_LENGTH} characters")
-    return password
+def _check_password(password, username):
+    problem = accounts.password_problem(password, username=username)
+    if problem:
+        raise Invalid("password", problem)
 
 
 def change_user(session, actor, user, *, role, unit):
-    """Give `user` another role or unit; both ends must lie in the actor's subtree."""
+    """Give `user` another role or unit; both ends must lie in the actor's subtree. The change
+    ends the person's sessions and API tokens (accounts.assign, as the imports do)."""
     _require_admin(actor, user.unit)
     _require_admin(actor, unit)
     _check_role_unit(role, unit)
-    if user.id == actor.id and role != "admin":
-        raise Forbidden("administrators cannot take away their own rights")
-    user.role, user.unit = role, unit
-    user.session_version += 1
+    if user.id == actor.id and (role, unit.id) != (user.role, user.unit_id):
+        raise Forbidden("administrators cannot change their own role or unit")
+    accounts.assign(session, user, role=role, unit=unit)
     session.flush()
     return user
 
@@ -158,7 +158,8 @@ def set_active(session, actor, user, *, active):
 
 def set_password(session, user, password):
     """A new password ends every session and revokes every API token opened with the old one."""
-    return accounts.replace_password(session, user, _password(password))
+    _check_password(password, user.username)
+    return accounts.replace_password(session, user, password)
 
 
 def queue_password_link(session, actor, user, *, link):

@@ -4,11 +4,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from workflow import services
+from workflow import policy, services
 from workflow.imports import import_units, import_users
 from workflow.models import Campaign, Unit, User
 
-DEMO_PASSWORD = "demo123"  # noqa: S105 (published in the README on purpose)
+DEMO_PASSWORD = "demo2026"  # noqa: S105 (published in the README on purpose)
 
 UNITS = """code,name,level,parent_code
 PT,Tỉnh ủy Phú Thọ,province,
@@ -138,8 +138,8 @@ COMMENTS = {
 
 def seed(session, today=None):
     """Load the demo; running it again changes nothing. Returns True if it loaded anything."""
-    import_units(session, UNITS)
-    import_users(session, USERS)
+    import_units(session, policy.OPERATOR, UNITS)
+    import_users(session, policy.OPERATOR, USERS)
     if session.scalar(select(Campaign).where(Campaign.name == CAMPAIGN)) is not None:
         return False
     today = today or services.today()

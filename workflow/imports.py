@@ -1,15 +1,22 @@
-"""CSV imports of units and users: validate every row first, then write all or nothing."""
+"""CSV imports of units and users: validate every row first, then write all or nothing.
+
+Every import acts for someone: an administrator writes only inside their own subtree (the
+unit, its parent, and an existing account's current unit must all lie there), and the
+operator at the server's shell (`policy.OPERATOR`) writes anywhere.
+"""
 
 import csv
 import io
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from workflow import routing
-from workflow.accounts import check_password, end_sessions, replace_password
+from workflow import policy, routing
+from workflow.accounts import assign, check_password, password_problem, replace_password
+from workflow.errors import Forbidden
 from workflow.fields import Email, Text, problems_from
 from workflow.levels import UNIT_LEVELS, rank
 from workflow.models import ROLES, Unit, User
@@ -57,6 +64,14 @@ class UserRow(Row):
     unit_code: Text(40)
     password: Text(200, min_length=0)
 
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value, info: ValidationInfo):
+        problem = value and password_problem(value, username=info.data.get("username"))
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 def _rows(text, schema, errors=None):
     """(line, validated row) for each data row; ImportError_ on the first bad one.
@@ -101,13 +116,14 @@ def _fail(errors, error):
     errors.append(error)
 
 
-def preview(session, kind, text):
+def preview(session, actor, kind, text):
     """A dry run: (every error found, (created, updated) or None); nothing is written.
 
     Every row is checked on its own first; when all pass, the whole import runs inside a
     savepoint that is rolled back, which finds the errors that involve several rows.
     """
-    schema, function = {"units": (UnitRow, import_units), "users": (UserRow, import_users)}[kind]
+    _require_importer(actor)
+    schema, function = IMPORTS[kind]
     errors = []
     try:
         list(_rows(text, schema, errors))
@@ -117,7 +133,7 @@ def preview(session, kind, text):
         return errors, None
     savepoint = session.begin_nested()
     try:
-        counts = function(session, text)
+        counts = function(session, actor, text)
     except ImportError_ as error:
         errors.append(error)
         counts = None
@@ -126,8 +142,19 @@ def preview(session, kind, text):
     return errors, counts
 
 
-def import_units(session, text):
-    """Create or update units from units.csv text; returns (created, updated)."""
+def _require_importer(actor):
+    if not policy.can_administer(actor, actor.unit):
+        raise Forbidden("only an administrator may import")
+
+
+def _outside(actor, unit):
+    """Does `unit`, stored before this import, lie outside what the actor administers?"""
+    return unit.id is not None and not policy.can_administer(actor, unit)
+
+
+def import_units(session, actor, text):
+    """Create or update units from units.csv text as `actor`; returns (created, updated)."""
+    _require_importer(actor)
     rows = list(_rows(text, UnitRow))
     units = {unit.code: unit for unit in session.scalars(select(Unit))}
     stored_paths = {unit.id: unit.path for unit in units.values()}
@@ -141,6 +168,8 @@ def import_units(session, text):
             message = "must be empty for a province and only for a province"
             raise ImportError_(line, "parent_code", message)
         unit = units.get(row.code)
+        if unit is not None and _outside(actor, unit):
+            raise ImportError_(line, "code", f"the code {row.code} is taken by another unit")
         if unit is None:
             unit = Unit(code=row.code, path="")
             units[row.code] = unit
@@ -154,8 +183,12 @@ def import_units(session, text):
     for line, row in rows:
         unit = units[row.code]
         parent = units.get(row.parent_code) if row.parent_code else None
-        if row.parent_code and parent is None:
+        if row.parent_code and (parent is None or _outside(actor, parent)):
+            # Outside the importer's subtree reads as absent, as everywhere else.
             raise ImportError_(line, "parent_code", f"no unit with code {row.parent_code!r}")
+        becomes_root = parent is None and (unit.id is None or unit.parent is not None)
+        if becomes_root and not policy.can_add_province(actor):
+            raise ImportError_(line, "parent_code", "only the operator adds a province")
         unit.parent = parent
     _recompute_paths(units, seen)
     for unit in units.values():
@@ -205,15 +238,18 @@ def _recompute_paths(units, lines):
             unit.path = path
 
 
-def import_users(session, text):
-    """Create or update users from users.csv text; returns (created, updated)."""
+def import_users(session, actor, text):
+    """Create or update users from users.csv text as `actor`; returns (created, updated)."""
+    _require_importer(actor)
     rows = list(_rows(text, UserRow))
     codes = {row.unit_code for _, row in rows}
     units = {unit.code: unit for unit in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
     names = {row.username for _, row in rows}
     users = {
         user.username: user
-        for user in session.scalars(select(User).where(User.username.in_(names)))
+        for user in session.scalars(
+            select(User).where(User.username.in_(names)).options(joinedload(User.unit))
+        )
     }
     seen = {}
     for line, row in rows:
@@ -221,8 +257,16 @@ def import_users(session, text):
             raise ImportError_(line, "username", f"duplicate of line {seen[row.username]}")
         seen[row.username] = line
         unit = units.get(row.unit_code)
-        if unit is None:
+        if unit is None or _outside(actor, unit):
             raise ImportError_(line, "unit_code", f"no unit with code {row.unit_code!r}")
+        user = users.get(row.username)
+        if user is not None and _outside(actor, user.unit):
+            raise ImportError_(line, "username", f"the username {row.username} is taken")
+        if user is not None and user.id == actor.id:
+            if user.role != row.role:
+                raise ImportError_(line, "role", "an import cannot change the importer's role")
+            if user.unit_id != unit.id:
+                raise ImportError_(line, "unit_code", "an import cannot move the importer")
         if unit.level not in REVIEWING_LEVELS_FOR_ROLE[row.role]:
             allowed = ", ".join(REVIEWING_LEVELS_FOR_ROLE[row.role])
             raise ImportError_(line, "unit_code", f"a {row.role} must belong to a {allowed} unit")
@@ -235,15 +279,19 @@ def import_users(session, text):
             user = User(username=row.username, language="vi", active=True, needs_password=True)
             session.add(user)
             created += 1
-        else:
-            # A new role or unit changes what the person may see: their sessions end too.
-            moved = (user.role, user.unit_id) != (row.role, unit.id)
-            if new_password or moved or (user.full_name, user.email) != (row.full_name, row.email):
-                updated += 1
-            if moved and not new_password:
-                end_sessions(session, user)
-        user.full_name, user.email, user.role, user.unit = row.full_name, row.email, row.role, unit
+        elif new_password or (user.role, user.unit_id, user.full_name, user.email) != (
+            row.role,
+            unit.id,
+            row.full_name,
+            row.email,
+        ):
+            updated += 1
+        user.full_name, user.email = row.full_name, row.email
+        assign(session, user, role=row.role, unit=unit)
         if new_password:
             replace_password(session, user, row.password)
     session.flush()
     return created, updated
+
+
+IMPORTS = {"units": (UnitRow, import_units), "users": (UserRow, import_users)}

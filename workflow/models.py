@@ -115,8 +115,8 @@ class User(Base):
     needs_password: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    # Bumped when the password changes or the account is disabled: browser sessions carry the
-    # number they were opened with, so every older session ends.
+    # Bumped whenever the account's sessions end (a new password, disabled, a new role or
+    # unit): a set-password link carries the number it was made with, so it dies with them.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     unit: Mapped[Unit] = relationship()
@@ -130,7 +130,7 @@ class User(Base):
         return self.active
 
     def get_id(self):
-        return f"{self.id}:{self.session_version}"
+        return str(self.id)
 
     def __repr__(self):
         return f"<User {self.username} {self.role}@{self.unit_id}>"
@@ -147,6 +147,22 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class BrowserSession(Base):
+    """A logged-in browser. Its cookie carries a random key; only the key's SHA-256 is stored,
+    and logging out (or out everywhere) ends the row, so a copied cookie stops working."""
+
+    __tablename__ = "browser_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Set to the moment of logout when the session ends early.
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
 
     user: Mapped[User] = relationship()
 

@@ -8,6 +8,34 @@ from workflow.models import Campaign, CommendationList, Nomination, OutboxMessag
 EDIT = "edit"
 
 
+class _WholeTree:
+    """Stands for the unit of the operator: every unit lies below it (every path starts with "")."""
+
+    id = None
+    path = ""
+    ancestor_codes = ()
+
+    def contains(self, other):
+        return True
+
+
+class Operator:
+    """Whoever runs the CLI on the server (imports, the demo): administers the whole tree.
+
+    The web never acts as the operator; every page and API call acts as a logged-in user.
+    """
+
+    id = None
+    username = "operator"
+    role = "admin"
+    active = True
+    unit = _WholeTree()
+    unit_id = None
+
+
+OPERATOR = Operator()
+
+
 def can_see_unit(actor, unit):
     return actor.unit.contains(unit)
 
@@ -21,10 +49,19 @@ def can_see_campaign(actor, campaign):
     return actor.unit.contains(campaign.unit) or campaign.unit.contains(actor.unit)
 
 
-def names_actor(actor, nomination):
-    """Nobody decides on a nomination that names them."""
-    email = (nomination.nominee_email or "").casefold()
-    return bool(email) and email == actor.email.casefold()
+def mailbox(address):
+    """The mailbox an address reaches: trimmed, case-folded, without a "+tag" in the local part
+    (An.Nguyen+khen@X.vn and an.nguyen@x.vn reach the same person)."""
+    local, at, domain = (address or "").strip().casefold().rpartition("@")
+    return f"{local.partition('+')[0]}@{domain}" if at else domain
+
+
+def is_own(actor, nomination):
+    """Nobody decides on a nomination they wrote or that names them."""
+    if nomination.created_by_id == actor.id:
+        return True
+    email = mailbox(nomination.nominee_email)
+    return bool(email) and email == mailbox(actor.email)
 
 
 def is_cell_secretary(actor, nomination):
@@ -36,7 +73,7 @@ def is_pending_reviewer(actor, nomination):
         actor.role == "reviewer"
         and nomination.pending_unit_id is not None
         and actor.unit_id == nomination.pending_unit_id
-        and not names_actor(actor, nomination)
+        and not is_own(actor, nomination)
     )
 
 
@@ -84,6 +121,11 @@ def visible_campaigns(actor):
 def can_administer(actor, unit):
     """Administrators keep the units, users and campaigns of their own subtree."""
     return actor.active and actor.role == "admin" and actor.unit.contains(unit)
+
+
+def can_add_province(actor):
+    """A new root lies in no administrator's subtree: only the operator adds one."""
+    return isinstance(actor, Operator)
 
 
 def can_download(actor, attachment):

@@ -56,10 +56,6 @@ class ChangeUserForm(Form):
     unit_code = SelectField(_l("Unit"), validators=[required()], validate_choice=True)
 
 
-class PlainForm(Form):
-    """A button that only needs its CSRF token."""
-
-
 class ImportForm(Form):
     file = FileField(_l("CSV file"))
     text = TextAreaField(_l("…or paste the CSV text"), validators=[optional(), length(10_000_000)])

@@ -15,21 +15,19 @@ from web.admin.forms import (
     ImportForm,
     MoveForm,
     OutboxFilterForm,
-    PlainForm,
     RenameForm,
     UnitForm,
     UserForm,
 )
 from web.auth.tokens import password_link
 from web.database import db
-from web.forms import options, show_invalid
+from web.forms import PlainForm, options, show_invalid
 from web.lists.forms import RequestListForm
 from workflow import administration, imports, lists, outbox, policy, queries, services
 from workflow.errors import Invalid
 from workflow.levels import REVIEW_LEVELS
 from workflow.models import Unit, User
 
-IMPORT_KINDS = ("units", "users")
 PARENT_LEVELS = ("province", "district", "commune")  # units that can hold others or a campaign
 OUTBOX_PAGE_LIMIT = 200  # the outbox page shows the newest rows of a status
 CAMPAIGN_LISTS = 20  # the campaign page shows the newest lists; the list index holds the rest
@@ -247,10 +245,8 @@ def send_password_link(user_id):
 
 @bp.route("/import/<kind>", methods=["GET", "POST"])
 def import_csv(kind):
-    if kind not in IMPORT_KINDS:
+    if kind not in imports.IMPORTS:
         abort(404)
-    if current_user.unit.parent_id is not None:
-        abort(403)  # an import may touch the whole tree: only a top-level administrator
     form = ImportForm()
     report = None
     if form.validate_on_submit():
@@ -258,11 +254,11 @@ def import_csv(kind):
         if text is None:
             form.file.errors = [_("Choose a UTF-8 CSV file or paste its text.")]
         else:
-            errors, counts = imports.preview(db.session, kind, text)
+            errors, counts = imports.preview(db.session, current_user, kind, text)
             report = {"errors": errors, "counts": counts, "applied": False}
             if not errors and request.form.get("action") == "import":
-                imports_function = imports.import_units if kind == "units" else imports.import_users
-                counts = imports_function(db.session, text)
+                _schema, import_function = imports.IMPORTS[kind]
+                counts = import_function(db.session, current_user, text)
                 links = 0
                 if kind == "users":
                     links = administration.queue_missing_password_links(

@@ -27,8 +27,11 @@ def read_json():
 
 
 def bearer_token():
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    """The token of an `Authorization: Bearer <token>` header, or None: the one parser of it."""
+    parts = request.headers.get("Authorization", "").split(None, 1)
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        return None
+    return parts[1].strip() or None
 
 
 def require_actor():

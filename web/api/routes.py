@@ -1,12 +1,19 @@
 """API views: load, check, call one service, answer."""
 
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import Unauthorized
 
 from web.api import bp
-from web.api.requests import body_of, query_of, read_json, require_actor, validate
+from web.api.requests import (
+    bearer_token,
+    body_of,
+    query_of,
+    read_json,
+    require_actor,
+    validate,
+)
 from web.api.schemas import (
     ActionRequest,
     CampaignCreate,
@@ -18,6 +25,7 @@ from web.api.schemas import (
 )
 from web.api.serializers import campaign_json, history_json, nomination_json, unit_json, user_json
 from web.database import db
+from web.throttle import login_throttle
 from workflow import accounts, queries, reports, services
 from workflow.machine import ACTIONS
 from workflow.models import Unit
@@ -25,10 +33,14 @@ from workflow.models import Unit
 
 @bp.post("/auth/token")
 def issue_token():
+    """The API's door of the login throttle the login page has (web/throttle.py)."""
     fields = validate(TokenRequest, read_json())
+    login_throttle.check(fields.username)
     user = accounts.authenticate(db.session, fields.username, fields.password)
     if user is None:
+        login_throttle.failed(fields.username)
         raise Unauthorized("unknown user or wrong password")
+    login_throttle.succeeded(fields.username)
     token, expires_at = accounts.issue_token(
         db.session, user, hours=current_app.config["API_TOKEN_HOURS"]
     )
@@ -39,7 +51,7 @@ def issue_token():
 @bp.delete("/auth/token")
 def revoke_token():
     require_actor()
-    accounts.revoke_token(db.session, request.headers["Authorization"].split(None, 1)[1])
+    accounts.revoke_token(db.session, bearer_token())
     db.session.commit()
     return "", 204
 

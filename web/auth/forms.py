@@ -5,7 +5,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo
 
 from web.forms import Form, length, required
-from workflow.administration import MIN_PASSWORD_LENGTH
+from workflow.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
 class LoginForm(Form):
@@ -15,7 +15,8 @@ class LoginForm(Form):
 
 class SetPasswordForm(Form):
     password = PasswordField(
-        _l("New password"), validators=[required(), length(200, MIN_PASSWORD_LENGTH)]
+        _l("New password"),
+        validators=[required(), length(MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH)],
     )
     confirm = PasswordField(
         _l("Repeat the password"),

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -10,64 +10,57 @@ from web.auth import bp
 from web.auth.forms import LoginForm, SetPasswordForm
 from web.auth.tokens import read_token
 from web.database import db
-from web.extensions import client_address, limiter
+from web.forms import PlainForm, show_invalid
 from web.i18n import LANGUAGES
+from web.throttle import login_throttle
 from workflow import accounts, administration
+from workflow.errors import Invalid
 from workflow.models import User
 
-
-def _failed(response):
-    return g.get("login_failed", False)
-
-
-def _username_key():
-    return "login-username:" + request.form.get("username", "").strip().casefold()[:60]
-
-
-def _address_key():
-    return "login-address:" + client_address()
+SESSION_KEY = "sid"  # the browser session's key, in the signed cookie (see accounts)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_USERNAME"],
-    key_func=_username_key,
-    methods=["POST"],
-    deduct_when=_failed,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    key_func=_address_key,
-    methods=["POST"],
-    deduct_when=_failed,
-)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
+    if request.method == "GET":
+        return render_template("auth/login.html", form=form)
+    username = (form.username.data or "").strip()
+    login_throttle.check(username)
     if form.validate_on_submit():
-        user = accounts.authenticate(db.session, form.username.data.strip(), form.password.data)
+        user = accounts.authenticate(db.session, username, form.password.data)
         if user is not None:
+            login_throttle.succeeded(username)
             _start_session(user)
             return redirect(_safe_next(request.args.get("next")))
-        g.login_failed = True
         # One message for an unknown user, a wrong password and a disabled account.
         form.form_errors.append(_("Wrong username or password."))
-    elif request.method == "POST":
-        g.login_failed = True
-    return render_template("auth/login.html", form=form), 401 if g.get("login_failed") else 200
+    login_throttle.failed(username)
+    return render_template("auth/login.html", form=form), 401
 
 
 def _start_session(user):
     """A new session for `user`: nothing of the anonymous one survives but the language."""
     language = session.get("lang")
     session.clear()
+    key = accounts.open_browser_session(db.session, user, hours=current_app.config["SESSION_HOURS"])
+    if language in LANGUAGES:
+        user.language = language
+    db.session.commit()
+    session[SESSION_KEY] = key
     login_user(user)
     if language in LANGUAGES:
         session["lang"] = language
-        if user.language != language:
-            user.language = language
-            db.session.commit()
+
+
+def load_user(user_id):
+    """Flask-Login's loader: the user of this cookie's live server-side session, or None."""
+    key = session.get(SESSION_KEY)
+    if not (isinstance(key, str) and user_id.isdigit()):
+        return None
+    return accounts.user_for_browser_session(db.session, key, int(user_id))
 
 
 def _safe_next(target):
@@ -82,13 +75,38 @@ def _safe_next(target):
 @bp.post("/logout")
 @login_required
 def logout():
+    accounts.end_browser_session(db.session, session[SESSION_KEY])
+    db.session.commit()
+    _end_cookie_session()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return render_template("auth/account.html")
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of this account, on every device, and revoke its API tokens."""
+    if not PlainForm().validate():
+        abort(400)
+    accounts.end_sessions(db.session, current_user)
+    db.session.commit()
+    _end_cookie_session()
+    flash(_("You have logged out on every device; your API tokens are revoked."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _end_cookie_session():
     language = session.get("lang")
     logout_user()
     session.clear()
     if language:
         session["lang"] = language
-    flash(_("You have logged out."), "info")
-    return redirect(url_for("auth.login"))
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
@@ -99,11 +117,17 @@ def set_password(token):
         return render_template("errors/error.html", code=404, detail=detail), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        administration.set_password(db.session, user, form.password.data)
-        db.session.commit()
-        flash(_("Your password is set. Please log in."), "success")
-        return redirect(url_for("auth.login"))
-    return render_template("auth/set_password.html", form=form, user=user)
+        try:
+            administration.set_password(db.session, user, form.password.data)
+        except Invalid as error:
+            db.session.rollback()
+            show_invalid(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your password is set. Please log in."), "success")
+            return redirect(url_for("auth.login"))
+    status = 422 if form.errors else 200
+    return render_template("auth/set_password.html", form=form, user=user), status
 
 
 def _user_of(token):
