@@ -180,32 +180,50 @@ def test_a_new_password_revokes_api_tokens(client, world, db_session, auth):
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
-def test_throttling_uses_redis_when_configured(monkeypatch):
-    """The limiter's storage follows RATELIMIT_STORAGE_URI, and that Redis answers."""
+def test_two_web_workers_share_the_throttle_through_redis(database_url, monkeypatch):
+    """With RATELIMIT_STORAGE_URI, every worker counts in the same Redis."""
     from conftest import service_missing
-    from flask import Flask
     from limits.storage import storage_from_string
 
-    from web.ui import _defaults
+    from web import create_app
+    from web.throttle import login_throttle
+    from workflow import accounts
 
     url = "redis://127.0.0.1:6379/15"
-    monkeypatch.setenv("RATELIMIT_STORAGE_URI", url)
-    app = Flask(__name__)
-    app.config.update(TIMEZONE="Asia/Ho_Chi_Minh", BASE_URL="http://x")
-    _defaults(app)
-    assert app.config["RATELIMIT_STORAGE_URI"] == url
-    storage = storage_from_string(url)
     try:
-        reachable = storage.check()
+        reachable = storage_from_string(url).check()
     except Exception as error:  # any connection failure means: no Redis here
         reachable, reason = False, error
     else:
         reason = "check() failed"
     if not reachable:
         service_missing(f"Redis at {url} unreachable: {reason}")
-    monkeypatch.delenv("RATELIMIT_STORAGE_URI")
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    memory = Flask(__name__)
-    memory.config.update(TIMEZONE="Asia/Ho_Chi_Minh", BASE_URL="http://x")
-    _defaults(memory)
-    assert memory.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", url)
+    monkeypatch.setattr(accounts, "_hasher", accounts._hasher)
+    settings = {
+        "ENVIRONMENT": "testing",
+        "DATABASE_URL": database_url,
+        "LOGIN_LIMIT_PER_USERNAME_AND_ADDRESS": "3 per 15 minutes",
+    }
+    workers = [create_app(settings), create_app(settings)]
+    with workers[0].app_context():
+        login_throttle.reset()
+    try:
+        for _ in range(3):
+            answer = (
+                workers[0]
+                .test_client()
+                .post("/api/v1/auth/token", json={"username": "shared", "password": "wrong"})
+            )
+            assert answer.status_code == 401
+        other = (
+            workers[1]
+            .test_client()
+            .post("/api/v1/auth/token", json={"username": "shared", "password": "wrong"})
+        )
+        assert other.status_code == 429
+    finally:
+        with workers[0].app_context():
+            login_throttle.reset()
+        for worker in workers:
+            worker.extensions["database"].engine.dispose()
