@@ -257,6 +257,9 @@ class HistoryEntry(Base):
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     actor_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     comment: Mapped[str | None] = mapped_column(Text)
+    # What this kind of entry adds, as the API shows it: a committee's tally, a reorganisation's
+    # old and new unit. Written once with the entry, like every other column.
+    details: Mapped[dict | None] = mapped_column(JSON)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     nomination: Mapped[Nomination] = relationship(back_populates="history")

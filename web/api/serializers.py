@@ -80,6 +80,7 @@ def history_json(session, nomination):
             "to_state": entry.to_state,
             "actor": {"username": entry.actor.username, "unit_code": entry.actor_unit.code},
             "comment": entry.comment,
+            "details": entry.details,
             "at": _iso(entry.at),
         }
         for entry in entries
