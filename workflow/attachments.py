@@ -1,6 +1,7 @@
 """Evidence files: type and size checked by content, bytes stored outside the web root."""
 
 import hashlib
+import re
 import secrets
 import unicodedata
 from pathlib import Path, PurePath
@@ -25,11 +26,39 @@ def sniff(data):
     return next((kind for magic, kind in MAGIC if data.startswith(magic)), None)
 
 
-def clean_filename(filename):
-    """A display name: no directories, no control characters, bounded length."""
+# The extension a stored file takes from the type its bytes hold, and the spellings it replaces.
+EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+SPELLINGS = {".pdf": {".pdf"}, ".png": {".png"}, ".jpg": {".jpg", ".jpeg", ".jpe"}}
+# What reads as an extension: a dot, a letter, then up to seven letters or digits (".html",
+# ".php5"); "Biên bản 12.5.2024" has none.
+EXTENSION_LIKE = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}")
+MAX_NAME = 200
+FALLBACK_NAME = "tep-dinh-kem"
+
+
+def clean_filename(filename, content_type):
+    """The stored and downloaded name: no directories, no control characters, bounded length,
+    and the extension of the type the bytes really hold — `poly.html` holding a PNG is
+    `poly.png`, `scan.PDF` is `scan.pdf`, and a name without an extension gets one."""
+    extension = EXTENSIONS[content_type]
     name = PurePath(unicodedata.normalize("NFC", filename or "").replace("\\", "/")).name
     name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[-200:] or "tep-dinh-kem"
+    stem, dot, suffix = name.rpartition(".")
+    if dot and EXTENSION_LIKE.fullmatch(dot + suffix):
+        name = stem  # the uploader's extension, whatever it claimed
+        # "scan.pdf.exe" and "poly.png.html" keep one extension, not two.
+        stem, dot, suffix = name.rpartition(".")
+        if dot and (dot + suffix).lower() in SPELLINGS[extension]:
+            name = stem
+    # No leading dot (a hidden file once saved) and no trailing dots or spaces (Windows).
+    name = name.strip(" .")[: MAX_NAME - len(extension)].rstrip(" .")
+    return (name or FALLBACK_NAME) + extension
+
+
+def download_name(attachment):
+    """The name to save evidence under; older rows kept the uploader's name, so it is derived
+    again from the detected type."""
+    return clean_filename(attachment.filename, attachment.content_type)
 
 
 def add_attachment(session, nomination, actor, *, filename, data, directory, max_bytes):
@@ -51,7 +80,7 @@ def add_attachment(session, nomination, actor, *, filename, data, directory, max
     path.write_bytes(data)
     attachment = Attachment(
         nomination=nomination,
-        filename=clean_filename(filename),
+        filename=clean_filename(filename, content_type),
         content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),

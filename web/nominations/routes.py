@@ -264,7 +264,7 @@ def download(nomination_id, attachment_id):
         path,
         mimetype=found.content_type,
         as_attachment=True,
-        download_name=found.filename,
+        download_name=attachments.download_name(found),
         max_age=0,
     )
 
