@@ -1,16 +1,18 @@
 """Files and documents: evidence names, files that agree with the commit, list numbers and files."""
 
+import re
 import threading
 from io import BytesIO
 
 import pytest
 from conftest import WebUser, World
-from sqlalchemy import select
+from list_files import recognise
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from workflow import accounts, attachments, files, services
+from workflow import accounts, attachments, files, lists, services
 from workflow.errors import StaleVersion
-from workflow.models import Attachment, Nomination
+from workflow.models import Attachment, CommendationList, Nomination
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -297,3 +299,172 @@ def test_an_upload_and_a_submit_that_read_one_version_cannot_both_commit(
     assert _stored(folder) == [attached.storage_key]
     first.close()
     second.close()
+
+
+# 3. Asking for a list again does not burn a new number.
+
+
+def _ask(client, auth, username="rev_d1", unit="D1", campaign=None, **extra):
+    return client.post(
+        f"/api/v1/campaigns/{campaign}/lists",
+        json={"unit_code": unit, **extra},
+        headers=auth(username),
+    )
+
+
+def _count_lists(session):
+    return session.scalar(select(func.count()).select_from(CommendationList))
+
+
+def test_asking_twice_returns_the_same_list_and_number(client, world, auth, db_session):
+    """Point 3: while a list is pending, asking again gives the same list and number."""
+    recognise(world, "KD", "district", nominee_name="Đặng Thị Ánh")
+    db_session.commit()
+    first = _ask(client, auth, campaign=world.campaign.id)
+    assert first.status_code == 202
+    again = _ask(client, auth, "adm_p", campaign=world.campaign.id)
+    assert again.status_code == 202  # still on its way: the same list
+    assert again.json == first.json == {"id": first.json["id"], "status": "pending"}
+    assert _count_lists(db_session) == 1
+
+
+def test_a_new_number_only_for_a_confirmed_change(
+    app, client, world, auth, db_session, dispatching
+):
+    """Point 3: a done, unchanged list is the answer (200); a changed set needs confirming (409
+    list-changed, saying what changed), and only then gets the next number."""
+    recognise(world, "KD", "district", nominee_name="Đặng Thị Ánh")
+    db_session.commit()
+    campaign = world.campaign.id
+    with app.app_context():  # dispatching: the list task runs in-process after the commit
+        first = _ask(client, auth, campaign=campaign)
+    done = client.get(f"/api/v1/lists/{first.json['id']}", headers=auth("rev_d1")).json
+    assert (done["status"], done["number"]) == ("done", "01-DS/HU")
+
+    unchanged = _ask(client, auth, campaign=campaign)
+    assert unchanged.status_code == 200
+    assert unchanged.json == {"id": first.json["id"], "status": "done"}
+
+    recognise(world, "K1", "district", nominee_name="Tổ hòa giải thôn Đồng Hội")
+    recognise(world, "K3", "district", nominee_name="Phạm Hữu Ý")
+    db_session.commit()
+    changed = _ask(client, auth, campaign=campaign)
+    assert changed.status_code == 409
+    assert changed.mimetype == "application/problem+json"
+    problem = changed.json
+    assert problem["type"].endswith("/list-changed")
+    assert problem["type"] != "about:blank"
+    assert (problem["added"], problem["removed"]) == (2, 0)
+    assert "2 recognised nomination(s) were added and 0 removed" in problem["detail"]
+    assert (problem["number"], problem["next_number"]) == ("01-DS/HU", "02-DS/HU")
+    assert _count_lists(db_session) == 1  # refused: nothing numbered
+    assert _ask(client, auth, campaign=campaign, confirm="yes").status_code == 422
+
+    with app.app_context():
+        confirmed = _ask(client, auth, campaign=campaign, confirm=True)
+    assert confirmed.status_code == 202
+    second = client.get(f"/api/v1/lists/{confirmed.json['id']}", headers=auth("rev_d1")).json
+    assert (second["number"], second["count"]) == ("02-DS/HU", 3)
+    assert _ask(client, auth, campaign=campaign).json["id"] == confirmed.json["id"]
+
+
+def test_a_failed_list_is_produced_again_under_its_own_number(client, world, auth, db_session):
+    """Point 3: asking again for a failed list queues it again; no new number is issued."""
+    first = _ask(client, auth, campaign=world.campaign.id)
+    failed = db_session.get(CommendationList, first.json["id"])
+    failed.status, failed.error = "failed", "OSError: disk full"
+    db_session.commit()
+    again = _ask(client, auth, "adm_d1", campaign=world.campaign.id)
+    assert again.status_code == 202
+    assert again.json == {"id": failed.id, "status": "pending"}
+    db_session.refresh(failed)
+    assert (failed.number, failed.error, failed.requested_by.username) == (1, None, "adm_d1")
+    assert _count_lists(db_session) == 1
+
+
+def test_the_pages_confirm_a_new_number_and_keep_an_unchanged_list(
+    app, web, world, db_session, dispatching
+):
+    """Point 3: the pages say when the list is unchanged, and ask before issuing a new number."""
+    recognise(world, "KD", "district", nominee_name="Đặng Thị Ánh")
+    web.login("rev_d1")
+    url = f"/campaigns/{world.campaign.id}/lists"
+    made = web.post(url, {"unit_code": "D1"}, token_from="/")
+    assert made.status_code == 302
+    list_page = made.headers["Location"]
+
+    same = web.post(url, {"unit_code": "D1"}, token_from=list_page)
+    assert (same.status_code, same.headers["Location"]) == (302, list_page)
+    shown = web.get(list_page).text
+    assert "Không có gì thay đổi" in shown  # the flash: nothing changed, the list stands
+    assert "Kiểm tra thay đổi so với danh sách này" in shown  # the button that asks again
+
+    recognise(world, "K1", "district", nominee_name="Tổ hòa giải <b>Đồng Hội</b>")
+    step = web.post(url, {"unit_code": "D1"}, token_from=list_page)
+    assert step.status_code == 409
+    assert "Xác nhận: cấp danh sách số 02-DS/HU" in step.text
+    assert "1 được thêm, 0 bị bớt" in step.text
+    assert "Tổ hòa giải &lt;b&gt;Đồng Hội&lt;/b&gt;" in step.text
+    assert 'name="confirm" value="1"' in step.text
+    assert not re.search(r"<script(?![^>]*\bsrc=)", step.text)  # a form, no inline script (CSP)
+    assert _count_lists(db_session) == 1
+
+    confirmed = web.post(url, {"unit_code": "D1", "confirm": "1"}, token_from=list_page)
+    assert confirmed.status_code == 302
+    assert confirmed.headers["Location"] != list_page
+    assert "Danh sách số 02-DS/HU" in web.get(confirmed.headers["Location"]).text
+    assert _count_lists(db_session) == 2
+
+
+def test_closing_a_level_is_the_confirmation(app, web, world, db_session, dispatching):
+    """Point 3: closing a unit's review asks for its list with the change confirmed."""
+    recognise(world, "KD", "district", nominee_name="Đặng Thị Ánh")
+    db_session.commit()
+    made, outcome = lists.request_list(
+        db_session, world.users["adm_p"], world.campaign, world.units["D1"], on=services.today()
+    )
+    with app.app_context():
+        db_session.commit()
+    assert outcome == lists.NEW
+    recognise(world, "K3", "district", nominee_name="Phạm Hữu Ý")
+    web.login("adm_p")
+    url = f"/admin/campaigns/{world.campaign.id}"
+    closed = web.post(f"{url}/close", {"unit_code": "D1"}, token_from=url)
+    assert closed.status_code == 302
+    newer = db_session.scalar(select(CommendationList).where(CommendationList.id != made.id))
+    assert (newer.number, newer.unit.code) == (2, "D1")
+
+
+def test_two_concurrent_requests_get_one_number(app, committed):
+    """Point 3: two requests at once for the same unit and campaign number one list."""
+    session = sessionmaker(bind=committed, expire_on_commit=False)()
+    world = World(session)
+    session.commit()
+    tokens = [
+        accounts.issue_token(session, world.users[username], hours=1)[0]
+        for username in ("rev_d1", "adm_p", "adm_d1", "rev_d1")
+    ]
+    session.commit()
+    barrier = threading.Barrier(len(tokens))
+    answers = []
+
+    def ask(token):
+        client = app.test_client()
+        barrier.wait()
+        answers.append(
+            client.post(
+                f"/api/v1/campaigns/{world.campaign.id}/lists",
+                json={"unit_code": "D1"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        )
+
+    threads = [threading.Thread(target=ask, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [answer.status_code for answer in answers] == [202] * len(tokens)
+    assert len({answer.json["id"] for answer in answers}) == 1
+    assert session.scalars(select(CommendationList.number)).all() == [1]
+    session.close()

@@ -149,7 +149,7 @@ def test_a_reviewer_produces_the_list_from_the_dashboard_and_downloads_it(
 
 
 def test_list_pages_follow_the_tree(web, world, db_session, browser_of):
-    made = lists.request_list(
+    made, _outcome = lists.request_list(
         db_session,
         world.users["adm_p"],
         world.campaign,
@@ -209,7 +209,7 @@ def test_asking_for_a_list_checks_rights_fields_and_token(web, world):
 
 def _produced_list(app, world, db_session, username="rev_d1", unit="D1"):
     """A list produced in-process (dispatching must be on), reloaded after its task."""
-    made = lists.request_list(
+    made, _outcome = lists.request_list(
         db_session, world.users[username], world.campaign, world.units[unit], on=services.today()
     )
     with app.app_context():  # the after-commit hand-off runs the task in the app's context
@@ -321,10 +321,10 @@ def test_the_campaign_page_offers_the_units_the_administrator_keeps(web, world, 
 
 
 def test_the_list_index_shows_what_each_person_may_see(web, world, db_session, browser_of):
-    c1 = lists.request_list(
+    c1, _outcome = lists.request_list(
         db_session, world.users["adm_p"], world.campaign, world.units["C1"], on=services.today()
     )
-    d2 = lists.request_list(
+    d2, _outcome = lists.request_list(
         db_session, world.users["adm_p"], world.campaign, world.units["D2"], on=services.today()
     )
     db_session.commit()
@@ -436,7 +436,7 @@ def test_the_list_filter_in_sql_agrees_with_the_predicate(world, db_session):
     made = [
         lists.request_list(
             db_session, world.users["adm_p"], world.campaign, world.units[code], on=services.today()
-        )
+        )[0]
         for code in ("P", "D1", "D2", "C1", "C2", "C3")
     ]
     for username, actor in world.users.items():

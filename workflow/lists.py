@@ -9,11 +9,10 @@ import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload
 
 from workflow import policy
-from workflow.errors import Conflict, Forbidden, Invalid, NotFound
+from workflow.errors import Conflict, Forbidden, Invalid, ListChanged, NotFound
 from workflow.levels import COMMUNE, DISTRICT, PROVINCE, REVIEW_LEVELS
 from workflow.models import KINDS, CommendationList, Nomination, Unit, utcnow
 
@@ -79,45 +78,118 @@ def visible_lists(session, actor, *, campaign_id=None, page=1, per_page=50):
     return total, items
 
 
-def request_list(session, actor, campaign, unit, *, on):
-    """A new pending list for `unit` in `campaign`, with the unit's next number for the year."""
+# What asking for a list did: issued a new number, found one still being produced, produced a
+# failed one again under its own number, or found the latest list still holding what is recognised.
+NEW, WAITING, RETRIED, UNCHANGED = "new", "waiting", "retried", "unchanged"
+
+
+def request_list(session, actor, campaign, unit, *, on, confirm=False):
+    """The list of `unit` in `campaign`, as (list, outcome); a number only when one is needed.
+
+    Party document numbers are registered, so none is wasted: while the latest list is pending
+    or running it is the answer (WAITING); a failed one is queued again under its own number
+    (RETRIED); a done one whose rows are still exactly what is recognised is the answer too
+    (UNCHANGED). Only when that set has changed is a new number issued (NEW), and then only
+    with `confirm`; without it, ListChanged says what changed.
+    """
     if unit.level not in REVIEW_LEVELS:
         raise Invalid("unit_code", "a list is issued by a commune, district or province unit")
     if not campaign.unit.contains(unit):
         raise Invalid("unit_code", "the unit does not take part in this campaign")
     if not policy.can_request_list(actor, unit):
         raise Forbidden("only administrators and the unit's reviewers may produce its lists")
-    for _ in range(5):  # two requests racing for one number: the loser takes the next
-        number = 1 + (
-            session.scalar(
-                select(func.max(CommendationList.number)).where(
-                    CommendationList.unit_id == unit.id, CommendationList.year == on.year
-                )
+    # Requests for one unit's lists queue here, so the second finds the first's list rather than
+    # numbering another (SQLite serialises writers already: every transaction begins IMMEDIATE).
+    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
+    latest = latest_list(session, campaign, unit)
+    if latest is not None and latest.status in ("pending", "running"):
+        return latest, WAITING
+    if latest is not None and latest.status == "failed":
+        _queue_again(latest, actor)
+        session.flush()
+        return latest, RETRIED
+    if latest is not None:
+        added, removed = changes_since(session, latest)
+        if not (added or removed):
+            return latest, UNCHANGED
+        if not confirm:
+            raise ListChanged(
+                latest,
+                number=number_label(latest),
+                next_number=label(next_number(session, unit, on.year), unit.level),
+                added=added,
+                removed=removed,
             )
-            or 0
+    commendation_list = CommendationList(
+        campaign=campaign,
+        unit=unit,
+        level=unit.level,
+        year=on.year,
+        number=next_number(session, unit, on.year),
+        status="pending",
+        requested_by_id=actor.id,
+    )
+    session.add(commendation_list)
+    session.flush()
+    return commendation_list, NEW
+
+
+def latest_list(session, campaign, unit):
+    """The newest list of `unit` in `campaign`, read afresh (another request may have made it)."""
+    return session.scalar(
+        select(CommendationList)
+        .where(CommendationList.campaign_id == campaign.id, CommendationList.unit_id == unit.id)
+        .order_by(CommendationList.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+
+
+def next_number(session, unit, year):
+    return 1 + (
+        session.scalar(
+            select(func.max(CommendationList.number)).where(
+                CommendationList.unit_id == unit.id, CommendationList.year == year
+            )
         )
-        commendation_list = CommendationList(
-            campaign=campaign,
-            unit=unit,
-            level=unit.level,
-            year=on.year,
-            number=number,
-            status="pending",
-            requested_by_id=actor.id,
+        or 0
+    )
+
+
+def _queue_again(commendation_list, actor):
+    """A failed list waits for the task again, under the number it was given; whoever asked
+    this time is told when it is ready."""
+    commendation_list.status = "pending"
+    commendation_list.error = None
+    commendation_list.started_at = None
+    commendation_list.finished_at = None
+    commendation_list.requested_by_id = actor.id
+
+
+def changes_since(session, commendation_list):
+    """(added, removed) since a done list: the nominations recognised now and not in its rows,
+    and the rows no longer recognised; each as {"nomination_id", "nominee_name"}."""
+    listed = {row["nomination_id"]: row["nominee_name"] for row in commendation_list.rows or ()}
+    now = {
+        nomination.id: nomination.nominee_name
+        for nomination, _cell in _recognized(
+            session, commendation_list.campaign_id, commendation_list.unit
         )
-        try:
-            with session.begin_nested():
-                session.add(commendation_list)
-        except IntegrityError:
-            continue
-        return commendation_list
-    raise Conflict("could not number the list; try again")
+    }
+    added = [{"nomination_id": id_, "nominee_name": now[id_]} for id_ in now if id_ not in listed]
+    removed = [
+        {"nomination_id": id_, "nominee_name": listed[id_]} for id_ in listed if id_ not in now
+    ]
+    return added, removed
 
 
 def number_label(commendation_list):
     """ "05-DS/HU": the number, the kind of document (danh sách) and the issuing office."""
-    suffix = OFFICE_SUFFIX[commendation_list.level]
-    return f"{commendation_list.number:02d}-DS/{suffix}"
+    return label(commendation_list.number, commendation_list.level)
+
+
+def label(number, level):
+    return f"{number:02d}-DS/{OFFICE_SUFFIX[level]}"
 
 
 def lists_dir(config, instance_path):
@@ -176,13 +248,16 @@ def due_ids(session, *, grace, now=None):
 
 def recognized_nominations(session, commendation_list):
     """Every nomination of the campaign recognised at the unit's level inside its subtree."""
-    unit = commendation_list.unit
+    return _recognized(session, commendation_list.campaign_id, commendation_list.unit)
+
+
+def _recognized(session, campaign_id, unit):
     cells = select(Unit.id).where(policy.subtree(unit))
     return session.execute(
         select(Nomination, Unit)
         .join(Unit, Nomination.cell_id == Unit.id)
         .where(
-            Nomination.campaign_id == commendation_list.campaign_id,
+            Nomination.campaign_id == campaign_id,
             Nomination.state == "commended",
             Nomination.recognized_level == unit.level,
             Nomination.cell_id.in_(cells),
