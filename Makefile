@@ -26,7 +26,7 @@ run: install ## Migrate, load the demo and serve http://127.0.0.1:5000 (SQLite, 
 worker: install ## A Celery worker (set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
 	$(BIN)/celery -A tasks worker --loglevel=INFO
 
-beat: install ## The Celery beat scheduler: the outbox sweep and the daily deadline digest
+beat: install ## The Celery beat scheduler: the outbox sweep, the daily digest and list-file audit
 	$(BIN)/celery -A tasks beat --loglevel=INFO
 
 test: test-sqlite test-postgres ## Run the whole suite on SQLite, then on PostgreSQL

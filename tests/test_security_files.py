@@ -1,5 +1,6 @@
 """Files and documents: evidence names, files that agree with the commit, list numbers and files."""
 
+import hashlib
 import re
 import threading
 from io import BytesIO
@@ -468,3 +469,116 @@ def test_two_concurrent_requests_get_one_number(app, committed):
     assert len({answer.json["id"] for answer in answers}) == 1
     assert session.scalars(select(CommendationList.number)).all() == [1]
     session.close()
+
+
+# 4. List files are checked when written and by a daily audit, and streamed from disk.
+
+
+def _produced(app, world, db_session, unit="D1"):
+    made, _outcome = lists.request_list(
+        db_session, world.users["adm_p"], world.campaign, world.units[unit], on=services.today()
+    )
+    with app.app_context():  # dispatching: the list task runs in-process after the commit
+        db_session.commit()
+    db_session.refresh(made)
+    return made
+
+
+def test_a_list_whose_files_do_not_read_back_is_not_done(
+    app, world, db_session, dispatching, monkeypatch
+):
+    """Point 4: the task reads the written files back and compares them before marking done."""
+    from tasks import documents
+
+    write_all = documents.write_all
+
+    def write_then_lose(commendation_list, directory):
+        files = write_all(commendation_list, directory)
+        lists.file_path(directory, commendation_list, "xlsx").write_bytes(b"truncated")
+        return files
+
+    monkeypatch.setattr(documents, "write_all", write_then_lose)
+    made = _produced(app, world, db_session)
+    assert made.status == "failed"
+    assert "xlsx: does not match its checksum" in made.error
+    assert made.verified_at is None
+
+
+def test_list_files_are_streamed_and_audited(app, web, world, db_session, dispatching, auth):
+    """Point 4: downloads stream the stored file; the audit (beat and CLI) finds a missing or
+    altered file, and the list is then refused (410) and shown as such until it is restored."""
+    recognise(world, "KD", "district", nominee_name="Đặng Thị Ánh")
+    made = _produced(app, world, db_session)
+    assert made.status == "done"
+    written = made.verified_at
+    assert written is not None  # read back when written
+    web.login("rev_d1")
+    page = web.get(f"/lists/{made.id}").text
+    assert f'data-field="verified">{i18n_moment(app, written)}<' in page
+
+    url = f"/lists/{made.id}/pdf"
+    with web.get(url) as download:
+        assert download.status_code == 200
+        assert download.headers["ETag"]  # the file on disk, with its validators
+        content = download.data
+        assert (
+            "filename*=UTF-8''Danh%20s%C3%A1ch%2001-DS-HU%20Huy%E1%BB%87n"
+            in (download.headers["Content-Disposition"])
+        )
+    with web.get(url, headers={"If-None-Match": download.headers["ETag"]}) as again:
+        assert again.status_code == 304
+    assert hashlib.sha256(content).hexdigest() == made.files["pdf"]["sha256"]
+
+    # A byte altered on disk, the size unchanged: the daily audit finds it.
+    stored = dispatching.parent / "lists" / str(made.id) / f"list-{made.id}.pdf"
+    stored.write_bytes(content[:-1] + bytes([content[-1] ^ 1]))
+    runner = app.test_cli_runner()
+    with app.app_context():  # as `flask --app web audit-lists` runs it
+        audit = runner.invoke(args=["audit-lists"])
+    assert audit.exit_code == 1, audit.output
+    assert "1 list(s) checked, 1 with missing or altered files" in audit.output
+    db_session.refresh(made)
+    assert made.audit_error == "pdf: does not match its checksum"
+    assert made.verified_at == written
+
+    refused = web.get(url)
+    assert refused.status_code == 410
+    api = web.client.get(f"/api/v1/lists/{made.id}/csv", headers=auth("rev_d1"))
+    assert (api.status_code, api.mimetype) == (410, "application/problem+json")
+    assert "pdf: does not match its checksum" in api.json["detail"]
+    shown = web.client.get(f"/api/v1/lists/{made.id}", headers=auth("rev_d1")).json
+    assert shown["audit_error"] == "pdf: does not match its checksum"
+    assert shown["verified_at"] == written.isoformat()
+    page = web.get(f"/lists/{made.id}").text
+    assert 'data-field="audit"' in page
+    assert "bị mất hoặc bị thay đổi" in page
+    assert f'href="{url}"' not in page
+
+    # Restored from a backup: the next audit clears the failure.
+    stored.write_bytes(content)
+    with app.app_context():
+        assert runner.invoke(args=["audit-lists"]).exit_code == 0
+    db_session.refresh(made)
+    assert (made.audit_error, made.audit_failed_at) == (None, None)
+    assert made.verified_at > written
+    with web.get(url) as restored:
+        assert restored.status_code == 200
+
+
+def test_the_audit_runs_daily_under_beat(app):
+    """Point 4: beat schedules the audit of the list files once a day."""
+    from celery.schedules import crontab
+
+    from tasks import celery_settings
+
+    entry = celery_settings(app.config)["beat_schedule"]["audit-lists"]
+    assert entry["task"] == "commend.audit_lists"
+    assert entry["task"] in app.extensions["celery"].tasks
+    assert entry["schedule"] == crontab(minute=30, hour=app.config["LIST_AUDIT_HOUR"])
+
+
+def i18n_moment(app, value):
+    from web.i18n import format_moment
+
+    with app.app_context():
+        return format_moment(value)

@@ -224,21 +224,24 @@ def test_downloads_refuse_a_missing_or_altered_file(app, web, world, db_session,
     made = _produced_list(app, world, db_session)
     stored = dispatching.parent / "lists" / str(made.id) / f"list-{made.id}.csv"
     web.login("rev_d1")
-    assert web.get(f"/lists/{made.id}/csv").status_code == 200
+    with web.get(f"/lists/{made.id}/csv") as served:
+        assert served.status_code == 200
     stored.write_bytes(stored.read_bytes() + b"x")
     altered = web.get(f"/lists/{made.id}/csv")
-    assert altered.status_code == 500
+    assert altered.status_code == 410
     assert altered.mimetype == "text/html"
+    assert "không còn khớp với danh sách" in altered.text
     api = web.client.get(f"/api/v1/lists/{made.id}/csv", headers=auth("rev_d1"))
-    assert api.status_code == 500
-    assert api.json["detail"] == "the stored file does not match the list's checksum"
+    assert api.status_code == 410
+    assert api.json["detail"] == "the stored file no longer matches the list; it is not served"
     stored.unlink()
     missing = web.get(f"/lists/{made.id}/csv")
     assert missing.status_code == 410
-    assert "Tệp không còn trên máy chủ" in missing.text
+    assert "Tệp lưu trữ bị mất" in missing.text
     api = web.client.get(f"/api/v1/lists/{made.id}/csv", headers=auth("rev_d1"))
     assert (api.status_code, api.mimetype) == (410, "application/problem+json")
-    assert web.get(f"/lists/{made.id}/pdf").status_code == 200  # the other files are intact
+    with web.get(f"/lists/{made.id}/pdf") as intact:
+        assert intact.status_code == 200  # the other files are intact
 
 
 def test_the_list_page_escapes_what_people_wrote(app, web, world, db_session, dispatching):

@@ -6,6 +6,7 @@ and the pages that serve them.
 """
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -311,12 +312,75 @@ def snapshot(session, commendation_list, *, on):
 
 
 def finish(session, commendation_list, files, *, now=None):
+    """The list is done; its `files` were read back from disk and matched (see check_files)."""
     if commendation_list.status != "running":
         raise Conflict(f"list {commendation_list.id} is {commendation_list.status}, not running")
+    now = now or utcnow()
     commendation_list.files = files
     commendation_list.status = "done"
-    commendation_list.finished_at = now or utcnow()
+    commendation_list.finished_at = now
+    commendation_list.verified_at = now
     session.flush()
+
+
+def check_files(directory, commendation_list, files=None):
+    """What is wrong with the stored files of a list, one sentence each; [] when every file
+    is in place and reads back with the checksum recorded (`files`, else the list's own)."""
+    files = files if files is not None else commendation_list.files or {}
+    problems = []
+    for file_format in FORMATS:
+        recorded = files.get(file_format)
+        if recorded is None:
+            problems.append(f"{file_format}: no checksum recorded")
+            continue
+        path = file_path(directory, commendation_list, file_format)
+        try:
+            with path.open("rb") as stream:
+                digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        except FileNotFoundError:
+            problems.append(f"{file_format}: missing")
+            continue
+        except OSError as error:
+            problems.append(f"{file_format}: unreadable ({error.strerror})")
+            continue
+        if digest != recorded["sha256"]:
+            problems.append(f"{file_format}: does not match its checksum")
+    return problems
+
+
+def record_check(commendation_list, problems, *, now=None):
+    """Keep what a check of the files found: when they last matched, or what is wrong."""
+    now = now or utcnow()
+    if problems:
+        commendation_list.audit_error = "; ".join(problems)[:2000]
+        commendation_list.audit_failed_at = now
+    else:
+        commendation_list.verified_at = now
+        commendation_list.audit_error = None
+        commendation_list.audit_failed_at = None
+
+
+def audit_batch(session, directory, *, after_id=0, limit=100, now=None):
+    """Check the files of the next `limit` done lists after `after_id` and record each outcome.
+
+    Returns (last id, checked, failed ids); last id is None when no list is left. The caller
+    commits after each batch, so a long audit keeps what it found so far.
+    """
+    batch = session.scalars(
+        select(CommendationList)
+        .where(CommendationList.status == "done", CommendationList.id > after_id)
+        .options(defer(CommendationList.rows), defer(CommendationList.summary))
+        .order_by(CommendationList.id)
+        .limit(limit)
+    ).all()
+    failed = []
+    for commendation_list in batch:
+        problems = check_files(directory, commendation_list)
+        record_check(commendation_list, problems, now=now)
+        if problems:
+            failed.append(commendation_list.id)
+    session.flush()
+    return (batch[-1].id if batch else None), len(batch), failed
 
 
 def fail(session, list_id, error, *, now=None):

@@ -41,6 +41,11 @@ def list_json(commendation_list):
         "level": commendation_list.level,
         "issued_on": _iso(commendation_list.issued_on),
         "created_at": _iso(commendation_list.created_at),
+        # When the stored files last read back with their checksums; an audit that found one
+        # missing or altered is named here, and the downloads answer 410 meanwhile.
+        "verified_at": _iso(commendation_list.verified_at),
+        "audit_error": commendation_list.audit_error,
+        "audit_failed_at": _iso(commendation_list.audit_failed_at),
         "files": {
             file_format: url_for(
                 "api.download_list",
