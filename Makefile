@@ -34,7 +34,7 @@ run: install $(SECRET_KEY_FILE) ## Migrate, load the demo and serve http://127.0
 worker: install $(SECRET_KEY_FILE) ## A Celery worker (set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
 	$(WITH_KEY) $(BIN)/celery -A tasks worker --loglevel=INFO
 
-beat: install $(SECRET_KEY_FILE) ## The Celery beat scheduler: the outbox sweep and the daily deadline digest
+beat: install $(SECRET_KEY_FILE) ## The Celery beat scheduler: the outbox sweep, the daily digest and list-file audit
 	$(WITH_KEY) $(BIN)/celery -A tasks beat --loglevel=INFO
 
 test: test-sqlite test-postgres ## Run the whole suite on SQLite, then on PostgreSQL

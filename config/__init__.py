@@ -69,6 +69,7 @@ class Default:
     LIST_TIME_LIMIT_SECONDS = 1800.0  # a province's list (PDF of thousands of rows) takes longer
     BROKER_VISIBILITY_TIMEOUT = 7200  # seconds; must exceed the longest retry delay
     DIGEST_HOUR = 7  # local time of the daily deadline digest
+    LIST_AUDIT_HOUR = 3  # local time of the daily audit of the list files (at half past)
 
 
 class Development(Default):

@@ -78,6 +78,11 @@ def celery_settings(config):
                 "task": "commend.deadline_digests",
                 "schedule": crontab(minute=0, hour=int(config["DIGEST_HOUR"])),
             },
+            # Files can go missing or be altered on disk after they were written and checked.
+            "audit-lists": {
+                "task": "commend.audit_lists",
+                "schedule": crontab(minute=30, hour=int(config["LIST_AUDIT_HOUR"])),
+            },
         },
     }
 

@@ -5,11 +5,12 @@ import datetime as dt
 import click
 from flask import current_app
 
+from tasks.lists import AUDIT_LISTS
 from tasks.outbox import DIGESTS, SWEEP
 
 
 def init_app(app):
-    for command in (outbox_sweep, deadline_digests):
+    for command in (outbox_sweep, deadline_digests, audit_lists):
         app.cli.add_command(command)
 
 
@@ -32,3 +33,16 @@ def deadline_digests(day):
             raise click.BadParameter(message, param_hint="--on") from None
     written = current_app.extensions["celery"].tasks[DIGESTS].apply(args=(day,)).get()
     click.echo(f"{written} digest(s) written")
+
+
+@click.command("audit-lists")
+def audit_lists():
+    """Check every done list's files against their checksums (exit 1 when one fails)."""
+    found = current_app.extensions["celery"].tasks[AUDIT_LISTS].apply().get()
+    click.echo(
+        f"{found['checked']} list(s) checked, {len(found['failed'])} with missing or altered files"
+    )
+    for list_id in found["failed"]:
+        click.echo(f"list {list_id}: its files are missing or altered", err=True)
+    if found["failed"]:
+        click.get_current_context().exit(1)

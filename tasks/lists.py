@@ -1,4 +1,4 @@
-"""The list task: claim a pending list, snapshot its rows, write PDF, XLSX and CSV, notify."""
+"""The list tasks: produce a list (snapshot, PDF, XLSX, CSV, verify, notify); audit the files."""
 
 import logging
 
@@ -12,6 +12,7 @@ from workflow.models import CommendationList
 log = logging.getLogger(__name__)
 
 GENERATE_LIST = "commend.generate_list"
+AUDIT_LISTS = "commend.audit_lists"
 
 
 def generate_list(task, list_id):
@@ -21,11 +22,14 @@ def generate_list(task, list_id):
         return "not pending"
     session.commit()
     commendation_list = session.get(CommendationList, list_id)
+    directory = lists.lists_dir(current_app.config, current_app.instance_path)
     try:
         lists.snapshot(session, commendation_list, on=services.today())
-        files = documents.write_all(
-            commendation_list, lists.lists_dir(current_app.config, current_app.instance_path)
-        )
+        files = documents.write_all(commendation_list, directory)
+        # Read back from disk what was written: a list is done only with files that match.
+        problems = lists.check_files(directory, commendation_list, files)
+        if problems:
+            raise OSError(f"the files written do not read back: {'; '.join(problems)}")
         lists.finish(session, commendation_list, files)
         outbox.list_ready(
             session, commendation_list, number_label=lists.number_label(commendation_list)
@@ -40,8 +44,30 @@ def generate_list(task, list_id):
     return "done"
 
 
+def audit_lists(task):
+    """Daily: read every done list's files back and compare them with their checksums.
+
+    A list whose file is missing or altered is recorded as such (its page says so and its
+    downloads are refused); one found whole again is cleared. Returns what was found.
+    """
+    session = db.session
+    directory = lists.lists_dir(current_app.config, current_app.instance_path)
+    after_id, checked, failed = 0, 0, []
+    while after_id is not None:
+        after_id, count, failures = lists.audit_batch(session, directory, after_id=after_id)
+        session.commit()
+        checked += count
+        failed += failures
+    for list_id in failed:
+        log.error("list %s: its stored files are missing or altered", list_id)
+    return {"checked": checked, "failed": failed}
+
+
 def register(celery_app, config):
     limit = float(config["LIST_TIME_LIMIT_SECONDS"])
     celery_app.task(name=GENERATE_LIST, bind=True, time_limit=limit, soft_time_limit=limit * 0.9)(
         generate_list
+    )
+    celery_app.task(name=AUDIT_LISTS, bind=True, time_limit=limit, soft_time_limit=limit * 0.9)(
+        audit_lists
     )

@@ -1,5 +1,8 @@
 """The security review of issue 7, point by point: each test failed on the code before it.
 
+The points about files and documents (evidence names, files that agree with the commit, list
+numbers, list-file checks) are in tests/test_security_files.py.
+
 Two provinces share one database here: P (the World's) and Q, each with its own administrator;
 nothing one administrator does may reach the other province.
 """

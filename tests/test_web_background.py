@@ -149,7 +149,7 @@ def test_a_reviewer_produces_the_list_from_the_dashboard_and_downloads_it(
 
 
 def test_list_pages_follow_the_tree(web, world, db_session, browser_of):
-    made = lists.request_list(
+    made, _outcome = lists.request_list(
         db_session,
         world.users["adm_p"],
         world.campaign,
@@ -209,7 +209,7 @@ def test_asking_for_a_list_checks_rights_fields_and_token(web, world):
 
 def _produced_list(app, world, db_session, username="rev_d1", unit="D1"):
     """A list produced in-process (dispatching must be on), reloaded after its task."""
-    made = lists.request_list(
+    made, _outcome = lists.request_list(
         db_session, world.users[username], world.campaign, world.units[unit], on=services.today()
     )
     with app.app_context():  # the after-commit hand-off runs the task in the app's context
@@ -224,21 +224,24 @@ def test_downloads_refuse_a_missing_or_altered_file(app, web, world, db_session,
     made = _produced_list(app, world, db_session)
     stored = dispatching.parent / "lists" / str(made.id) / f"list-{made.id}.csv"
     web.login("rev_d1")
-    assert web.get(f"/lists/{made.id}/csv").status_code == 200
+    with web.get(f"/lists/{made.id}/csv") as served:
+        assert served.status_code == 200
     stored.write_bytes(stored.read_bytes() + b"x")
     altered = web.get(f"/lists/{made.id}/csv")
-    assert altered.status_code == 500
+    assert altered.status_code == 410
     assert altered.mimetype == "text/html"
+    assert "không còn khớp với danh sách" in altered.text
     api = web.client.get(f"/api/v1/lists/{made.id}/csv", headers=auth("rev_d1"))
-    assert api.status_code == 500
-    assert api.json["detail"] == "the stored file does not match the list's checksum"
+    assert api.status_code == 410
+    assert api.json["detail"] == "the stored file no longer matches the list; it is not served"
     stored.unlink()
     missing = web.get(f"/lists/{made.id}/csv")
     assert missing.status_code == 410
-    assert "Tệp không còn trên máy chủ" in missing.text
+    assert "Tệp lưu trữ bị mất" in missing.text
     api = web.client.get(f"/api/v1/lists/{made.id}/csv", headers=auth("rev_d1"))
     assert (api.status_code, api.mimetype) == (410, "application/problem+json")
-    assert web.get(f"/lists/{made.id}/pdf").status_code == 200  # the other files are intact
+    with web.get(f"/lists/{made.id}/pdf") as intact:
+        assert intact.status_code == 200  # the other files are intact
 
 
 def test_the_list_page_escapes_what_people_wrote(app, web, world, db_session, dispatching):
@@ -321,10 +324,10 @@ def test_the_campaign_page_offers_the_units_the_administrator_keeps(web, world, 
 
 
 def test_the_list_index_shows_what_each_person_may_see(web, world, db_session, browser_of):
-    c1 = lists.request_list(
+    c1, _outcome = lists.request_list(
         db_session, world.users["adm_p"], world.campaign, world.units["C1"], on=services.today()
     )
-    d2 = lists.request_list(
+    d2, _outcome = lists.request_list(
         db_session, world.users["adm_p"], world.campaign, world.units["D2"], on=services.today()
     )
     db_session.commit()
@@ -436,7 +439,7 @@ def test_the_list_filter_in_sql_agrees_with_the_predicate(world, db_session):
     made = [
         lists.request_list(
             db_session, world.users["adm_p"], world.campaign, world.units[code], on=services.today()
-        )
+        )[0]
         for code in ("P", "D1", "D2", "C1", "C2", "C3")
     ]
     for username, actor in world.users.items():

@@ -361,7 +361,7 @@ def test_user_text_is_escaped(web, world):
 def test_evidence_is_removed_only_by_the_secretary_while_editable(web, world, browser_of, app):
     from io import BytesIO
 
-    from workflow import attachments
+    from workflow import attachments, files
 
     nomination = world.nominate()
     url = f"/nominations/{nomination.id}"
@@ -374,10 +374,12 @@ def test_evidence_is_removed_only_by_the_secretary_while_editable(web, world, br
     )
     stored = attachments.attachments_of(world.session, nomination)
     assert [a.content_type for a in stored] == ["image/png"]
-    path = attachments.file_of(stored[0], app.config["ATTACHMENTS_DIR"])
+    path = files.LocalStore(app.config["ATTACHMENTS_DIR"]).path(stored[0].storage_key)
+    assert path.is_file()
     remove = f"{url}/attachments/{stored[0].id}/delete"
     reviewer = browser_of("rev_c1")
     assert reviewer.post(remove, token_from=url).status_code == 403
+    world.session.refresh(nomination)  # attaching evidence moved its version
     world.act(nomination, "sec_k1", "submit")
     assert web.post(remove, token_from=url).status_code == 409
     world.act(nomination, "rev_c1", "return")

@@ -1,40 +1,47 @@
 """A final list's stored files, served to the API and to the pages by one function."""
 
-import hashlib
-import io
-
 from flask import current_app, send_file
-from werkzeug.exceptions import Gone, InternalServerError, NotFound
+from werkzeug.exceptions import Gone, NotFound
 
+from web.i18n import format_moment
 from workflow import lists
 from workflow.errors import NotAllowedNow
 
 
 def send_list_file(commendation_list, file_format):
-    """The `file_format` file of a done list, as an attachment with its UTF-8 name.
+    """The `file_format` file of a done list, streamed from disk as an attachment with its UTF-8
+    name.
 
     The caller has loaded the list through `workflow.lists.get_list` (the visibility check).
-    The bytes sent are the bytes whose checksum was just compared with the snapshot's.
+    Checksums are compared when the file is written and by the daily audit, not on every
+    download: a list the audit found altered or incomplete is refused (410), and so is a file
+    that is gone or whose size is no longer the one written.
     """
     if file_format not in lists.FORMATS:
         raise NotFound(f"there is no {file_format!r} file of a list")
     if commendation_list.status != "done":
         raise NotAllowedNow(f"list {commendation_list.id} is {commendation_list.status}, not done")
+    if commendation_list.audit_error:
+        raise Gone(
+            f"the stored files of this list failed the check of "
+            f"{format_moment(commendation_list.audit_failed_at)} "
+            f"({commendation_list.audit_error}); they are not served until an administrator "
+            "restores them and the audit finds them whole"
+        )
     directory = lists.lists_dir(current_app.config, current_app.instance_path)
     path = lists.file_path(directory, commendation_list, file_format)
     try:
-        content = path.read_bytes()
+        size = path.stat().st_size
     except FileNotFoundError:
         current_app.logger.error("list %s: %s is missing", commendation_list.id, path)
         raise Gone("the file of this list is no longer stored") from None
-    if hashlib.sha256(content).hexdigest() != commendation_list.files[file_format]["sha256"]:
-        current_app.logger.error(
-            "list %s: %s does not match its checksum", commendation_list.id, path
-        )
-        raise InternalServerError("the stored file does not match the list's checksum")
-    # send_file writes filename*=UTF-8''… (RFC 5987) beside an ASCII fallback.
+    if size != commendation_list.files[file_format]["size"]:
+        current_app.logger.error("list %s: %s has changed size", commendation_list.id, path)
+        raise Gone("the stored file no longer matches the list; it is not served")
+    # send_file streams the file and writes filename*=UTF-8''… (RFC 5987) beside an ASCII
+    # fallback.
     return send_file(
-        io.BytesIO(content),
+        path,
         mimetype=lists.MEDIA_TYPES[file_format],
         as_attachment=True,
         download_name=lists.download_name(commendation_list, file_format),

@@ -7,6 +7,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from workflow.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 STATUS_OF = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid, 422))
+# Where the problem types a domain error names live: "<base><slug>", e.g. …/list-changed.
+PROBLEM_TYPE_BASE = "https://commend.example/problems/"
 
 
 def status_of(error):
@@ -14,10 +16,15 @@ def status_of(error):
     return next(code for kind, code in STATUS_OF if isinstance(error, kind))
 
 
-def problem(status, detail, **extra):
+def problem(status, detail, *, problem_type=None, **extra):
+    """An RFC 9457 answer; `problem_type` is a slug naming the problem ("list-changed")."""
+    if problem_type:  # a named problem has its own title: "List changed"
+        kind, title = PROBLEM_TYPE_BASE + problem_type, problem_type.replace("-", " ").capitalize()
+    else:
+        kind, title = "about:blank", HTTP_STATUS_CODES.get(status, "Error")
     body = {
-        "type": "about:blank",
-        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "type": kind,
+        "title": title,
         "status": status,
         "detail": detail,
         **extra,
@@ -39,12 +46,12 @@ def with_error_headers(response, error):
 
 def from_domain_error(error):
     status = status_of(error)
-    extra = {}
+    extra = error.details()
     if isinstance(error, Invalid):
         extra["errors"] = [
             {"field": field, "message": message} for field, message in error.problems
         ]
-    return problem(status, str(error), **extra)
+    return problem(status, str(error), problem_type=error.problem_type, **extra)
 
 
 def _is_api():

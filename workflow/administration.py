@@ -226,7 +226,8 @@ def set_deadlines(session, actor, campaign, *, submission_deadline, review_deadl
 def close_level(session, actor, campaign, unit, *, on):
     """Record that `unit` has closed its review of `campaign` at its own level, and ask in the
     same transaction for the unit's final list (None for a unit above the campaign's, which
-    recognises nothing in it). Returns (closure, list)."""
+    recognises nothing in it). Closing is the confirmation a new number needs. Returns
+    (closure, list)."""
     _require_admin(actor, unit)
     if unit.level not in REVIEW_LEVELS:
         raise Invalid("unit_code", "only a reviewing unit closes a level")
@@ -239,7 +240,9 @@ def close_level(session, actor, campaign, unit, *, on):
     session.flush()
     final_list = None
     if lists.takes_part(campaign, unit):
-        final_list = lists.request_list(session, actor, campaign, unit, on=on)
+        final_list, _outcome = lists.request_list(
+            session, actor, campaign, unit, on=on, confirm=True
+        )
     return closure, final_list
 
 

@@ -6,14 +6,14 @@ and the pages that serve them.
 """
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload
 
 from workflow import policy
-from workflow.errors import Conflict, Forbidden, Invalid, NotFound
+from workflow.errors import Conflict, Forbidden, Invalid, ListChanged, NotFound
 from workflow.levels import COMMUNE, DISTRICT, PROVINCE, REVIEW_LEVELS
 from workflow.models import KINDS, CommendationList, Nomination, Unit, utcnow
 
@@ -79,45 +79,118 @@ def visible_lists(session, actor, *, campaign_id=None, page=1, per_page=50):
     return total, items
 
 
-def request_list(session, actor, campaign, unit, *, on):
-    """A new pending list for `unit` in `campaign`, with the unit's next number for the year."""
+# What asking for a list did: issued a new number, found one still being produced, produced a
+# failed one again under its own number, or found the latest list still holding what is recognised.
+NEW, WAITING, RETRIED, UNCHANGED = "new", "waiting", "retried", "unchanged"
+
+
+def request_list(session, actor, campaign, unit, *, on, confirm=False):
+    """The list of `unit` in `campaign`, as (list, outcome); a number only when one is needed.
+
+    Party document numbers are registered, so none is wasted: while the latest list is pending
+    or running it is the answer (WAITING); a failed one is queued again under its own number
+    (RETRIED); a done one whose rows are still exactly what is recognised is the answer too
+    (UNCHANGED). Only when that set has changed is a new number issued (NEW), and then only
+    with `confirm`; without it, ListChanged says what changed.
+    """
     if unit.level not in REVIEW_LEVELS:
         raise Invalid("unit_code", "a list is issued by a commune, district or province unit")
     if not campaign.unit.contains(unit):
         raise Invalid("unit_code", "the unit does not take part in this campaign")
     if not policy.can_request_list(actor, unit):
         raise Forbidden("only administrators and the unit's reviewers may produce its lists")
-    for _ in range(5):  # two requests racing for one number: the loser takes the next
-        number = 1 + (
-            session.scalar(
-                select(func.max(CommendationList.number)).where(
-                    CommendationList.unit_id == unit.id, CommendationList.year == on.year
-                )
+    # Requests for one unit's lists queue here, so the second finds the first's list rather than
+    # numbering another (SQLite serialises writers already: every transaction begins IMMEDIATE).
+    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
+    latest = latest_list(session, campaign, unit)
+    if latest is not None and latest.status in ("pending", "running"):
+        return latest, WAITING
+    if latest is not None and latest.status == "failed":
+        _queue_again(latest, actor)
+        session.flush()
+        return latest, RETRIED
+    if latest is not None:
+        added, removed = changes_since(session, latest)
+        if not (added or removed):
+            return latest, UNCHANGED
+        if not confirm:
+            raise ListChanged(
+                latest,
+                number=number_label(latest),
+                next_number=label(next_number(session, unit, on.year), unit.level),
+                added=added,
+                removed=removed,
             )
-            or 0
+    commendation_list = CommendationList(
+        campaign=campaign,
+        unit=unit,
+        level=unit.level,
+        year=on.year,
+        number=next_number(session, unit, on.year),
+        status="pending",
+        requested_by_id=actor.id,
+    )
+    session.add(commendation_list)
+    session.flush()
+    return commendation_list, NEW
+
+
+def latest_list(session, campaign, unit):
+    """The newest list of `unit` in `campaign`, read afresh (another request may have made it)."""
+    return session.scalar(
+        select(CommendationList)
+        .where(CommendationList.campaign_id == campaign.id, CommendationList.unit_id == unit.id)
+        .order_by(CommendationList.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+
+
+def next_number(session, unit, year):
+    return 1 + (
+        session.scalar(
+            select(func.max(CommendationList.number)).where(
+                CommendationList.unit_id == unit.id, CommendationList.year == year
+            )
         )
-        commendation_list = CommendationList(
-            campaign=campaign,
-            unit=unit,
-            level=unit.level,
-            year=on.year,
-            number=number,
-            status="pending",
-            requested_by_id=actor.id,
+        or 0
+    )
+
+
+def _queue_again(commendation_list, actor):
+    """A failed list waits for the task again, under the number it was given; whoever asked
+    this time is told when it is ready."""
+    commendation_list.status = "pending"
+    commendation_list.error = None
+    commendation_list.started_at = None
+    commendation_list.finished_at = None
+    commendation_list.requested_by_id = actor.id
+
+
+def changes_since(session, commendation_list):
+    """(added, removed) since a done list: the nominations recognised now and not in its rows,
+    and the rows no longer recognised; each as {"nomination_id", "nominee_name"}."""
+    listed = {row["nomination_id"]: row["nominee_name"] for row in commendation_list.rows or ()}
+    now = {
+        nomination.id: nomination.nominee_name
+        for nomination, _cell in _recognized(
+            session, commendation_list.campaign_id, commendation_list.unit
         )
-        try:
-            with session.begin_nested():
-                session.add(commendation_list)
-        except IntegrityError:
-            continue
-        return commendation_list
-    raise Conflict("could not number the list; try again")
+    }
+    added = [{"nomination_id": id_, "nominee_name": now[id_]} for id_ in now if id_ not in listed]
+    removed = [
+        {"nomination_id": id_, "nominee_name": listed[id_]} for id_ in listed if id_ not in now
+    ]
+    return added, removed
 
 
 def number_label(commendation_list):
     """ "05-DS/HU": the number, the kind of document (danh sách) and the issuing office."""
-    suffix = OFFICE_SUFFIX[commendation_list.level]
-    return f"{commendation_list.number:02d}-DS/{suffix}"
+    return label(commendation_list.number, commendation_list.level)
+
+
+def label(number, level):
+    return f"{number:02d}-DS/{OFFICE_SUFFIX[level]}"
 
 
 def lists_dir(config, instance_path):
@@ -176,13 +249,16 @@ def due_ids(session, *, grace, now=None):
 
 def recognized_nominations(session, commendation_list):
     """Every nomination of the campaign recognised at the unit's level inside its subtree."""
-    unit = commendation_list.unit
+    return _recognized(session, commendation_list.campaign_id, commendation_list.unit)
+
+
+def _recognized(session, campaign_id, unit):
     cells = select(Unit.id).where(policy.subtree(unit))
     return session.execute(
         select(Nomination, Unit)
         .join(Unit, Nomination.cell_id == Unit.id)
         .where(
-            Nomination.campaign_id == commendation_list.campaign_id,
+            Nomination.campaign_id == campaign_id,
             Nomination.state == "commended",
             Nomination.recognized_level == unit.level,
             Nomination.cell_id.in_(cells),
@@ -236,12 +312,75 @@ def snapshot(session, commendation_list, *, on):
 
 
 def finish(session, commendation_list, files, *, now=None):
+    """The list is done; its `files` were read back from disk and matched (see check_files)."""
     if commendation_list.status != "running":
         raise Conflict(f"list {commendation_list.id} is {commendation_list.status}, not running")
+    now = now or utcnow()
     commendation_list.files = files
     commendation_list.status = "done"
-    commendation_list.finished_at = now or utcnow()
+    commendation_list.finished_at = now
+    commendation_list.verified_at = now
     session.flush()
+
+
+def check_files(directory, commendation_list, files=None):
+    """What is wrong with the stored files of a list, one sentence each; [] when every file
+    is in place and reads back with the checksum recorded (`files`, else the list's own)."""
+    files = files if files is not None else commendation_list.files or {}
+    problems = []
+    for file_format in FORMATS:
+        recorded = files.get(file_format)
+        if recorded is None:
+            problems.append(f"{file_format}: no checksum recorded")
+            continue
+        path = file_path(directory, commendation_list, file_format)
+        try:
+            with path.open("rb") as stream:
+                digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        except FileNotFoundError:
+            problems.append(f"{file_format}: missing")
+            continue
+        except OSError as error:
+            problems.append(f"{file_format}: unreadable ({error.strerror})")
+            continue
+        if digest != recorded["sha256"]:
+            problems.append(f"{file_format}: does not match its checksum")
+    return problems
+
+
+def record_check(commendation_list, problems, *, now=None):
+    """Keep what a check of the files found: when they last matched, or what is wrong."""
+    now = now or utcnow()
+    if problems:
+        commendation_list.audit_error = "; ".join(problems)[:2000]
+        commendation_list.audit_failed_at = now
+    else:
+        commendation_list.verified_at = now
+        commendation_list.audit_error = None
+        commendation_list.audit_failed_at = None
+
+
+def audit_batch(session, directory, *, after_id=0, limit=100, now=None):
+    """Check the files of the next `limit` done lists after `after_id` and record each outcome.
+
+    Returns (last id, checked, failed ids); last id is None when no list is left. The caller
+    commits after each batch, so a long audit keeps what it found so far.
+    """
+    batch = session.scalars(
+        select(CommendationList)
+        .where(CommendationList.status == "done", CommendationList.id > after_id)
+        .options(defer(CommendationList.rows), defer(CommendationList.summary))
+        .order_by(CommendationList.id)
+        .limit(limit)
+    ).all()
+    failed = []
+    for commendation_list in batch:
+        problems = check_files(directory, commendation_list)
+        record_check(commendation_list, problems, now=now)
+        if problems:
+            failed.append(commendation_list.id)
+    session.flush()
+    return (batch[-1].id if batch else None), len(batch), failed
 
 
 def fail(session, list_id, error, *, now=None):

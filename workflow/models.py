@@ -364,6 +364,12 @@ class CommendationList(Base):
     # {"pdf": {"name", "sha256", "size"}, "xlsx": ..., "csv": ...}
     files: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    # The stored files read back and matched their checksums: when written, then at each audit.
+    verified_at: Mapped[dt.datetime | None]
+    # The last audit found a file missing or altered (what, and when); downloads are refused
+    # until an audit finds them whole again.
+    audit_error: Mapped[str | None] = mapped_column(Text)
+    audit_failed_at: Mapped[dt.datetime | None]
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit] = relationship()

@@ -100,11 +100,11 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
         comment=comment,
     )
     session.add(entry)
-    _flush(session)
+    flush_or_conflict(session)
     notice = notice_for(action, to_state, from_pending=previous_pending is not None)
     if notice:
         session.add_all(outbox_rows(session, entry, notice, nomination, previous_pending))
-        _flush(session)
+        flush_or_conflict(session)
     return entry
 
 
@@ -159,7 +159,7 @@ def create_nomination(session, actor, campaign, fields, *, on=None):
             actor_unit=actor.unit,
         )
     )
-    _flush(session)
+    flush_or_conflict(session)
     return nomination
 
 
@@ -176,7 +176,7 @@ def update_nomination(session, nomination, actor, *, version, changes):
         if name not in NOMINATION_FIELDS:
             raise Invalid(name, "cannot be changed")
         setattr(nomination, name, value)
-    _flush(session)
+    flush_or_conflict(session)
     return nomination
 
 
@@ -212,7 +212,7 @@ def create_campaign(session, actor, unit, *, name, year, submission_deadline, re
         **{f"{level}_review_deadline": day for level, day in review_deadlines.items()},
     )
     session.add(campaign)
-    _flush(session)
+    flush_or_conflict(session)
     return campaign
 
 
@@ -231,7 +231,7 @@ def check_comment(action, comment):
     return comment or None
 
 
-def _flush(session):
+def flush_or_conflict(session):
     """Flush; a concurrent writer that won the version race makes this a conflict."""
     try:
         session.flush()

@@ -389,14 +389,20 @@ def close_level(campaign_id):
     if final_list is None:
         flash(_("Review closed for %(unit)s.", unit=unit.name), "success")
         return redirect(url_for("admin.campaign", campaign_id=found.id))
-    flash(
-        _(
+    if final_list.status == "done":  # nothing changed since the unit's latest list
+        message = _(
+            "Review closed for %(unit)s; list no. %(number)s holds what it recognised and "
+            "remains the valid list.",
+            unit=unit.name,
+            number=lists.number_label(final_list),
+        )
+    else:
+        message = _(
             "Review closed for %(unit)s; list no. %(number)s is requested.",
             unit=unit.name,
             number=lists.number_label(final_list),
-        ),
-        "success",
-    )
+        )
+    flash(message, "success")
     return redirect(url_for("lists.show", list_id=final_list.id))
 
 

@@ -3,6 +3,7 @@
 from typing import Literal
 
 from flask import url_for
+from pydantic import StrictBool
 
 from web.api import bp
 from web.api.requests import body_of, query_of, require_actor
@@ -16,6 +17,8 @@ from workflow.models import OUTBOX_STATUSES
 
 class ListRequest(Body):
     unit_code: Text(40)
+    # A new number when what is recognised changed since the latest list: asked for on purpose.
+    confirm: StrictBool = False
 
 
 class OutboxQuery(Body):
@@ -38,6 +41,11 @@ def list_json(commendation_list):
         "level": commendation_list.level,
         "issued_on": _iso(commendation_list.issued_on),
         "created_at": _iso(commendation_list.created_at),
+        # When the stored files last read back with their checksums; an audit that found one
+        # missing or altered is named here, and the downloads answer 410 meanwhile.
+        "verified_at": _iso(commendation_list.verified_at),
+        "audit_error": commendation_list.audit_error,
+        "audit_failed_at": _iso(commendation_list.audit_failed_at),
         "files": {
             file_format: url_for(
                 "api.download_list",
@@ -73,9 +81,13 @@ def request_list(campaign_id):
     actor, fields = body_of(ListRequest)
     campaign = services.get_campaign(db.session, actor, campaign_id)
     unit = services.get_unit(db.session, actor, fields.unit_code)
-    commendation_list = lists.request_list(db.session, actor, campaign, unit, on=services.today())
-    db.session.commit()  # the after-commit hook queues the list task
-    return {"id": commendation_list.id, "status": commendation_list.status}, 202
+    commendation_list, outcome = lists.request_list(
+        db.session, actor, campaign, unit, on=services.today(), confirm=fields.confirm
+    )
+    db.session.commit()  # the after-commit hook queues a new or failed list's task
+    # 202 while the list is (again) on its way; 200 when the done list stands unchanged.
+    status = 200 if outcome == lists.UNCHANGED else 202
+    return {"id": commendation_list.id, "status": commendation_list.status}, status
 
 
 @bp.get("/lists/<int:list_id>")

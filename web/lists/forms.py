@@ -1,7 +1,7 @@
 """Forms of the list pages."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange
 
 from web.forms import Form, length, optional, required
@@ -11,6 +11,8 @@ class RequestListForm(Form):
     """The button that asks for a list; the unit is a choice or a hidden field."""
 
     unit_code = StringField(_l("Issuing unit"), validators=[required(), length(40)])
+    # Sent by the confirmation step only: issue a new number, what is recognised has changed.
+    confirm = BooleanField()
 
 
 class ListFilterForm(Form):

@@ -2,6 +2,7 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from web.database import db
@@ -10,8 +11,29 @@ from web.list_downloads import send_list_file
 from web.lists import bp
 from web.lists.forms import ListFilterForm, RequestListForm
 from workflow import lists, policy, queries, services
+from workflow.errors import ListChanged
 
 SHOWN_ROWS = 100  # the page shows the first rows; the files hold them all
+SHOWN_CHANGES = 50  # the confirmation step names this many added and removed nominations
+# What the page says after asking for a list, by what the asking did (workflow.lists).
+OUTCOMES = {
+    lists.NEW: (_l("List no. %(number)s of %(unit)s is requested."), "success"),
+    lists.WAITING: (
+        _l("List no. %(number)s of %(unit)s is already requested and is being produced."),
+        "info",
+    ),
+    lists.RETRIED: (
+        _l("List no. %(number)s of %(unit)s failed before; it is produced again, same number."),
+        "success",
+    ),
+    lists.UNCHANGED: (
+        _l(
+            "Nothing recognised by %(unit)s has changed since list no. %(number)s; "
+            "it remains the valid list."
+        ),
+        "info",
+    ),
+}
 
 
 @bp.get("/lists")
@@ -51,16 +73,29 @@ def request_list(campaign_id):
     if not form.validate():
         abort(400)
     unit = services.get_unit(db.session, current_user, form.unit_code.data.strip())
-    made = lists.request_list(db.session, current_user, campaign, unit, on=services.today())
-    db.session.commit()  # the after-commit hand-off queues the list task
-    flash(
-        _(
-            "List no. %(number)s of %(unit)s is requested.",
-            number=lists.number_label(made),
-            unit=unit.name,
-        ),
-        "success",
-    )
+    try:
+        made, outcome = lists.request_list(
+            db.session,
+            current_user,
+            campaign,
+            unit,
+            on=services.today(),
+            confirm=form.confirm.data,
+        )
+    except ListChanged as changed:
+        db.session.rollback()
+        # The confirmation step: what changed, and the button that issues the new number.
+        return render_template(
+            "lists/confirm.html",
+            campaign=campaign,
+            unit=unit,
+            changed=changed,
+            shown=SHOWN_CHANGES,
+            form=RequestListForm(formdata=None),
+        ), 409
+    db.session.commit()  # the after-commit hand-off queues a new or failed list's task
+    message, category = OUTCOMES[outcome]
+    flash(message % {"number": lists.number_label(made), "unit": unit.name}, category)
     return redirect(url_for("lists.show", list_id=made.id))
 
 

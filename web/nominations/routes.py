@@ -29,7 +29,7 @@ from web.nominations.forms import (
     SearchForm,
     UploadForm,
 )
-from workflow import attachments, choices, policy, queries, services
+from workflow import attachments, choices, files, policy, queries, services
 from workflow.errors import Invalid
 from workflow.models import HistoryEntry, Unit, User
 
@@ -241,30 +241,36 @@ def upload(nomination_id):
             actor,
             filename=form.file.data.filename,
             data=data,
-            directory=current_app.config["ATTACHMENTS_DIR"],
+            store=_evidence_store(),
             max_bytes=limit,
         )
     except Invalid as error:
         db.session.rollback()
         form.file.errors = [labels.message(error.message)]
         return _render_page(nomination, _fresh_action_form(nomination), 422, upload_form=form)
-    db.session.commit()
+    db.session.commit()  # the staged file takes its name after this commit
     flash(_("The file is attached."), "success")
     return redirect(url_for("nominations.show", nomination_id=nomination.id))
+
+
+def _evidence_store():
+    return files.LocalStore(current_app.config["ATTACHMENTS_DIR"])
 
 
 @bp.get("/<int:nomination_id>/attachments/<int:attachment_id>")
 @login_required
 def download(nomination_id, attachment_id):
     found = attachments.get_attachment(db.session, current_user, nomination_id, attachment_id)
-    path = attachments.file_of(found, current_app.config["ATTACHMENTS_DIR"])
-    if not path.is_file():
+    try:
+        stream = attachments.open_file(found, _evidence_store())
+    except FileNotFoundError:
+        current_app.logger.error("attachment %s: its file is missing", found.id)
         abort(404)
-    return send_file(
-        path,
+    return send_file(  # streamed in blocks; the file is closed when the answer is sent
+        stream,
         mimetype=found.content_type,
         as_attachment=True,
-        download_name=found.filename,
+        download_name=attachments.download_name(found),
         max_age=0,
     )
 
@@ -276,9 +282,7 @@ def delete_attachment(nomination_id, attachment_id):
     found = attachments.get_attachment(db.session, actor, nomination_id, attachment_id)
     if not DeleteForm().validate():
         abort(400)
-    attachments.remove_attachment(
-        db.session, found, actor, directory=current_app.config["ATTACHMENTS_DIR"]
-    )
-    db.session.commit()
+    attachments.remove_attachment(db.session, found, actor, store=_evidence_store())
+    db.session.commit()  # the file is deleted after this commit, not before
     flash(_("The file is removed."), "success")
     return redirect(url_for("nominations.show", nomination_id=nomination_id))
