@@ -135,6 +135,24 @@ def list_ready(message, labels):
     }
 
 
+def meeting(message, labels):
+    context = message.context
+    language = message.language
+    return {
+        "unit": context["unit"],
+        "campaign": context["campaign"],
+        "held_on": format_date(context["held_on"], language),
+        "closes_on": format_date(context["closes_on"], language),
+        "place": context["place"],
+        "app": context["mode"] == "app",
+        "items": context["items"],
+        "url": f"{_base_url()}/meetings/{context['meeting_id']}",
+    }
+
+
+CONTEXTS.update(dict.fromkeys(("meeting_opened", "meeting_closing"), meeting))
+
+
 @notice("set_password")
 def set_password(message, labels):
     context = message.context

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tasks import mail, notices
 from tasks.lists import GENERATE_LIST
 from web.database import db
-from workflow import accounts, lists, outbox, services
+from workflow import accounts, committees, lists, outbox, services
 from workflow.models import CommendationList, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -133,9 +133,11 @@ def sweep(task):
 
 
 def deadline_digests(task, on=None):
-    """Daily: one digest per reviewer with items near or past their level's review deadline."""
+    """Daily: one digest per reviewer with items near or past their level's review deadline,
+    and a reminder to the committee members who have not voted in a meeting closing tomorrow."""
     day = dt.date.fromisoformat(on) if on else services.today()
     written = outbox.deadline_digests(db.session, on=day)
+    written += committees.closing_reminders(db.session, on=day)
     db.session.commit()
     return len(written)
 

@@ -34,7 +34,12 @@ def test_the_admin_pages_refuse_deadlines_out_of_order(web, world, db_session):
     url = f"/admin/campaigns/{world.campaign.id}"
     changed = web.post(
         url,
-        {"submission_deadline": "2027-05-15", "district_review_deadline": "2027-05-10"},
+        {
+            "submission_deadline": "2027-05-15",
+            "district_review_deadline": "2027-05-10",
+            "reason": "Lùi hạn theo đề nghị của các huyện",
+            "version": str(world.campaign.version),
+        },
         token_from=url,
     )
     assert changed.status_code == 422

@@ -7,7 +7,14 @@ from io import BytesIO
 from sqlalchemy import func, select
 
 from workflow import services
-from workflow.models import CampaignClosure, HistoryEntry, OutboxMessage, Unit, User
+from workflow.models import (
+    CampaignAmendment,
+    CampaignClosure,
+    HistoryEntry,
+    OutboxMessage,
+    Unit,
+    User,
+)
 
 BASE_URL = "http://127.0.0.1:5000"  # config.Default.BASE_URL: where e-mailed links point
 
@@ -358,13 +365,28 @@ def test_campaigns_open_edit_and_close(web, world, db_session):
     url = opened.headers["Location"]
     page = web.get(url).text
     assert "Đợt 2027" in page
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
     changed = web.post(
         url,
-        {"submission_deadline": "2027-05-15", "commune_review_deadline": "2027-05-20"},
+        {
+            "submission_deadline": "2027-05-15",
+            "commune_review_deadline": "2027-05-20",
+            "reason": "Thêm hạn xét cấp xã",
+            "version": version,
+        },
         token_from=url,
     )
     assert changed.status_code == 302
     assert 'value="2027-05-15"' in web.get(url).text
+    amendment = db_session.scalar(select(CampaignAmendment))
+    assert amendment.reason == "Thêm hạn xét cấp xã"
+    assert amendment.changes["deadlines"]["after"]["submission"] == "2027-05-15"
+    stale = web.post(
+        url,
+        {"submission_deadline": "2027-05-16", "reason": "x", "version": version},
+        token_from=url,
+    )
+    assert stale.status_code == 409
     bad = web.post(url, {"submission_deadline": "15/13/2027"}, token_from=url)
     assert bad.status_code == 422
     assert "Ngày không hợp lệ." in bad.text

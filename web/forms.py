@@ -2,6 +2,7 @@
 
 import unicodedata
 
+from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
@@ -55,6 +56,14 @@ def length(maximum, minimum=0):
 
 
 optional = Optional
+
+
+def posted_version(text):
+    """The version a form carried back (a hidden field); a forged one is a bad request."""
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        abort(400)
 
 
 def options(pairs):

@@ -43,6 +43,9 @@ DONE = {
     "resubmit": _l("resubmitted"),
     "reject": _l("rejected"),
     "withdraw": _l("withdrew"),
+    "vote": _l("recorded the committee's vote"),
+    "published": _l("published the name for public comment"),
+    "vote_reopened": _l("reopened the decision"),
 }
 KINDS = {"individual": _l("Individual"), "collective": _l("Collective")}
 KINDS_PLURAL = {"individual": _l("Individuals"), "collective": _l("Collectives")}

@@ -1,12 +1,11 @@
 """Administration: the unit tree, user accounts, campaign deadlines and closures."""
 
-import datetime as dt
 import re
 import secrets
 
 from sqlalchemy import select
 
-from workflow import accounts, lists, policy, routing, services
+from workflow import accounts, lists, policy, routing
 from workflow.errors import Conflict, Forbidden, Invalid, NotFound
 from workflow.fields import clean_text
 from workflow.imports import CODE_PATTERN, REVIEWING_LEVELS_FOR_ROLE
@@ -209,18 +208,6 @@ def get_user(session, actor, user_id):
     if user is None or not policy.can_see_unit(actor, user.unit):
         raise NotFound(f"user {user_id} not found")
     return user
-
-
-def set_deadlines(session, actor, campaign, *, submission_deadline, review_deadlines):
-    _require_admin(actor, campaign.unit)
-    if not isinstance(submission_deadline, dt.date):
-        raise Invalid("submission_deadline", "must be a date")
-    services.check_deadlines(submission_deadline, review_deadlines)
-    campaign.submission_deadline = submission_deadline
-    for level in REVIEW_LEVELS:
-        setattr(campaign, f"{level}_review_deadline", review_deadlines.get(level))
-    session.flush()
-    return campaign
 
 
 def close_level(session, actor, campaign, unit, *, on):

@@ -14,7 +14,7 @@ def available_actions(session, actor, nomination):
     ]
     if not actions:
         return []
-    chain = routing.reviewing_chain(session, nomination.cell)
+    chain = routing.chain_of(session, nomination)
     possible = []
     for action in actions:
         move, _upcoming = routing.plan(action, nomination, chain)

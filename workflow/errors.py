@@ -63,6 +63,45 @@ class ListChanged(Conflict):
         }
 
 
+class VoteRequired(Conflict):
+    """A committee level decides by vote: no passed vote, no approval or recognition."""
+
+    problem_type = "vote-required"
+
+
+class QuotaExhausted(Conflict):
+    """The unit has recognised as many of this kind as its quota allows."""
+
+    problem_type = "quota-exhausted"
+
+    def __init__(self, message, *, unit_code, kind, quota, used):
+        super().__init__(message)
+        self.unit_code, self.kind, self.quota, self.used = unit_code, kind, quota, used
+
+    def details(self):
+        return {
+            "quota": {
+                "unit_code": self.unit_code,
+                "kind": self.kind,
+                "limit": self.quota,
+                "used": self.used,
+            }
+        }
+
+
+class CommentPeriodOpen(Conflict):
+    """The names are out for public comment: recognition waits until the period ends."""
+
+    problem_type = "comment-period-open"
+
+    def __init__(self, message, *, ends_on=None):
+        super().__init__(message)
+        self.ends_on = ends_on
+
+    def details(self):
+        return {"ends_on": self.ends_on.isoformat()} if self.ends_on else {}
+
+
 class Invalid(DomainError):
     """A field is missing, of the wrong type, or out of range."""
 

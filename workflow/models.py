@@ -168,7 +168,11 @@ class BrowserSession(Base):
 
 
 class Campaign(Base):
-    """A round (đợt) of nominations opened by a unit, with its deadlines."""
+    """A round (đợt) of nominations opened by a unit, with its deadlines and workflow options.
+
+    The options (how each reviewing level decides, see workflow/options.py), the quotas and the
+    deadlines are pinned when the campaign opens; a later change is a recorded amendment.
+    """
 
     __tablename__ = "campaigns"
 
@@ -180,13 +184,207 @@ class Campaign(Base):
     commune_review_deadline: Mapped[dt.date | None]
     district_review_deadline: Mapped[dt.date | None]
     province_review_deadline: Mapped[dt.date | None]
+    options: Mapped[dict] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit] = relationship()
 
+    # An amendment names the version it amends: UPDATE ... WHERE version = :seen.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's own mapping)
+
     @property
     def review_deadlines(self):
         return {level: getattr(self, f"{level}_review_deadline") for level in REVIEW_LEVELS}
+
+
+class CampaignAmendment(Base):
+    """A recorded change of a running campaign's pinned options, quotas or deadlines."""
+
+    __tablename__ = "campaign_amendments"
+    __table_args__ = (Index("ix_campaign_amendments_campaign_id_id", "campaign_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    # {"what": {"before": …, "after": …}} for each thing changed ("options", "deadlines",
+    # "quota <unit code>").
+    changes: Mapped[dict] = mapped_column(JSON)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User] = relationship()
+
+
+class Quota(Base):
+    """The most nominations of each kind a unit may recognise at its level in a campaign
+    (chỉ tiêu); None: no cap for that kind."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    collective: Mapped[int | None]
+    individual: Mapped[int | None]
+
+    unit: Mapped[Unit] = relationship()
+
+
+class Committee(Base):
+    """A reviewing unit's deciding body (Ban Thường vụ, Hội đồng Thi đua – Khen thưởng).
+
+    `size` counts every member, those without an account too: quorum and majority are fractions
+    of it. The members with accounts, who vote in the app, are CommitteeMember rows.
+    """
+
+    __tablename__ = "committees"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    size: Mapped[int]
+
+    unit: Mapped[Unit] = relationship()
+    members: Mapped[list[CommitteeMember]] = relationship(
+        cascade="all, delete-orphan", order_by="CommitteeMember.user_id"
+    )
+
+
+class CommitteeMember(Base):
+    __tablename__ = "committee_members"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("committees.unit_id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+    user: Mapped[User] = relationship()
+
+
+MEETING_MODES = ("app", "paper")
+MEETING_STATUSES = ("open", "closed")
+
+
+class Meeting(Base):
+    """A committee's meeting (phiên họp) on nominations pending at its unit.
+
+    When it closes it records the rules it was decided with (the committee's size and the
+    campaign's fractions then), so that a later amendment never changes its results.
+    """
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_unit_id_status", "unit_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    mode: Mapped[str] = mapped_column(_enum(MEETING_MODES, "meeting_mode"))
+    status: Mapped[str] = mapped_column(_enum(MEETING_STATUSES, "meeting_status"), default="open")
+    held_on: Mapped[dt.date]
+    closes_on: Mapped[dt.date]  # members are reminded the day before
+    place: Mapped[str] = mapped_column(String(200))
+    chair_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set on close.
+    size: Mapped[int | None]
+    present: Mapped[int | None]
+    quorate: Mapped[bool | None]
+    quorum_at_least: Mapped[str | None] = mapped_column(String(20))
+    pass_more_than: Mapped[str | None] = mapped_column(String(20))
+    # Paper mode: the scanned minutes, {"key", "name", "sha256", "size"}.
+    scan: Mapped[dict | None] = mapped_column(JSON)
+    # The minutes (biên bản kiểm phiếu) rendered after the close: {"key", "sha256", "size"}.
+    minutes: Mapped[dict | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    unit: Mapped[Unit] = relationship()
+    campaign: Mapped[Campaign] = relationship()
+    chair: Mapped[User] = relationship(foreign_keys=[chair_id])
+    items: Mapped[list[MeetingItem]] = relationship(
+        order_by="MeetingItem.nomination_id", back_populates="meeting"
+    )
+
+    # Closing checks the version it saw: two chairs closing at once, one wins.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's own mapping)
+
+
+class MeetingItem(Base):
+    """One nomination on a meeting's agenda, with its counts (known to nobody until the close)."""
+
+    __tablename__ = "meeting_items"
+    __table_args__ = (Index("ix_meeting_items_nomination_id", "nomination_id"),)
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), primary_key=True)
+    agree: Mapped[int] = mapped_column(default=0)
+    disagree: Mapped[int] = mapped_column(default=0)
+    passed: Mapped[bool | None]
+
+    meeting: Mapped[Meeting] = relationship(back_populates="items")
+    nomination: Mapped[Nomination] = relationship()
+
+
+class MeetingVoter(Base):
+    """Who has cast a ballot in an app meeting, kept apart from the counts: no row anywhere says
+    how a member voted (no ballot rows, no times, nothing to join the counts with)."""
+
+    __tablename__ = "meeting_voters"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
+class Publication(Base):
+    """Names put up for public comment before a unit recognises them (công khai lấy ý kiến)."""
+
+    __tablename__ = "publications"
+    __table_args__ = (
+        Index("ix_publications_nomination_id_id", "nomination_id", "id"),
+        Index("ix_publications_campaign_id_ends_on", "campaign_id", "ends_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))  # the unit that will decide
+    published_on: Mapped[dt.date]
+    ends_on: Mapped[dt.date]  # the last day of the period: recognition from the day after
+    # Set when a reviewer reopens the vote in light of a comment: the period no longer counts.
+    withdrawn_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    nomination: Mapped[Nomination] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+
+class PublicComment(Base):
+    """A comment sent by anyone on a published name; read by the reviewers only."""
+
+    __tablename__ = "public_comments"
+    __table_args__ = (Index("ix_public_comments_nomination_id_id", "nomination_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DayOff(Base):
+    """An extra day off declared for a province (a swapped working day, a local holiday): it does
+    not count as a working day in the comment periods of that province's campaigns."""
+
+    __tablename__ = "days_off"
+    __table_args__ = (UniqueConstraint("unit_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))  # the province
+    day: Mapped[dt.date]
+    name: Mapped[str] = mapped_column(String(200))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
 class Nomination(Base):
@@ -196,6 +394,12 @@ class Nomination(Base):
         Index("ix_nominations_pending_unit_id_pending_since", "pending_unit_id", "pending_since"),
         Index("ix_nominations_cell_id_state", "cell_id", "state"),
         Index("ix_nominations_campaign_id_state", "campaign_id", "state"),
+        Index(
+            "ix_nominations_campaign_id_recognized_unit_id_kind",
+            "campaign_id",
+            "recognized_unit_id",
+            "kind",
+        ),
         # Search is a substring match (ILIKE '%…%'): trigram indexes on PostgreSQL.
         *(
             Index(
@@ -226,6 +430,8 @@ class Nomination(Base):
     pending_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     pending_since: Mapped[dt.datetime | None]
     recognized_level: Mapped[str | None] = mapped_column(_enum(REVIEW_LEVELS, "recognized_level"))
+    # The unit that recognised it: quotas count against it.
+    recognized_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     returned_by_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -235,6 +441,7 @@ class Nomination(Base):
     cell: Mapped[Unit] = relationship(foreign_keys=[cell_id])
     pending_unit: Mapped[Unit | None] = relationship(foreign_keys=[pending_unit_id])
     returned_by_unit: Mapped[Unit | None] = relationship(foreign_keys=[returned_by_unit_id])
+    recognized_unit: Mapped[Unit | None] = relationship(foreign_keys=[recognized_unit_id])
     history: Mapped[list[HistoryEntry]] = relationship(
         order_by="HistoryEntry.id", back_populates="nomination", viewonly=True
     )

@@ -133,6 +133,34 @@ def can_download(actor, attachment):
     return can_see_nomination(actor, attachment.nomination)
 
 
+# Committees, meetings, amendments and public comments.
+
+
+def can_run_meetings(actor, unit):
+    """The unit's reviewers (its advisory office) open, chair and close its committee's
+    meetings; the members vote (a member's right is checked against the committee itself)."""
+    return actor.active and actor.role == "reviewer" and actor.unit_id == unit.id
+
+
+def can_amend_campaign(actor, campaign):
+    """Administrators of the campaign's unit (or above) amend its pinned options and quotas."""
+    return can_administer(actor, campaign.unit)
+
+
+def can_read_comments(actor, nomination):
+    """The public's comments reach reviewers and administrators who see the nomination."""
+    return (
+        actor.active
+        and actor.role in ("reviewer", "admin")
+        and can_see_nomination(actor, nomination)
+    )
+
+
+def can_keep_days_off(actor, province):
+    """A province's extra days off are kept by its administrators."""
+    return can_administer(actor, province) and province.parent_id is None
+
+
 # Background work: the outbox and the final commendation lists.
 
 

@@ -5,16 +5,24 @@ from typing import NamedTuple
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
+from workflow import options
 from workflow.levels import REVIEW_LEVELS, rank
 from workflow.machine import Move
 from workflow.models import Nomination, Unit
 
 
-def reviewing_chain(session, cell):
-    """The cell's reviewing ancestors, nearest first; absent levels are simply not there."""
+def reviewing_chain(session, cell, levels=REVIEW_LEVELS):
+    """The cell's reviewing ancestors at `levels`, nearest first; absent levels are simply not
+    there."""
     units = session.scalars(select(Unit).where(Unit.code.in_(cell.ancestor_codes))).all()
-    chain = [unit for unit in units if unit.level in REVIEW_LEVELS]
+    chain = [unit for unit in units if unit.level in levels]
     return sorted(chain, key=lambda unit: rank(unit.level))
+
+
+def chain_of(session, nomination):
+    """The units that review `nomination`: its cell's reviewing ancestors at the levels its
+    campaign has review (a campaign may leave a level out)."""
+    return reviewing_chain(session, nomination.cell, options.reviewing_levels(nomination.campaign))
 
 
 def decision_unit(chain, target_level):

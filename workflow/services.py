@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow import policy, routing
+from workflow import decisions, policy, routing
+from workflow import options as campaign_options
+from workflow.campaigns import check_deadlines, starting_options
 from workflow.errors import (
     DeadlinePassed,
     Forbidden,
@@ -22,7 +24,7 @@ from workflow.errors import (
     NotFound,
     StaleVersion,
 )
-from workflow.levels import LEVEL_OF_REVIEW_STATE, REVIEW_LEVELS, rank
+from workflow.levels import LEVEL_OF_REVIEW_STATE, rank
 from workflow.machine import fire
 from workflow.models import Campaign, HistoryEntry, Nomination, Unit, utcnow
 from workflow.notices import notice_for, outbox_rows
@@ -84,10 +86,18 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
     if action == "submit" and (on or today()) > nomination.campaign.submission_deadline:
         raise DeadlinePassed("the campaign's submission deadline has passed")
 
-    chain = routing.reviewing_chain(session, nomination.cell)
+    chain = routing.chain_of(session, nomination)
     move, upcoming = routing.plan(action, nomination, chain)
     from_state, previous_pending = nomination.state, nomination.pending_unit_id
     to_state = fire(action, move)
+    if action in decisions.DECIDING_ACTIONS:
+        decisions.check(
+            session,
+            nomination,
+            _pending(nomination, chain),
+            recognises=to_state == "commended",
+            on=on or today(),
+        )
     _apply(nomination, action, to_state, upcoming, chain)
 
     entry = HistoryEntry(
@@ -108,9 +118,13 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
     return entry
 
 
+def _pending(nomination, chain):
+    return next((unit for unit in chain if unit.id == nomination.pending_unit_id), None)
+
+
 def _apply(nomination, action, to_state, upcoming, chain):
     """Set what the new state implies: the pending unit, who returned it, the level reached."""
-    pending = next((unit for unit in chain if unit.id == nomination.pending_unit_id), None)
+    pending = _pending(nomination, chain)
     nomination.state = to_state
     if to_state in LEVEL_OF_REVIEW_STATE:
         nomination.pending_unit = upcoming
@@ -120,6 +134,7 @@ def _apply(nomination, action, to_state, upcoming, chain):
         nomination.returned_by_unit = pending
     if to_state == "commended":
         nomination.recognized_level = pending.level
+        nomination.recognized_unit = pending
     nomination.pending_unit = None
     nomination.pending_since = None
 
@@ -190,25 +205,29 @@ def check_editable(nomination):
         raise NotAllowedNow(f"a nomination in state {nomination.state} cannot be edited")
 
 
-def check_deadlines(submission_deadline, review_deadlines):
-    """Each level reviews after the submissions close and after the level below it."""
-    earliest = submission_deadline
-    for level in REVIEW_LEVELS:
-        day = review_deadlines.get(level)
-        if day is not None and day < earliest:
-            raise Invalid(f"review_deadlines.{level}", "is earlier than the deadline before it")
-        earliest = day or earliest
-
-
-def create_campaign(session, actor, unit, *, name, year, submission_deadline, review_deadlines):
+def create_campaign(
+    session,
+    actor,
+    unit,
+    *,
+    name,
+    year,
+    submission_deadline,
+    review_deadlines,
+    options=None,
+):
+    """Open a campaign; its workflow options are pinned now, laid over those of the unit's
+    latest campaign (or the defaults)."""
     if not policy.can_open_campaign(actor, unit):
         raise Forbidden("only an administrator of the unit or above may open a campaign")
     check_deadlines(submission_deadline, review_deadlines)
+    pinned = campaign_options.normalise(options, base=starting_options(session, unit))
     campaign = Campaign(
         name=name,
         year=year,
         unit=unit,
         submission_deadline=submission_deadline,
+        options=pinned,
         **{f"{level}_review_deadline": day for level, day in review_deadlines.items()},
     )
     session.add(campaign)

@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Email, InputRequired, NumberRange
 
 from web import labels
@@ -78,10 +86,14 @@ class CampaignForm(Form):
 
 
 class DeadlinesForm(Form):
+    """Deadlines of a running campaign: a change is an amendment, with its reason."""
+
     submission_deadline = DateField(_l("Submission deadline"), validators=[date_required()])
     commune_review_deadline = DateField(_l("Commune review deadline"), validators=[optional()])
     district_review_deadline = DateField(_l("District review deadline"), validators=[optional()])
     province_review_deadline = DateField(_l("Province review deadline"), validators=[optional()])
+    reason = TextAreaField(_l("Reason for the change"), validators=[required(), length(2000)])
+    version = HiddenField()
 
 
 class CloseForm(Form):

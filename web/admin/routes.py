@@ -21,9 +21,10 @@ from web.admin.forms import (
 )
 from web.auth.tokens import password_link
 from web.database import db
-from web.forms import PlainForm, options, show_invalid
+from web.forms import PlainForm, options, posted_version, show_invalid
 from web.lists.forms import RequestListForm
 from workflow import administration, imports, lists, outbox, policy, queries, services
+from workflow import campaigns as campaign_rules
 from workflow.errors import Invalid
 from workflow.levels import REVIEW_LEVELS
 from workflow.models import Unit, User
@@ -333,12 +334,16 @@ def create_campaign():
 def campaign(campaign_id):
     found = services.get_campaign(db.session, current_user, campaign_id)
     form = DeadlinesForm(obj=None if request.method == "POST" else found)
+    if request.method == "GET":
+        form.version.data = found.version
     if form.validate_on_submit():
         try:
-            administration.set_deadlines(
+            campaign_rules.amend(
                 db.session,
                 current_user,
                 found,
+                version=posted_version(form.version.data),
+                reason=form.reason.data,
                 submission_deadline=form.submission_deadline.data,
                 review_deadlines=_review_deadlines(form),
             )

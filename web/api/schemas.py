@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from workflow import services
+from workflow import options, services
 from workflow.fields import Email, Id, IsoDate, QueryId, Text, Year
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
@@ -36,12 +36,70 @@ class CampaignCreate(Body):
     unit_code: Text(40)
     submission_deadline: IsoDate
     review_deadlines: ReviewDeadlines = ReviewDeadlines()
+    # {level: {"reviews", "decision", "quorum_at_least", "pass_more_than", "comment_days"}},
+    # laid over the options of the unit's latest campaign (workflow/options.py).
+    options: dict | None = None
 
     @model_validator(mode="after")
     def _deadlines_in_order(self):
         # Checked here too so that a field error answers before the unit is looked up.
         services.check_deadlines(self.submission_deadline, self.review_deadlines.model_dump())
+        options.normalise(self.options)
         return self
+
+
+class CampaignAmend(Body):
+    """PATCH /campaigns/{id}: an amendment of a running campaign, with its reason."""
+
+    version: StrictInt
+    reason: Text(2000)
+    options: dict | None = None
+    submission_deadline: IsoDate | None = None
+    review_deadlines: ReviewDeadlines | None = None
+
+    @model_validator(mode="after")
+    def _options_are_options(self):
+        options.normalise(self.options)
+        return self
+
+
+class QuotaSet(Body):
+    collective: StrictInt | None
+    individual: StrictInt | None
+    reason: Text(2000) | None = None
+
+
+class CommitteeSet(Body):
+    size: StrictInt
+    members: list[Text(60)] = Field(default_factory=list, max_length=200)
+
+
+class MeetingOpen(Body):
+    campaign_id: Id
+    held_on: IsoDate
+    closes_on: IsoDate | None = None
+    place: Text(200)
+    mode: Literal["app", "paper"]
+    nomination_ids: list[Id] = Field(min_length=1, max_length=500)
+
+
+class Ballot(Body):
+    votes: dict[str, Literal["agree", "disagree"]] = Field(min_length=1, max_length=500)
+
+
+class MeetingClose(Body):
+    version: StrictInt | None = None
+    present: StrictInt | None = None
+    agree: dict[str, StrictInt] | None = None
+
+
+class Reopen(Body):
+    comment: Text(2000)
+
+
+class DayOffAdd(Body):
+    day: IsoDate
+    name: Text(200)
 
 
 class NominationFields(Body):

@@ -35,6 +35,8 @@ def campaign_json(campaign):
         "unit": unit_json(campaign.unit),
         "submission_deadline": _iso(campaign.submission_deadline),
         "review_deadlines": {level: _iso(day) for level, day in campaign.review_deadlines.items()},
+        "options": campaign.options,
+        "version": campaign.version,
         "created_at": _iso(campaign.created_at),
     }
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from web import charts, labels
 from web.database import db
-from web.forms import options, show_invalid
+from web.forms import options, posted_version, show_invalid
 from web.nominations import bp
 from web.nominations.forms import (
     ACHIEVEMENTS_MAX,
@@ -31,6 +31,7 @@ from web.nominations.forms import (
 )
 from workflow import attachments, choices, files, policy, queries, services
 from workflow.errors import Invalid
+from workflow.machine import ACTIONS
 from workflow.models import HistoryEntry, Unit, User
 
 LIMITS = {"summary": SUMMARY_MAX, "achievements": ACHIEVEMENTS_MAX}
@@ -126,7 +127,7 @@ def edit(nomination_id):
                 db.session,
                 nomination,
                 actor,
-                version=_version(form.version.data),
+                version=posted_version(form.version.data),
                 changes=form.values(),
             )
         except Invalid as error:
@@ -140,13 +141,6 @@ def edit(nomination_id):
     return render_template(
         "nominations/form.html", form=form, limits=LIMITS, nomination=nomination
     ), status
-
-
-def _version(text):
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        abort(400)
 
 
 @bp.get("/<int:nomination_id>")
@@ -197,7 +191,7 @@ def act(nomination_id):
     nomination = services.get_nomination(db.session, actor, nomination_id)
     form = ActionForm()
     action = request.form.get("action", "")
-    if action not in labels.ACTIONS or action == "create" or not form.validate():
+    if action not in ACTIONS or not form.validate():
         abort(400)
     try:
         services.perform(
@@ -205,7 +199,7 @@ def act(nomination_id):
             nomination,
             actor,
             action=action,
-            version=_version(form.version.data),
+            version=posted_version(form.version.data),
             comment=form.comment.data,
         )
     except Invalid as error:
