@@ -9,10 +9,14 @@ spread over every state, then times, each many times:
 
 - one workflow action (approve) through the service, committed: the hot path;
 - the same transaction's statements run by pgbench, for the database's own floor;
-- a reviewer's queue page, a province-wide list page and the summary report, through the API.
+- a reviewer's queue page, a province-wide list page and the summary report, through the API;
+- recovery after a fault, with the default settings: the real-service tests that stop Redis, stop
+  the SMTP server and SIGKILL a worker mid-burst (tests/test_tasks_real.py) report how long the
+  notices took to arrive after the service came back (BENCH_RECOVERY=0 skips them).
 """
 
 import datetime as dt
+import json
 import os
 import random
 import statistics
@@ -244,6 +248,36 @@ def bench_pgbench(seconds=10):
     return {"p50": average, "p95": float("nan"), "per_second": per_second}
 
 
+def bench_recovery():
+    """Run the fault tests of tests/test_tasks_real.py and read back what they measured."""
+    with tempfile.TemporaryDirectory() as directory:
+        report = Path(directory) / "recovery.jsonl"
+        database = sa.make_url(normalise_url(URL)).set(database="commend_bench_recovery")
+        env = {
+            **os.environ,
+            "CI": "1",  # a missing service fails the run instead of skipping it
+            "TEST_DATABASE_URL": database.render_as_string(hide_password=False),
+            "COMMEND_RECOVERY_REPORT": str(report),
+        }
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                str(ROOT / "tests" / "test_tasks_real.py"),
+                "-k",
+                "within_a_minute",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        return [json.loads(line) for line in report.read_text().splitlines()]
+
+
 def main():
     fresh_database()
     app = create_app(
@@ -318,6 +352,19 @@ def main():
     for name, numbers in results:
         p95 = "—" if numbers["p95"] != numbers["p95"] else f"{numbers['p95']:.1f}"
         lines.append(f"| {name} | {numbers['p50']:.1f} | {p95} | {numbers['per_second']:.0f} |")
+    if os.environ.get("BENCH_RECOVERY", "1") != "0":
+        lines += [
+            "",
+            "Recovery after a fault, default settings (tests/test_tasks_real.py):",
+            "",
+            "| fault | notices delivered | from the service's return to the last notice | copies |",
+            "|---|---:|---:|---:|",
+        ]
+        for row in bench_recovery():
+            lines.append(
+                f"| {row['fault']} | {row['delivered']}/{row['delivered']} | "
+                f"{row['seconds']:.1f} s | {row['copies']} |"
+            )
     report = "\n".join(lines)
     print(report)
     (ROOT / "bench" / "results.md").write_text(report + "\n", encoding="utf-8")

@@ -21,7 +21,9 @@ NUMERIC_ENVIRONMENT_VARIABLES = {
     "OUTBOX_RETRY_MAX_SECONDS": float,
     "OUTBOX_SWEEP_SECONDS": float,
     "OUTBOX_SWEEP_GRACE_SECONDS": float,
-    "OUTBOX_STALE_SECONDS": float,
+    "OUTBOX_LEASE_SECONDS": float,
+    "OUTBOX_SEND_TIME_LIMIT_SECONDS": float,
+    "SMTP_TIMEOUT_SECONDS": float,
     "TASK_TIME_LIMIT_SECONDS": float,
     "LIST_TIME_LIMIT_SECONDS": float,
     "BROKER_VISIBILITY_TIMEOUT": int,
@@ -57,17 +59,33 @@ class Default:
     MAIL_DIR = None  # None: instance/mail, where the file backend writes one .eml per message
     LISTS_DIR = None  # None: instance/lists, where the final commendation lists are written
     OUTBOX_DISPATCH_ON_COMMIT = True  # hand new outbox rows to the dispatch task after commit
+    # Recovery after a fault is bounded by these: a notice reaches its recipient within about
+    # OUTBOX_SWEEP_SECONDS of Redis or the SMTP server coming back, and within
+    # OUTBOX_LEASE_SECONDS + OUTBOX_SWEEP_SECONDS of a killed worker's restart.
     OUTBOX_MAX_ATTEMPTS = 8  # then the row is marked failed and waits for an admin's resend
-    OUTBOX_RETRY_BASE_SECONDS = 30.0  # back-off: base * 2**(attempt - 1), capped below
+    # Back-off after a failed send: base * 2**(attempt - 1), capped. While the SMTP server is
+    # unreachable the sweep also knocks on it, and the moment it answers every row waiting
+    # for it is due again: the back-off spares a struggling server, it does not delay recovery.
+    OUTBOX_RETRY_BASE_SECONDS = 30.0
     OUTBOX_RETRY_MAX_SECONDS = 3600.0
-    OUTBOX_SWEEP_SECONDS = 60.0  # how often beat re-enqueues rows still unsent
-    # A row younger than this is left to its after-commit hand-off; a busy queue is not flooded
-    # with copies of rows that are merely waiting their turn.
+    # How often beat runs the sweep. Short, because it is what notices a service has come
+    # back; cheap, because it reads an index and knocks on SMTP only while rows wait for it.
+    OUTBOX_SWEEP_SECONDS = 10.0
+    # A new row is left this long to its after-commit hand-off before the sweep queues a copy,
+    # so that a busy queue is not flooded with copies of rows merely waiting their turn. A row
+    # whose hand-off failed (the broker was down) is marked due at once and does not wait.
     OUTBOX_SWEEP_GRACE_SECONDS = 120.0
-    OUTBOX_STALE_SECONDS = 600.0  # a "sending" claim older than this belongs to a dead worker
-    TASK_TIME_LIMIT_SECONDS = 300.0  # hard limit of one task; the soft limit is 80 % of it
+    # A worker's claim on a row is a lease: past it, the sweep gives the row to another worker
+    # (the worker died; the broker may hold its unacknowledged message for hours). It exceeds
+    # a send's hard time limit, so a send still running always holds its lease.
+    OUTBOX_LEASE_SECONDS = 30.0
+    OUTBOX_SEND_TIME_LIMIT_SECONDS = 20.0  # hard limit of one send; the soft one is 80 % of it
+    SMTP_TIMEOUT_SECONDS = 8.0  # per socket operation: connect, TLS, each SMTP command
+    TASK_TIME_LIMIT_SECONDS = 300.0  # hard limit of the other tasks; the soft limit is 80 %
     LIST_TIME_LIMIT_SECONDS = 1800.0  # a province's list (PDF of thousands of rows) takes longer
-    BROKER_VISIBILITY_TIMEOUT = 7200  # seconds; must exceed the longest retry delay
+    # Redis hands an unacknowledged message to another worker after this; it must exceed the
+    # longest task, or a list still being written would be written twice.
+    BROKER_VISIBILITY_TIMEOUT = 7200
     DIGEST_HOUR = 7  # local time of the daily deadline digest
     LIST_AUDIT_HOUR = 3  # local time of the daily audit of the list files (at half past)
 

@@ -16,14 +16,16 @@ def celery_settings(config):
     broker = config.get("CELERY_BROKER_URL")
     time_limit = float(config["TASK_TIME_LIMIT_SECONDS"])
     visibility = int(config["BROKER_VISIBILITY_TIMEOUT"])
-    if visibility <= max(config["OUTBOX_RETRY_MAX_SECONDS"], config["LIST_TIME_LIMIT_SECONDS"]):
+    if visibility <= max(time_limit, config["LIST_TIME_LIMIT_SECONDS"]):
         # Redis hands an unacknowledged message to another worker after the visibility
-        # timeout; a retry waiting longer than that (its ETA), or a task running longer,
-        # would be delivered twice.
+        # timeout; a task running longer would be run twice.
         raise RuntimeError(
-            "BROKER_VISIBILITY_TIMEOUT must exceed OUTBOX_RETRY_MAX_SECONDS and "
+            "BROKER_VISIBILITY_TIMEOUT must exceed TASK_TIME_LIMIT_SECONDS and "
             "LIST_TIME_LIMIT_SECONDS"
         )
+    if config["OUTBOX_LEASE_SECONDS"] <= config["OUTBOX_SEND_TIME_LIMIT_SECONDS"]:
+        # A send still running must hold its lease, or its row could be sent twice.
+        raise RuntimeError("OUTBOX_LEASE_SECONDS must exceed OUTBOX_SEND_TIME_LIMIT_SECONDS")
     transport = {
         "visibility_timeout": visibility,
         # Fail fast when Redis is down, so an action's after-commit hand-off does not hang.
@@ -99,7 +101,7 @@ def celery_init_app(app):
     celery_app.config_from_object(celery_settings(app.config))
     from tasks import lists, outbox
 
-    outbox.register(celery_app)
+    outbox.register(celery_app, app.config)
     lists.register(celery_app, app.config)
     outbox.listen_for_commits()
     app.extensions["celery"] = celery_app

@@ -15,6 +15,7 @@ import email.policy
 import hashlib
 import os
 import smtplib
+import socket
 import ssl
 import tempfile
 from email.headerregistry import Address
@@ -63,6 +64,9 @@ class FileBackend:
     def __init__(self, directory):
         self.directory = Path(directory)
 
+    def answers(self):
+        return True
+
     def send(self, message):
         self.directory.mkdir(parents=True, exist_ok=True)
         name = message["Message-ID"].strip("<>").partition("@")[0]
@@ -75,8 +79,22 @@ class FileBackend:
         return target
 
 
+def is_unreachable(error):
+    """Did `error` come from not reaching the mail server (rather than its refusing a message)?"""
+    return isinstance(
+        error,
+        (
+            ConnectionError,
+            TimeoutError,
+            smtplib.SMTPConnectError,
+            smtplib.SMTPServerDisconnected,
+            socket.gaierror,
+        ),
+    )
+
+
 class SMTPBackend:
-    def __init__(self, url, *, timeout=20):
+    def __init__(self, url, *, timeout=8):
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise MailConfigError(f"SMTP_URL must be smtp://host:port or smtps://…, not {url!r}")
@@ -99,18 +117,33 @@ class SMTPBackend:
                 "or say ?starttls=0 to send the password in the clear on purpose"
             )
 
-    def send(self, message):
+    def _connect(self):
         context = ssl.create_default_context()
         if self.implicit_tls:
             client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with client:
+        try:
             if self.starttls:
                 client.starttls(context=context)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def send(self, message):
+        with self._connect() as client:
             if self.username:
                 client.login(self.username, self.password)
             client.send_message(message)
+
+    def answers(self):
+        """Does the server answer (connect, greeting, NOOP)? Sends nothing."""
+        try:
+            with self._connect() as client:
+                return client.noop()[0] == 250
+        except (OSError, smtplib.SMTPException):
+            return False
 
 
 def mail_dir(config, instance_path):
@@ -119,5 +152,5 @@ def mail_dir(config, instance_path):
 
 def backend_for(config, instance_path):
     if config.get("SMTP_URL"):
-        return SMTPBackend(config["SMTP_URL"])
+        return SMTPBackend(config["SMTP_URL"], timeout=config["SMTP_TIMEOUT_SECONDS"])
     return FileBackend(mail_dir(config, instance_path))

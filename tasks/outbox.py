@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import secrets
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
@@ -53,15 +54,26 @@ def _hand_off(session):
 
 
 def enqueue(work):
-    """Queue (task name, id) pairs; on a broker error, log and leave the rest to the sweep."""
+    """Queue (task name, id) pairs. On a broker error, log, and mark the notices not handed
+    off as due at once: the next sweep queues them as soon as the broker is back."""
     celery_app = current_app.extensions["celery"]
-    for name, object_id in work:
+    for position, (name, object_id) in enumerate(work):
         try:
             celery_app.tasks[name].delay(object_id)
         except Exception:
             log.warning("could not queue %s(%s); the sweep will", name, object_id, exc_info=True)
+            _handoff_failed([item_id for task, item_id in work[position:] if task == SEND])
             return False
     return True
+
+
+def _handoff_failed(message_ids):
+    # After commit the request's session cannot run SQL: a short transaction of its own.
+    try:
+        with db.engine.begin() as connection, Session(bind=connection) as session:
+            outbox.mark_handoff_failed(session, message_ids)
+    except Exception:  # the database too: the rows stay pending and the grace lets them wait
+        log.warning("could not mark %d notices as not handed off", len(message_ids), exc_info=True)
 
 
 def listen_for_commits():
@@ -79,10 +91,12 @@ def listen_for_commits():
 
 
 def send_notice(task, message_id):
-    """Claim the row, send it, record the outcome; back off and retry while SMTP is down."""
+    """Claim the row under a lease, send it, record the outcome; a failed send backs off and
+    the sweep takes the row again when it is due (or as soon as the mail server answers)."""
     config = current_app.config
     session = db.session
-    if not outbox.claim(session, message_id):
+    lease_token = secrets.token_hex(16)
+    if not outbox.claim(session, message_id, lease_token=lease_token):
         session.rollback()
         return "not pending"
     session.commit()  # the claim is visible to every other worker before SMTP is touched
@@ -96,32 +110,41 @@ def send_notice(task, message_id):
             session,
             message,
             f"{type(error).__name__}: {error}"[:2000],
+            lease_token=lease_token,
+            server_down=mail.is_unreachable(error),
             max_attempts=config["OUTBOX_MAX_ATTEMPTS"],
             base=config["OUTBOX_RETRY_BASE_SECONDS"],
             cap=config["OUTBOX_RETRY_MAX_SECONDS"],
         )
         session.commit()
-        if delay is None:
-            return "failed"
-        if task.request.is_eager:
-            return "retry later"  # in-process: no timer; the row waits for the next sweep
-        raise task.retry(countdown=delay, exc=error) from None
-    outbox.mark_sent(session, message_id)
+        return "failed" if delay is None else "retry later"
+    if not outbox.mark_sent(session, message_id, lease_token=lease_token):
+        # The lease ended mid-send (it outlives a send's time limit, so this is rare) and the
+        # row went to another worker: its recipient may see this message twice, with one
+        # Message-ID. Said here so that it is never unnoticed.
+        log.error(
+            "outbox message %s was sent after its lease ended: possible duplicate", message_id
+        )
     session.commit()
     return "sent"
 
 
 def sweep(task):
-    """Every minute: free claims of dead workers, forget browser sessions ended a day ago, then
-    queue whatever is due and unsent."""
+    """Every OUTBOX_SWEEP_SECONDS: free the rows of workers whose lease ended, bring forward
+    the rows that waited for a mail server that answers again, then queue whatever is due.
+    Also forgets browser sessions that ended a day ago."""
     config = current_app.config
     session = db.session
     accounts.purge_ended_sessions(session, before=utcnow() - dt.timedelta(days=1))
-    released = outbox.release_stale_claims(session, stale_after=config["OUTBOX_STALE_SECONDS"])
+    released = outbox.release_expired_leases(session, lease=config["OUTBOX_LEASE_SECONDS"])
     # A list is stale only once its task must have been killed by its own time limit.
-    list_stale = max(config["OUTBOX_STALE_SECONDS"], 1.5 * config["LIST_TIME_LIMIT_SECONDS"])
-    released += lists.release_stale(session, stale_after=list_stale)
+    released += lists.release_stale(session, stale_after=1.5 * config["LIST_TIME_LIMIT_SECONDS"])
     session.commit()
+    if outbox.waiting_for_server(session):
+        session.rollback()  # no transaction held open while knocking on the mail server
+        if mail.backend_for(config, current_app.instance_path).answers():
+            log.info("the mail server answers again: %d rows due", outbox.server_is_back(session))
+        session.commit()
     grace = config["OUTBOX_SWEEP_GRACE_SECONDS"]
     work = [(SEND, message_id) for message_id in outbox.due_ids(session, grace=grace)]
     work += [(GENERATE_LIST, list_id) for list_id in lists.due_ids(session, grace=grace)]
@@ -142,8 +165,11 @@ def deadline_digests(task, on=None):
     return len(written)
 
 
-def register(celery_app):
+def register(celery_app, config):
     """Declare the outbox tasks on `celery_app` (one Celery app per Flask app)."""
-    celery_app.task(name=SEND, bind=True, max_retries=None)(send_notice)
+    limit = float(config["OUTBOX_SEND_TIME_LIMIT_SECONDS"])
+    celery_app.task(name=SEND, bind=True, time_limit=limit, soft_time_limit=limit * 0.8)(
+        send_notice
+    )
     celery_app.task(name=SWEEP, bind=True)(sweep)
     celery_app.task(name=DIGESTS, bind=True)(deadline_digests)

@@ -137,14 +137,35 @@ def test_message_id_is_derived_from_the_row_key(app, world, db_session):
     assert first["Content-Language"] == "vi"
 
 
-def test_a_row_is_claimed_once(world, db_session):
+def test_a_row_is_claimed_once_and_marked_sent_only_by_its_lease(world, db_session):
     _, row = _returned_row(world, db_session, "Ý kiến")
-    assert outbox.claim(db_session, row.id)
-    assert not outbox.claim(db_session, row.id)
+    assert outbox.claim(db_session, row.id, lease_token="first")
+    assert not outbox.claim(db_session, row.id, lease_token="second")
     db_session.refresh(row)
     assert (row.status, row.attempts) == ("sending", 1)
-    assert outbox.mark_sent(db_session, row.id) == 1
-    assert not outbox.claim(db_session, row.id)
+    assert not outbox.mark_sent(db_session, row.id, lease_token="second")
+    assert outbox.mark_sent(db_session, row.id, lease_token="first")
+    assert not outbox.claim(db_session, row.id, lease_token="third")
+
+
+def test_an_ended_lease_frees_the_row_and_its_old_holder_cannot_mark_it(world, db_session):
+    _, row = _returned_row(world, db_session, "Ý kiến")
+    long_ago = utcnow() - dt.timedelta(seconds=31)
+    assert outbox.claim(db_session, row.id, lease_token="dead", now=long_ago)
+    assert outbox.release_expired_leases(db_session, lease=30) == 1
+    db_session.refresh(row)
+    assert (row.status, row.lease_token) == ("pending", None)
+    assert row.id in outbox.due_ids(db_session, grace=120)  # due at once, no grace
+    assert outbox.claim(db_session, row.id, lease_token="alive")
+    assert not outbox.mark_sent(db_session, row.id, lease_token="dead")
+    assert outbox.mark_sent(db_session, row.id, lease_token="alive")
+
+
+def test_a_failed_hand_off_makes_the_row_due_at_once(world, db_session):
+    _, row = _returned_row(world, db_session, "Ý kiến")
+    assert row.id not in outbox.due_ids(db_session, grace=120)
+    assert outbox.mark_handoff_failed(db_session, [row.id]) == 1
+    assert row.id in outbox.due_ids(db_session, grace=120)
 
 
 def test_back_off_doubles_up_to_the_cap():
@@ -184,6 +205,7 @@ def test_smtp_down_backs_off_then_fails_and_admin_resends(
     db_session.refresh(row)
     assert (row.status, row.attempts) == ("pending", 1)
     assert "ConnectionRefusedError" in row.last_error
+    assert row.server_down
     assert row.next_attempt_at > utcnow()
     # the sweep waits for the back-off to end
     assert row.id not in outbox.due_ids(db_session, grace=0)
@@ -220,7 +242,9 @@ def test_sweep_frees_stale_claims_and_sends_them(app, world, db_session, dispatc
     nomination = world.nominate()
     world.act(nomination, "sec_k1", "submit")
     row = rows_of(db_session, nomination)[-1]
-    assert outbox.claim(db_session, row.id, now=utcnow() - dt.timedelta(hours=1))
+    assert outbox.claim(
+        db_session, row.id, lease_token="dead", now=utcnow() - dt.timedelta(hours=1)
+    )
     db_session.commit()
     sweep = app.extensions["celery"].tasks[outbox_tasks.SWEEP]
     app.config["OUTBOX_SWEEP_GRACE_SECONDS"], saved = 0, app.config["OUTBOX_SWEEP_GRACE_SECONDS"]
@@ -422,7 +446,7 @@ def test_concurrent_workers_claim_a_row_exactly_once(committed):
     def worker():
         with Session(committed) as session:
             barrier.wait()
-            claimed = outbox.claim(session, row_id)
+            claimed = outbox.claim(session, row_id, lease_token=f"worker-{id(session)}")
             session.commit()
             outcomes.append(claimed)
 
@@ -460,3 +484,39 @@ def test_subjects_survive_the_wire_word_for_word(world, db_session, notice, lang
     received = email.message_from_bytes(wire, policy=email.policy.default)
     assert received["Subject"] == subject
     assert nominee in received["Subject"]
+
+
+def test_the_sweep_sends_as_soon_as_the_mail_server_answers_again(
+    app, world, db_session, dispatching, monkeypatch
+):
+    """A row backing off because the server was down does not wait out its back-off."""
+    from aiosmtpd.controller import Controller
+
+    port = _free_port()
+    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{port}")
+    nomination = world.nominate()
+    world.act(nomination, "sec_k1", "submit")
+    db_session.commit()
+    row = rows_of(db_session, nomination)[-1]
+    db_session.refresh(row)
+    assert (row.status, row.server_down) == ("pending", True)
+    assert row.next_attempt_at > utcnow() + dt.timedelta(seconds=20)
+    sweep = app.extensions["celery"].tasks[outbox_tasks.SWEEP]
+    assert sweep.delay().get() == 0  # still down: the back-off holds
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope.rcpt_tos)
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert sweep.delay().get() == 1  # the server answers: the row is due and sent now
+    finally:
+        controller.stop()
+    db_session.refresh(row)
+    assert (row.status, row.attempts, row.server_down) == ("sent", 2, False)
+    assert received == [["rev_c1@example.org"]]

@@ -10,6 +10,7 @@ import collections
 import datetime as dt
 import email
 import email.policy
+import json
 import os
 import secrets
 import shutil
@@ -42,17 +43,11 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MAIL_FROM = "commend <no-reply@commend.test>"
-TUNING = {
-    "OUTBOX_MAX_ATTEMPTS": "60",
-    "OUTBOX_RETRY_BASE_SECONDS": "0.5",
-    "OUTBOX_RETRY_MAX_SECONDS": "2",
-    "OUTBOX_SWEEP_SECONDS": "1",
-    "OUTBOX_SWEEP_GRACE_SECONDS": "1",
-    "OUTBOX_STALE_SECONDS": "8",
-    "TASK_TIME_LIMIT_SECONDS": "6",
-    "LIST_TIME_LIMIT_SECONDS": "60",
-    "BROKER_VISIBILITY_TIMEOUT": "3600",
-}
+# Everything here runs with the default settings: the recovery times measured are the ones a
+# province gets. COMMEND_RECOVERY_REPORT names a JSON file to append each recovery to
+# (`make bench` reads it).
+RECOVERY_LIMIT_SECONDS = 120
+RECOVERY_REPORT = os.environ.get("COMMEND_RECOVERY_REPORT")
 
 
 def free_port():
@@ -122,7 +117,7 @@ class RedisServer:
 
 
 class Inbox:
-    """What the SMTP server received: (recipient, Message-ID, Subject) per delivery."""
+    """What the SMTP server received: (recipient, Message-ID, Subject, when) per delivery."""
 
     def __init__(self):
         self.deliveries = []
@@ -133,11 +128,13 @@ class Inbox:
             await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         for recipient in envelope.rcpt_tos:
-            self.deliveries.append((recipient, message["Message-ID"], str(message["Subject"])))
+            self.deliveries.append(
+                (recipient, message["Message-ID"], str(message["Subject"]), time.monotonic())
+            )
         return "250 Message accepted for delivery"
 
     def ids(self):
-        return [message_id for _, message_id, _ in self.deliveries]
+        return [message_id for _, message_id, _, _ in self.deliveries]
 
 
 class SMTPServer:
@@ -297,7 +294,6 @@ def stack(tmp_path_factory):
     smtp.start()
     env = {
         **os.environ,
-        **TUNING,
         "COMMEND_ENV": "development",
         "SECRET_KEY": secrets.token_hex(32),  # the workers start only with one, as in production
         "DATABASE_URL": database_url,
@@ -326,9 +322,6 @@ def stack(tmp_path_factory):
             "MAIL_FROM": MAIL_FROM,
             "LISTS_DIR": env["LISTS_DIR"],
             "OUTBOX_DISPATCH_ON_COMMIT": True,
-            **{key: float(value) for key, value in TUNING.items()},
-            "OUTBOX_MAX_ATTEMPTS": int(TUNING["OUTBOX_MAX_ATTEMPTS"]),
-            "BROKER_VISIBILITY_TIMEOUT": int(TUNING["BROKER_VISIBILITY_TIMEOUT"]),
         }
     )
     context = app.app_context()
@@ -407,7 +400,7 @@ def test_each_event_reaches_exactly_its_recipients_once(real):
     expected = real.settle(rows)
     received = collections.Counter(
         (expected[message_id].notice, recipient)
-        for recipient, message_id, _ in real.inbox.deliveries
+        for recipient, message_id, _, _ in real.inbox.deliveries
     )
     assert received == collections.Counter(
         {
@@ -424,43 +417,68 @@ def test_each_event_reaches_exactly_its_recipients_once(real):
             ("rejected", "sec_kd@example.org"): 1,
         }
     )
-    subjects = {subject for _, _, subject in real.inbox.deliveries}
+    subjects = {subject for _, _, subject, _ in real.inbox.deliveries}
     assert "[Điển hình tiên tiến] Được công nhận điển hình tiên tiến: Nguyễn Văn An" in subjects
 
 
-def test_smtp_down_notices_are_retried_and_arrive_once(real):
+def recovered(fault, rows, came_back, received):
+    """Check and record one recovery: every row delivered within the limit, the time from the
+    service's return to the last delivery, and the copies of notices in flight at the fault."""
+    seconds = max(at for _, _, _, at in received) - came_back
+    copies = sum(count - 1 for count in collections.Counter(m for _, m, _, _ in received).values())
+    if RECOVERY_REPORT:
+        with open(RECOVERY_REPORT, "a", encoding="utf-8") as report:
+            entry = {"fault": fault, "delivered": len(rows), "seconds": round(seconds, 1)}
+            report.write(json.dumps({**entry, "copies": copies}) + "\n")
+    assert seconds <= RECOVERY_LIMIT_SECONDS, f"{fault}: {seconds:.0f}s to recover"
+    return seconds, copies
+
+
+def test_smtp_down_then_back_every_notice_arrives_within_a_minute(real):
     real.smtp.stop()
-    nomination = real.act("sec_k2", real.nominate(cell="K2"), "submit")
-    rows = real.rows([nomination["id"]])
-    assert len(rows) == 1
+    drafts = [real.nominate(cell=("K1", "K2")[index % 2]) for index in range(10)]
+    for draft in drafts:
+        real.act(f"sec_{draft['cell']['code'].lower()}", draft, "submit")
+    ids = [draft["id"] for draft in drafts]
     wait_for(
-        lambda: real.rows([nomination["id"]])[0].attempts >= 3,
-        30,
-        "three failed attempts while SMTP is down",
+        lambda: all(row.attempts >= 1 and row.server_down for row in real.rows(ids)),
+        60,
+        "every notice to fail its first try while SMTP is down",
     )
-    row = real.rows([nomination["id"]])[0]
-    assert row.status in ("pending", "sending")
-    assert row.last_error
+    rows = real.rows(ids)
+    assert all(row.status == "pending" and row.last_error for row in rows)
     assert real.inbox.deliveries == []
+    time.sleep(3)  # well inside the 30 s back-off
     real.smtp.start()
-    expected = real.settle(rows)
-    assert real.inbox.ids() == list(expected)
+    came_back = time.monotonic()
+    expected = real.settle(rows, timeout=RECOVERY_LIMIT_SECONDS + 10)
+    assert sorted(real.inbox.ids()) == sorted(expected)
+    recovered("SMTP stopped, then started", rows, came_back, real.inbox.deliveries)
 
 
-def test_redis_down_actions_succeed_and_notices_arrive_after(real):
-    drafts = [real.nominate(cell=cell) for cell in ("K1", "K2")]
+def test_redis_down_actions_succeed_and_notices_arrive_within_a_minute(real):
+    drafts = [real.nominate(cell=("K1", "K2")[index % 2]) for index in range(10)]
     real.redis.stop()
     started = time.monotonic()
     for draft in drafts:
         real.act(f"sec_{draft['cell']['code'].lower()}", draft, "submit")  # 200 while it is down
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 60
     rows = real.rows([draft["id"] for draft in drafts])
-    assert [row.status for row in rows] == ["pending", "pending"]
+    assert {row.status for row in rows} == {"pending"}
+    # The failed hand-off is known: each row is due at once, not after the sweep's grace.
+    assert all(row.next_attempt_at is not None for row in rows)
     time.sleep(1)
     assert real.inbox.deliveries == []
     real.redis.start()
-    expected = real.settle(rows, timeout=90)
+    came_back = time.monotonic()
+    expected = real.settle(rows, timeout=RECOVERY_LIMIT_SECONDS + 10)
     assert sorted(real.inbox.ids()) == sorted(expected)
+    recovered(
+        "Redis stopped while 10 actions are taken, then started",
+        rows,
+        came_back,
+        real.inbox.deliveries,
+    )
 
 
 def test_list_files_hold_exactly_the_right_rows(real, tmp_path):
@@ -506,26 +524,40 @@ def test_list_files_hold_exactly_the_right_rows(real, tmp_path):
     real.settle(ready)
 
 
-def test_a_worker_killed_mid_burst_loses_no_notice(real):
+def test_a_worker_killed_mid_burst_loses_no_notice_and_recovers_within_a_minute(real):
     real.inbox.delay = 0.25  # a slow relay keeps the burst in flight
-    drafts = [real.nominate(cell=("K1", "K2", "K3", "KD")[index % 4]) for index in range(16)]
+    cells = ("K1", "K2", "K3", "KD")
+    drafts = [real.nominate(cell=cells[index % 4]) for index in range(120)]
+    real.inbox.deliveries.clear()
     for draft in drafts:
         real.act(f"sec_{draft['cell']['code'].lower()}", draft, "submit")
     rows = real.rows([draft["id"] for draft in drafts])
-    assert len(rows) == 16
+    assert len(rows) == 120
     wait_for(lambda: len(real.inbox.deliveries) >= 2, 30, "the burst to start arriving")
     real.worker.kill()
-    assert len(set(real.inbox.ids())) < 16, "the burst ended before the kill; nothing was tested"
+    in_flight = {
+        row.id for row in real.rows([draft["id"] for draft in drafts]) if row.status == "sending"
+    }
+    assert len(set(real.inbox.ids())) < 120, "the burst ended before the kill; nothing was tested"
     real.inbox.delay = 0.0
     real.worker.start()
-    expected = real.settle(rows, timeout=120)
+    came_back = time.monotonic()
+    expected = real.settle(rows, timeout=RECOVERY_LIMIT_SECONDS + 10)
     received = collections.Counter(real.inbox.ids())
     assert set(received) == set(expected)
-    # A message the relay accepted just before the kill may come again, recognisably:
-    # with the same Message-ID, to the same recipient.
-    for message_id in received:
-        recipients = {to for to, seen, _ in real.inbox.deliveries if seen == message_id}
+    # A message the relay accepted just before the kill may come again, recognisably: with the
+    # same Message-ID, to the same recipient; nothing else comes twice.
+    for message_id, count in received.items():
+        recipients = {to for to, seen, _, _ in real.inbox.deliveries if seen == message_id}
         assert recipients == {expected[message_id].recipient_email}
+        if count > 1:
+            assert (count, expected[message_id].id in in_flight) == (2, True), message_id
+    recovered(
+        "the worker SIGKILLed mid-burst of 120, then restarted",
+        rows,
+        came_back,
+        real.inbox.deliveries,
+    )
 
 
 def test_daily_digest_reaches_each_reviewer_once_a_day(real):
@@ -552,6 +584,6 @@ def test_daily_digest_reaches_each_reviewer_once_a_day(real):
     digest_id = next(message_id for message_id, row in expected.items() if row in rows)
     deliveries = [entry for entry in real.inbox.deliveries if entry[1] == digest_id]
     assert len(deliveries) == 1
-    recipient, _, subject = deliveries[0]
+    recipient, _, subject, _ = deliveries[0]
     assert recipient == "rev_c1@example.org"
     assert subject.startswith(f"[Điển hình tiên tiến] Nhắc hạn xét duyệt ngày {today:%d/%m/%Y}")

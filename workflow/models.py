@@ -17,6 +17,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -530,8 +531,13 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
-    # When a worker claimed the row ("sending"); an old claim belongs to a worker that died.
+    # When a worker claimed the row ("sending"), and the lease it holds: past
+    # OUTBOX_LEASE_SECONDS the claim belongs to a worker that died, and only the holder of
+    # the lease marks the row sent.
     claimed_at: Mapped[dt.datetime | None]
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    # The last try could not reach the mail server: due again as soon as it answers.
+    server_down: Mapped[bool] = mapped_column(default=False, server_default=false())
     # After a failed attempt: not before this time (the sweep respects the back-off).
     next_attempt_at: Mapped[dt.datetime | None]
 

@@ -30,8 +30,9 @@ def _update(session, *conditions, **values):
     return session.execute(statement).rowcount
 
 
-def claim(session, message_id, *, now=None):
-    """Take a pending row for sending; False when another worker has it or it is done."""
+def claim(session, message_id, *, lease_token, now=None):
+    """Take a pending row for sending under a lease; False when another worker has it or it is
+    done. The lease is `lease_token`: only its holder may mark the row sent or unsent."""
     return (
         _update(
             session,
@@ -40,21 +41,35 @@ def claim(session, message_id, *, now=None):
             status="sending",
             attempts=OutboxMessage.attempts + 1,
             claimed_at=now or utcnow(),
+            lease_token=lease_token,
         )
         == 1
     )
 
 
-def mark_sent(session, message_id, *, now=None):
-    now = now or utcnow()
-    return _update(
-        session,
+def _leased(message_id, lease_token):
+    return (
         OutboxMessage.id == message_id,
         OutboxMessage.status == "sending",
-        status="sent",
-        sent_at=now,
-        last_error=None,
-        next_attempt_at=None,
+        OutboxMessage.lease_token == lease_token,
+    )
+
+
+def mark_sent(session, message_id, *, lease_token, now=None):
+    """True if the lease still held; False when it had ended and the row went to another
+    worker meanwhile (then the recipient may get a second copy, with the same Message-ID)."""
+    return (
+        _update(
+            session,
+            *_leased(message_id, lease_token),
+            status="sent",
+            sent_at=now or utcnow(),
+            last_error=None,
+            next_attempt_at=None,
+            lease_token=None,
+            server_down=False,
+        )
+        == 1
     )
 
 
@@ -63,51 +78,103 @@ def retry_delay(attempts, *, base, cap):
     return min(cap, base * 2 ** max(attempts - 1, 0))
 
 
-def mark_unsent(session, message, error, *, max_attempts, base, cap, now=None):
-    """After a failed try: back to pending with a back-off (the delay), or failed (None)."""
+def mark_unsent(
+    session, message, error, *, lease_token, server_down, max_attempts, base, cap, now=None
+):
+    """After a failed try: back to pending with a back-off (the delay), or failed (None).
+
+    `server_down`: the mail server could not be reached (not a refusal of this message), so the
+    sweep may bring the row forward as soon as the server answers again.
+    """
     now = now or utcnow()
     if message.attempts >= max_attempts:
         _update(
             session,
-            OutboxMessage.id == message.id,
-            OutboxMessage.status == "sending",
+            *_leased(message.id, lease_token),
             status="failed",
             last_error=error,
             claimed_at=None,
             next_attempt_at=None,
+            lease_token=None,
+            server_down=server_down,
         )
         return None
     delay = retry_delay(message.attempts, base=base, cap=cap)
     _update(
         session,
-        OutboxMessage.id == message.id,
-        OutboxMessage.status == "sending",
+        *_leased(message.id, lease_token),
         status="pending",
         last_error=error,
         claimed_at=None,
         next_attempt_at=now + dt.timedelta(seconds=delay),
+        lease_token=None,
+        server_down=server_down,
     )
     return delay
 
 
-def release_stale_claims(session, *, stale_after, now=None):
-    """Rows left "sending" by a worker that died go back to pending; how many."""
+def release_expired_leases(session, *, lease, now=None):
+    """Rows whose worker's lease ended (it died, or was killed) are due again at once."""
     now = now or utcnow()
     return _update(
         session,
         OutboxMessage.status == "sending",
-        OutboxMessage.claimed_at < now - dt.timedelta(seconds=stale_after),
+        OutboxMessage.claimed_at < now - dt.timedelta(seconds=lease),
         status="pending",
         claimed_at=None,
-        next_attempt_at=None,
+        lease_token=None,
+        next_attempt_at=now,
+    )
+
+
+def mark_handoff_failed(session, message_ids, *, now=None):
+    """The broker refused these rows' hand-off: they are due at the next sweep, without the
+    grace a row normally gets while its hand-off is under way."""
+    if not message_ids:
+        return 0
+    return _update(
+        session,
+        OutboxMessage.id.in_(message_ids),
+        OutboxMessage.status == "pending",
+        next_attempt_at=now or utcnow(),
+    )
+
+
+def waiting_for_server(session, *, now=None):
+    """Are rows backing off because the mail server could not be reached?"""
+    now = now or utcnow()
+    return (
+        session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.server_down.is_(True),
+                OutboxMessage.next_attempt_at > now,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def server_is_back(session, *, now=None):
+    """The mail server answers again: every row that waited for it is due now."""
+    now = now or utcnow()
+    return _update(
+        session,
+        OutboxMessage.status == "pending",
+        OutboxMessage.server_down.is_(True),
+        OutboxMessage.next_attempt_at > now,
+        next_attempt_at=now,
     )
 
 
 def due_ids(session, *, grace, now=None, limit=1000):
     """Pending rows whose hand-off should have happened by now (oldest first).
 
-    A new row waits `grace` seconds (its after-commit dispatch is probably under way), a row
-    waiting out a back-off is due when the back-off ends.
+    A new row waits `grace` seconds (its after-commit dispatch is probably under way); a row
+    whose hand-off failed, whose lease ended or whose back-off is over is due at its
+    `next_attempt_at`.
     """
     now = now or utcnow()
     threshold = now - dt.timedelta(seconds=grace)
@@ -150,6 +217,8 @@ def resend(session, actor, message):
     message.last_error = None
     message.next_attempt_at = None
     message.claimed_at = None
+    message.lease_token = None
+    message.server_down = False
     session.flush()
     return message
 
