@@ -59,6 +59,9 @@ class Default:
     MAIL_DIR = None  # None: instance/mail, where the file backend writes one .eml per message
     LISTS_DIR = None  # None: instance/lists, where the final commendation lists are written
     OUTBOX_DISPATCH_ON_COMMIT = True  # hand new outbox rows to the dispatch task after commit
+    # Without a broker, run the tasks in a background thread of the web process (never inside
+    # a request) with beat's schedule; False runs them right after the commit, in the request.
+    EMBEDDED_WORKER_THREAD = True
     # Recovery after a fault is bounded by these: a notice reaches its recipient within about
     # OUTBOX_SWEEP_SECONDS of Redis or the SMTP server coming back, and within
     # OUTBOX_LEASE_SECONDS + OUTBOX_SWEEP_SECONDS of a killed worker's restart.
@@ -99,8 +102,10 @@ class Testing(Default):
     TESTING = True
     # Tests hash many passwords; the cheapest argon2id profile keeps them fast.
     PASSWORD_HASH_PROFILE = "CHEAPEST"  # noqa: S105 (a profile name, not a password)
-    # Most tests check the web and the domain; those that check dispatch switch it back on.
+    # Most tests check the web and the domain; those that check dispatch switch it back on,
+    # and see the tasks run at once, in the request (the thread has tests of its own).
     OUTBOX_DISPATCH_ON_COMMIT = False
+    EMBEDDED_WORKER_THREAD = False
 
 
 class Production(Default):

@@ -33,8 +33,9 @@ def celery_settings(config):
         "socket_timeout": 10,
     }
     return {
-        # No broker: the embedded default runs tasks in-process, synchronously, right after
-        # the commit that queued them — nothing to install, and mail still leaves after commit.
+        # No broker: the embedded default runs tasks in-process — handed off after commit to a
+        # background thread of the web process (tasks/embedded.py), which also keeps beat's
+        # schedule; nothing to install, and mail still leaves only after commit.
         "task_always_eager": broker is None,
         "broker_url": broker or "memory://",
         # Redis is the result store too; results are ignored by default (the database holds
@@ -105,6 +106,10 @@ def celery_init_app(app):
     lists.register(celery_app, app.config)
     outbox.listen_for_commits()
     app.extensions["celery"] = celery_app
+    if not app.config.get("CELERY_BROKER_URL") and app.config["EMBEDDED_WORKER_THREAD"]:
+        from tasks.embedded import EmbeddedWorker
+
+        app.extensions["embedded_worker"] = EmbeddedWorker(celery_app)
     return celery_app
 
 

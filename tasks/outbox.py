@@ -55,7 +55,12 @@ def _hand_off(session):
 
 def enqueue(work):
     """Queue (task name, id) pairs. On a broker error, log, and mark the notices not handed
-    off as due at once: the next sweep queues them as soon as the broker is back."""
+    off as due at once: the next sweep queues them as soon as the broker is back. Without a
+    broker, the web process's background thread takes them (tasks/embedded.py)."""
+    embedded = current_app.extensions.get("embedded_worker")
+    if embedded is not None:
+        embedded.submit(work)
+        return True
     celery_app = current_app.extensions["celery"]
     for position, (name, object_id) in enumerate(work):
         try:

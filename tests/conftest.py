@@ -10,6 +10,7 @@ import email
 import email.policy
 import os
 import re
+import socket
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +24,13 @@ from workflow.models import Base, Unit, User
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 IN_CI = bool(os.environ.get("CI"))
+
+
+def free_port():
+    """A free TCP port on loopback, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def service_missing(reason):

@@ -3,11 +3,10 @@
 import datetime as dt
 import email
 import email.policy
-import socket
 import threading
 
 import pytest
-from conftest import World, read_mail
+from conftest import World, free_port, read_mail
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,12 +21,6 @@ def _app_context(app):
     """Rendering, sending and the after-commit hand-off all work inside the app context."""
     with app.app_context():
         yield
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def rows_of(session, nomination):
@@ -195,7 +188,7 @@ def test_commit_hands_rows_to_the_sender_and_rollback_does_not(world, db_session
 def test_smtp_down_backs_off_then_fails_and_admin_resends(
     app, client, world, db_session, dispatching, auth, monkeypatch
 ):
-    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{_free_port()}")
+    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{free_port()}")
     monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 2)
     world.add_user("adm_d2", "admin", "D2")
     nomination = world.nominate()
@@ -261,7 +254,7 @@ def test_broker_down_the_action_still_succeeds(app, client, world, auth, monkeyp
     conf = app.extensions["celery"].conf
     monkeypatch.setitem(app.config, "OUTBOX_DISPATCH_ON_COMMIT", True)
     monkeypatch.setitem(conf, "task_always_eager", False)
-    monkeypatch.setitem(conf, "broker_url", f"redis://127.0.0.1:{_free_port()}/0")
+    monkeypatch.setitem(conf, "broker_url", f"redis://127.0.0.1:{free_port()}/0")
     nomination = world.nominate()
     response = client.post(
         f"/api/v1/nominations/{nomination.id}/actions/submit",
@@ -402,7 +395,7 @@ def test_smtp_backend_logs_in_when_the_url_names_a_user():
         ok = (auth_data.login, auth_data.password) == (b"thu.ky@tienluong.vn", b"p@ss:w0rd")
         return AuthResult(success=ok)
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(
         Handler(),
         hostname="127.0.0.1",
@@ -492,7 +485,7 @@ def test_the_sweep_sends_as_soon_as_the_mail_server_answers_again(
     """A row backing off because the server was down does not wait out its back-off."""
     from aiosmtpd.controller import Controller
 
-    port = _free_port()
+    port = free_port()
     monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{port}")
     nomination = world.nominate()
     world.act(nomination, "sec_k1", "submit")

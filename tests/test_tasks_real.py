@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import TEST_DATABASE_URL, World, _fresh_postgres, service_missing
+from conftest import TEST_DATABASE_URL, World, _fresh_postgres, free_port, service_missing
 from list_files import build_campaign, check_csv, check_pdf, check_xlsx, pdf_text
 
 from tasks import mail
@@ -48,12 +48,6 @@ MAIL_FROM = "commend <no-reply@commend.test>"
 # (`make bench` reads it).
 RECOVERY_LIMIT_SECONDS = 120
 RECOVERY_REPORT = os.environ.get("COMMEND_RECOVERY_REPORT")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(predicate, timeout, what):
