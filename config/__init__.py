@@ -59,9 +59,10 @@ class Default:
     MAIL_DIR = None  # None: instance/mail, where the file backend writes one .eml per message
     LISTS_DIR = None  # None: instance/lists, where the final commendation lists are written
     OUTBOX_DISPATCH_ON_COMMIT = True  # hand new outbox rows to the dispatch task after commit
-    # Without a broker, run the tasks in a background thread of the web process (never inside
-    # a request) with beat's schedule; False runs them right after the commit, in the request.
-    EMBEDDED_WORKER_THREAD = True
+    # Hand the work a commit asks for to a background thread of the process (tasks/handoff.py):
+    # it publishes to the broker, or without one runs the tasks and beat's schedule itself, so
+    # no request waits for Redis or SMTP. False: right after the commit, in the request.
+    HAND_OFF_THREAD = True
     # Recovery after a fault is bounded by these: a notice reaches its recipient within about
     # OUTBOX_SWEEP_SECONDS of Redis or the SMTP server coming back, and within
     # OUTBOX_LEASE_SECONDS + OUTBOX_SWEEP_SECONDS of a killed worker's restart.
@@ -105,7 +106,7 @@ class Testing(Default):
     # Most tests check the web and the domain; those that check dispatch switch it back on,
     # and see the tasks run at once, in the request (the thread has tests of its own).
     OUTBOX_DISPATCH_ON_COMMIT = False
-    EMBEDDED_WORKER_THREAD = False
+    HAND_OFF_THREAD = False
 
 
 class Production(Default):

@@ -34,7 +34,7 @@ def celery_settings(config):
     }
     return {
         # No broker: the embedded default runs tasks in-process — handed off after commit to a
-        # background thread of the web process (tasks/embedded.py), which also keeps beat's
+        # background thread of the web process (tasks/handoff.py), which also keeps beat's
         # schedule; nothing to install, and mail still leaves only after commit.
         "task_always_eager": broker is None,
         "broker_url": broker or "memory://",
@@ -106,10 +106,12 @@ def celery_init_app(app):
     lists.register(celery_app, app.config)
     outbox.listen_for_commits()
     app.extensions["celery"] = celery_app
-    if not app.config.get("CELERY_BROKER_URL") and app.config["EMBEDDED_WORKER_THREAD"]:
-        from tasks.embedded import EmbeddedWorker
+    if app.config["HAND_OFF_THREAD"]:
+        from tasks.handoff import HandOff
 
-        app.extensions["embedded_worker"] = EmbeddedWorker(celery_app)
+        app.extensions["hand_off"] = HandOff(
+            app, celery_app, keeps_schedule=not app.config.get("CELERY_BROKER_URL")
+        )
     return celery_app
 
 

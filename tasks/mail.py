@@ -18,6 +18,7 @@ import smtplib
 import socket
 import ssl
 import tempfile
+from contextlib import contextmanager
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -66,6 +67,10 @@ class FileBackend:
 
     def answers(self):
         return True
+
+    @contextmanager
+    def session(self):
+        yield self.send
 
     def send(self, message):
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -131,11 +136,37 @@ class SMTPBackend:
             raise
         return client
 
+    @contextmanager
+    def session(self):
+        """One connection for a batch of messages: yields send(message). The connection opens
+        with the first message; a server that hangs up is reconnected to with the next."""
+        client = None
+
+        def send(message):
+            nonlocal client
+            if client is None:
+                client = self._connect()
+                if self.username:
+                    client.login(self.username, self.password)
+            try:
+                client.send_message(message)
+            except smtplib.SMTPServerDisconnected:
+                client.close()
+                client = None
+                raise
+
+        try:
+            yield send
+        finally:
+            if client is not None:
+                try:
+                    client.quit()
+                except (OSError, smtplib.SMTPException):
+                    client.close()
+
     def send(self, message):
-        with self._connect() as client:
-            if self.username:
-                client.login(self.username, self.password)
-            client.send_message(message)
+        with self.session() as send:
+            send(message)
 
     def answers(self):
         """Does the server answer (connect, greeting, NOOP)? Sends nothing."""

@@ -4,6 +4,7 @@ import datetime as dt
 import logging
 import secrets
 
+from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -16,7 +17,8 @@ from workflow.models import CommendationList, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
-SEND = "commend.send_notice"
+SEND = "commend.send_notices"
+SEND_BATCH = 20  # notices per message: one SMTP connection each, well inside the time limit
 SWEEP = "commend.sweep"
 DIGESTS = "commend.deadline_digests"
 
@@ -41,8 +43,8 @@ def _forget(session, previous_transaction):
 
 
 def _hand_off(session):
-    """After commit: queue a task per new row. A broker that is down costs nothing but time:
-    the rows stay pending and the periodic sweep queues them once it is back."""
+    """After commit: hand the new rows to the workers. A broker that is down costs nothing but
+    time: the rows stay pending, marked due, and the periodic sweep queues them once it is back."""
     if session.in_nested_transaction():
         return  # SQLAlchemy fires after_commit for a released savepoint too: not yet committed
     work = session.info.pop(_PENDING, None)
@@ -54,20 +56,38 @@ def _hand_off(session):
 
 
 def enqueue(work):
-    """Queue (task name, id) pairs. On a broker error, log, and mark the notices not handed
-    off as due at once: the next sweep queues them as soon as the broker is back. Without a
-    broker, the web process's background thread takes them (tasks/embedded.py)."""
-    embedded = current_app.extensions.get("embedded_worker")
-    if embedded is not None:
-        embedded.submit(work)
+    """Hand (task name, id) pairs to the workers: through the web process's hand-off thread
+    (tasks/handoff.py) when it has one, so that no request waits for the broker; else now."""
+    thread = current_app.extensions.get("hand_off")
+    if thread is not None:
+        thread.submit(work)
         return True
-    celery_app = current_app.extensions["celery"]
-    for position, (name, object_id) in enumerate(work):
+    return publish(current_app.extensions["celery"], work)
+
+
+def batches(work):
+    """One message per batch of notices (sent over one SMTP connection), one per list."""
+    notices_ = [object_id for name, object_id in work if name == SEND]
+    for start in range(0, len(notices_), SEND_BATCH):
+        yield SEND, notices_[start : start + SEND_BATCH]
+    for name, object_id in work:
+        if name != SEND:
+            yield name, object_id
+
+
+def publish(celery_app, work):
+    """Queue the work on the broker (or, without one, run it here). On a broker error, log,
+    and mark the notices not handed off as due at once: the next sweep queues them as soon as
+    the broker is back."""
+    pending = list(batches(work))
+    for position, (name, argument) in enumerate(pending):
         try:
-            celery_app.tasks[name].delay(object_id)
+            celery_app.tasks[name].delay(argument)
         except Exception:
-            log.warning("could not queue %s(%s); the sweep will", name, object_id, exc_info=True)
-            _handoff_failed([item_id for task, item_id in work[position:] if task == SEND])
+            log.warning("could not queue %s(%s); the sweep will", name, argument, exc_info=True)
+            _handoff_failed(
+                [item for task, items in pending[position:] if task == SEND for item in items]
+            )
             return False
     return True
 
@@ -95,11 +115,39 @@ def listen_for_commits():
 # The tasks -----------------------------------------------------------------------------------
 
 
-def send_notice(task, message_id):
-    """Claim the row under a lease, send it, record the outcome; a failed send backs off and
-    the sweep takes the row again when it is due (or as soon as the mail server answers)."""
+def send_notices(task, message_ids):
+    """Send a batch of notices over one connection to the mail server.
+
+    Each row is claimed under its own lease just before its send, so a lease always outlives
+    the send it covers; only the lease's holder marks the row sent. A failed send backs off
+    and the sweep takes the row again when it is due, or as soon as the mail server answers.
+    When the server cannot be reached, the rest of the batch waits for it without an attempt.
+    """
     config = current_app.config
     session = db.session
+    backend = mail.backend_for(config, current_app.instance_path)
+    results = []
+    ids = list(message_ids) if isinstance(message_ids, list | tuple) else [message_ids]
+    with backend.session() as send:
+        for position, message_id in enumerate(ids):
+            try:
+                outcome = _send_one(session, send, message_id, config)
+            except SoftTimeLimitExceeded:
+                session.rollback()
+                outbox.mark_handoff_failed(session, ids[position:])  # due at the next sweep
+                session.commit()
+                raise
+            results.append(outcome)
+            if outcome == "server down":
+                outbox.wait_for_server(
+                    session, ids[position + 1 :], delay=config["OUTBOX_RETRY_BASE_SECONDS"]
+                )
+                session.commit()
+                break
+    return results
+
+
+def _send_one(session, send, message_id, config):
     lease_token = secrets.token_hex(16)
     if not outbox.claim(session, message_id, lease_token=lease_token):
         session.rollback()
@@ -107,29 +155,31 @@ def send_notice(task, message_id):
     session.commit()  # the claim is visible to every other worker before SMTP is touched
     message = session.get(OutboxMessage, message_id)
     try:
-        email = notices.build_message(message)
-        mail.backend_for(config, current_app.instance_path).send(email)
+        send(notices.build_message(message))
+    except SoftTimeLimitExceeded:
+        raise
     except Exception as error:
         log.warning("sending outbox message %s failed", message_id, exc_info=True)
+        unreachable = mail.is_unreachable(error)
         delay = outbox.mark_unsent(
             session,
             message,
             f"{type(error).__name__}: {error}"[:2000],
             lease_token=lease_token,
-            server_down=mail.is_unreachable(error),
+            server_down=unreachable,
             max_attempts=config["OUTBOX_MAX_ATTEMPTS"],
             base=config["OUTBOX_RETRY_BASE_SECONDS"],
             cap=config["OUTBOX_RETRY_MAX_SECONDS"],
         )
         session.commit()
-        return "failed" if delay is None else "retry later"
+        if delay is None:
+            return "failed"
+        return "server down" if unreachable else "retry later"
     if not outbox.mark_sent(session, message_id, lease_token=lease_token):
         # The lease ended mid-send (it outlives a send's time limit, so this is rare) and the
         # row went to another worker: its recipient may see this message twice, with one
         # Message-ID. Said here so that it is never unnoticed.
-        log.error(
-            "outbox message %s was sent after its lease ended: possible duplicate", message_id
-        )
+        log.error("outbox message %s sent after its lease ended: a possible copy", message_id)
     session.commit()
     return "sent"
 
@@ -156,7 +206,7 @@ def sweep(task):
     session.rollback()
     if work:
         log.info("sweep: %d released, %d queued", released, len(work))
-        enqueue(work)
+        publish(current_app.extensions["celery"], work)
     return len(work)
 
 
@@ -174,7 +224,7 @@ def register(celery_app, config):
     """Declare the outbox tasks on `celery_app` (one Celery app per Flask app)."""
     limit = float(config["OUTBOX_SEND_TIME_LIMIT_SECONDS"])
     celery_app.task(name=SEND, bind=True, time_limit=limit, soft_time_limit=limit * 0.8)(
-        send_notice
+        send_notices
     )
     celery_app.task(name=SWEEP, bind=True)(sweep)
     celery_app.task(name=DIGESTS, bind=True)(deadline_digests)

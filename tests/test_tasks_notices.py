@@ -205,7 +205,7 @@ def test_smtp_down_backs_off_then_fails_and_admin_resends(
     assert row.id in outbox.due_ids(db_session, grace=0, now=row.next_attempt_at)
 
     send = app.extensions["celery"].tasks[outbox_tasks.SEND]
-    assert send.delay(row.id).get() == "failed"
+    assert send.delay([row.id]).get() == ["failed"]
     db_session.refresh(row)
     assert (row.status, row.attempts) == ("failed", 2)
 

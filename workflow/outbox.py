@@ -140,6 +140,20 @@ def mark_handoff_failed(session, message_ids, *, now=None):
     )
 
 
+def wait_for_server(session, message_ids, *, delay, now=None):
+    """These rows were not tried: the mail server could not be reached for the row before them.
+    They wait for it as if they had failed the same way, without spending an attempt."""
+    if not message_ids:
+        return 0
+    return _update(
+        session,
+        OutboxMessage.id.in_(message_ids),
+        OutboxMessage.status == "pending",
+        server_down=True,
+        next_attempt_at=(now or utcnow()) + dt.timedelta(seconds=delay),
+    )
+
+
 def waiting_for_server(session, *, now=None):
     """Are rows backing off because the mail server could not be reached?"""
     now = now or utcnow()
