@@ -112,4 +112,3 @@ class HandOff:
                 log.error("scheduled task %s failed: %s", task, result.result)
         except Exception:
             log.exception("scheduled task %s failed", task)
-

@@ -22,24 +22,23 @@ SEND_BATCH = 20  # notices per message: one SMTP connection each, well inside th
 SWEEP = "commend.sweep"
 DIGESTS = "commend.deadline_digests"
 
-_PENDING = "commend_pending_work"  # session.info key: what this transaction asks to be done
-
 
 # The after-commit hook -----------------------------------------------------------------------
 
 
 def _collect(session, flush_context):
-    """Remember the outbox rows and lists that this transaction made (or made pending again)."""
+    """Remember the outbox rows and lists that this transaction made through the ORM (or made
+    pending again); the hot path's rows are remembered by the service that wrote them."""
     for instance in (*session.new, *session.dirty):
         if isinstance(instance, OutboxMessage) and instance.status == "pending":
-            session.info.setdefault(_PENDING, set()).add((SEND, instance.id))
+            outbox.remember_for_hand_off(session, "notice", [instance.id])
         elif isinstance(instance, CommendationList) and instance.status == "pending":
-            session.info.setdefault(_PENDING, set()).add((GENERATE_LIST, instance.id))
+            outbox.remember_for_hand_off(session, "list", [instance.id])
 
 
 def _forget(session, previous_transaction):
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
-        session.info.pop(_PENDING, None)
+        session.info.pop(outbox.PENDING_WORK, None)
 
 
 def _hand_off(session):
@@ -47,12 +46,13 @@ def _hand_off(session):
     time: the rows stay pending, marked due, and the periodic sweep queues them once it is back."""
     if session.in_nested_transaction():
         return  # SQLAlchemy fires after_commit for a released savepoint too: not yet committed
-    work = session.info.pop(_PENDING, None)
+    work = session.info.pop(outbox.PENDING_WORK, None)
     if not work or not has_app_context():
         return
     if not current_app.config["OUTBOX_DISPATCH_ON_COMMIT"]:
         return
-    enqueue(sorted(work, key=lambda item: (item[0], item[1])))
+    tasks = {"notice": SEND, "list": GENERATE_LIST}
+    enqueue(sorted((tasks[kind], row_id) for kind, row_id in work))
 
 
 def enqueue(work):

@@ -19,7 +19,11 @@ def normalise_url(url):
 def make_engine(url, echo=False):
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        # No ping before each checkout: it is one more round trip on every request. A
+        # connection the server dropped fails its request once and is replaced (SQLAlchemy
+        # invalidates the pool on a disconnect), and none is kept long enough to be cut by an
+        # idle timeout. The pool holds one connection per request thread of the process.
+        return create_engine(url, echo=echo, pool_size=8, max_overflow=8, pool_recycle=1800)
     engine = create_engine(url, echo=echo, connect_args={"timeout": 15})
 
     @event.listens_for(engine, "connect")

@@ -6,7 +6,7 @@ import secrets
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import joinedload
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
@@ -159,16 +159,23 @@ def issue_token(session, user, *, hours):
     return token, expires_at
 
 
-def user_for_token(session, token):
-    """The active user a live token belongs to, or None."""
-    row = session.scalar(
-        select(ApiToken)
-        .where(ApiToken.token_hash == _digest(token))
-        .options(joinedload(ApiToken.user).joinedload(User.unit))
+# Built once: every API call runs it.
+_LIVE_TOKEN = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > bindparam("now"),
+        User.active,
     )
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
-        return None
-    return row.user if row.user.active else None
+    .options(joinedload(User.unit))
+)
+
+
+def user_for_token(session, token):
+    """The active user a live token belongs to, or None: one query."""
+    return session.scalar(_LIVE_TOKEN, {"token_hash": _digest(token), "now": utcnow()})
 
 
 def revoke_token(session, token):

@@ -517,7 +517,9 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # "<event>-<history id>-<recipient>": unique, and the seed of the Message-ID.
+    # Unique, and the seed of the Message-ID: "<event>-<nomination>-v<its version after the
+    # action>-<recipient>" for the workflow's notices (each action moves the version), other
+    # keys for the notices of other events.
     key: Mapped[str] = mapped_column(String(200), unique=True)
     notice: Mapped[str] = mapped_column(String(40))
     nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id"), index=True)
@@ -542,6 +544,7 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[dt.datetime | None]
 
     recipient: Mapped[User | None] = relationship()
+    history: Mapped[HistoryEntry | None] = relationship()
 
 
 LIST_STATUSES = ("pending", "running", "done", "failed")

@@ -2,9 +2,9 @@
 
 import hashlib
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
-from workflow.models import OutboxMessage, User
+from workflow.models import User, utcnow
 
 
 # The notice each (action, new state) produces; "approve" names two, forwarded or commended.
@@ -22,28 +22,54 @@ def notice_for(action, to_state, from_pending):
     }.get(action)
 
 
+# Who hears of each notice: the cell's secretaries (True/False), and the reviewers of the
+# unit it now waits at ("pending") or waited at before the action ("previous").
+AUDIENCE = {
+    "submitted": (False, "pending"),
+    "resubmitted": (False, "pending"),
+    "forwarded": (True, "pending"),
+    "returned": (True, None),
+    "rejected": (True, None),
+    "commended": (True, None),
+    "withdrawn": (False, "previous"),
+}
+# Built once: on the hot path of every action, only the parameters change.
+_PEOPLE = (
+    select(User.id, User.email, User.language)
+    .where(
+        User.active,
+        or_(
+            (User.role == "secretary") & (User.unit_id == bindparam("cell_id")),
+            (User.role == "reviewer") & (User.unit_id == bindparam("reviewing_unit_id")),
+        ),
+    )
+    .order_by(User.id)
+)
+
+
 def recipients(session, notice, nomination, previous_pending_unit_id):
-    """(user or None, e-mail, language) for each person the notice goes to, once each."""
-    secretaries = (User.role == "secretary") & (User.unit_id == nomination.cell_id)
-    reviewers_of = lambda unit_id: (User.role == "reviewer") & (User.unit_id == unit_id)  # noqa: E731
-    audience = {
-        "submitted": [reviewers_of(nomination.pending_unit_id)],
-        "resubmitted": [reviewers_of(nomination.pending_unit_id)],
-        "forwarded": [secretaries, reviewers_of(nomination.pending_unit_id)],
-        "returned": [secretaries],
-        "rejected": [secretaries],
-        "commended": [secretaries],
-        "withdrawn": [reviewers_of(previous_pending_unit_id)],
-    }[notice]
-    users = session.scalars(select(User).where(User.active, or_(*audience)).order_by(User.id)).all()
-    people = [(user, user.email, user.language) for user in users]
+    """(user id or None, e-mail, language) for each person the notice goes to, once each."""
+    secretaries, reviewers = AUDIENCE[notice]
+    reviewing_unit_id = {
+        "pending": nomination.pending_unit_id,
+        "previous": previous_pending_unit_id,
+        None: None,
+    }[reviewers]
+    with session.no_autoflush:  # the action's own changes are flushed once, with these rows
+        people = session.execute(
+            _PEOPLE,
+            {
+                "cell_id": nomination.cell_id if secretaries else None,
+                "reviewing_unit_id": reviewing_unit_id,
+            },
+        ).all()
     if notice == "commended" and nomination.nominee_email:
         people.append((None, nomination.nominee_email, "vi"))
     seen = set()
-    for user, email, language in people:
+    for user_id, email, language in people:
         if email.casefold() not in seen:
             seen.add(email.casefold())
-            yield user, email, language
+            yield user_id, email, language
 
 
 def address_tag(email):
@@ -51,32 +77,39 @@ def address_tag(email):
     return hashlib.sha256(email.casefold().encode()).hexdigest()[:24]
 
 
-def outbox_rows(session, entry, notice, nomination, previous_pending_unit_id):
-    """One pending outbox row per recipient of `notice` about history `entry`."""
+def outbox_rows(session, entry, acting_unit, notice, nomination, previous_pending_unit_id):
+    """One pending outbox row per recipient of `notice` about history `entry`, written in the
+    same flush as the entry and the nomination's versioned update (the rows name the entry
+    through the relationship, and the version the action gives the nomination)."""
     context = {
         "nomination_id": nomination.id,
         "nominee_name": nomination.nominee_name,
         "kind": nomination.kind,
         "title": nomination.title,
-        "action": entry.action,
-        "from_state": entry.from_state,
-        "to_state": entry.to_state,
-        "acting_unit": entry.actor_unit.name,
-        "comment": entry.comment,
+        "action": entry["action"],
+        "from_state": entry["from_state"],
+        "to_state": entry["to_state"],
+        "acting_unit": acting_unit,
+        "comment": entry["comment"],
         "recognized_level": nomination.recognized_level,
     }
+    now = utcnow()
     return [
-        OutboxMessage(
-            key=f"{notice}-{entry.id}-{address_tag(email)}",
-            notice=notice,
-            nomination_id=nomination.id,
-            history_id=entry.id,
-            recipient_user_id=user.id if user else None,
-            recipient_email=email,
-            language=language,
-            context=context,
-        )
-        for user, email, language in recipients(
+        {
+            "key": f"{notice}-{entry['id']}-{address_tag(email)}",
+            "notice": notice,
+            "nomination_id": nomination.id,
+            "history_id": entry["id"],
+            "recipient_user_id": user_id,
+            "recipient_email": email,
+            "language": language,
+            "context": context,
+            "status": "pending",
+            "attempts": 0,
+            "server_down": False,
+            "created_at": now,
+        }
+        for user_id, email, language in recipients(
             session, notice, nomination, previous_pending_unit_id
         )
     ]

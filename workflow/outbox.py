@@ -15,8 +15,16 @@ from workflow.errors import Forbidden, NotAllowedNow, NotFound
 from workflow.levels import LEVEL_OF_REVIEW_STATE, REVIEW_LEVELS
 from workflow.models import Campaign, Nomination, OutboxMessage, Unit, User, utcnow
 
+# session.info: the (kind, id) pairs of work this transaction made for the workers, handed off
+# after it commits (tasks/outbox.py); kinds are "notice" and "list".
+PENDING_WORK = "commend_pending_work"
 DIGEST_HORIZON_DAYS = 3  # an item is in the digest when its review deadline is this close or past
 DIGEST_MAX_ITEMS = 200  # a digest names this many items and counts the rest
+
+
+def remember_for_hand_off(session, kind, ids):
+    """Rows written without the ORM (the hot path's outbox rows): hand them off after commit."""
+    session.info.setdefault(PENDING_WORK, set()).update((kind, row_id) for row_id in ids)
 
 
 def _update(session, *conditions, **values):

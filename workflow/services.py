@@ -9,8 +9,9 @@ import unicodedata
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import decisions, policy, routing
@@ -26,8 +27,9 @@ from workflow.errors import (
 )
 from workflow.levels import LEVEL_OF_REVIEW_STATE, rank
 from workflow.machine import fire
-from workflow.models import Campaign, HistoryEntry, Nomination, Unit, utcnow
+from workflow.models import Campaign, HistoryEntry, Nomination, OutboxMessage, Unit, utcnow
 from workflow.notices import notice_for, outbox_rows
+from workflow.outbox import remember_for_hand_off
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 COMMENT_REQUIRED = ("return", "reject")
@@ -51,13 +53,17 @@ def today():
     return dt.datetime.now(TIMEZONE).date()
 
 
+# Built once: every action and every nomination page runs it.
+_NOMINATION = (
+    select(Nomination)
+    .where(Nomination.id == bindparam("nomination_id"))
+    .options(joinedload(Nomination.cell), joinedload(Nomination.campaign))
+)
+
+
 def get_nomination(session, actor, nomination_id):
     """The nomination if it exists and lies in the actor's subtree, else NotFound."""
-    nomination = session.get(
-        Nomination,
-        nomination_id,
-        options=[joinedload(Nomination.cell), joinedload(Nomination.campaign)],
-    )
+    nomination = session.scalar(_NOMINATION, {"nomination_id": nomination_id})
     if nomination is None or not policy.can_see_nomination(actor, nomination):
         raise NotFound(f"nomination {nomination_id} not found")
     return nomination
@@ -98,45 +104,74 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
             recognises=to_state == "commended",
             on=on or today(),
         )
-    _apply(nomination, action, to_state, upcoming, chain)
-
-    entry = HistoryEntry(
-        nomination=nomination,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        actor_id=actor.id,
-        actor_unit=actor.unit,
-        comment=comment,
-    )
-    session.add(entry)
-    flush_or_conflict(session)
+    now = utcnow()
+    _write(session, nomination, *_changes(nomination, to_state, upcoming, chain), now=now)
+    entry = {
+        "nomination_id": nomination.id,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor_id": actor.id,
+        "actor_unit_id": actor.unit_id,
+        "comment": comment,
+        "at": now,
+    }
+    entry["id"] = session.execute(_INSERT_HISTORY, entry).scalar_one()
     notice = notice_for(action, to_state, from_pending=previous_pending is not None)
     if notice:
-        session.add_all(outbox_rows(session, entry, notice, nomination, previous_pending))
-        flush_or_conflict(session)
+        rows = outbox_rows(session, entry, actor.unit.name, notice, nomination, previous_pending)
+        if rows:
+            ids = session.scalars(_INSERT_OUTBOX, rows).all()
+            remember_for_hand_off(session, "notice", ids)
     return entry
+
+
+# The hot path writes with Core statements built once (no unit of work): the versioned update
+# of the nomination, its history row, and the outbox rows, in the action's transaction.
+_NOMINATIONS = Nomination.__table__
+_UPDATE_ON_VERSION = _NOMINATIONS.update().where(
+    _NOMINATIONS.c.id == bindparam("nomination_id"),
+    _NOMINATIONS.c.version == bindparam("read_version"),
+)
+_INSERT_HISTORY = HistoryEntry.__table__.insert().returning(HistoryEntry.__table__.c.id)
+_INSERT_OUTBOX = OutboxMessage.__table__.insert().returning(OutboxMessage.__table__.c.id)
 
 
 def _pending(nomination, chain):
     return next((unit for unit in chain if unit.id == nomination.pending_unit_id), None)
 
 
-def _apply(nomination, action, to_state, upcoming, chain):
-    """Set what the new state implies: the pending unit, who returned it, the level reached."""
+def _changes(nomination, to_state, upcoming, chain):
+    """What the new state implies, as (columns, relationships): the pending unit, who
+    returned it, the level and unit that recognised it."""
     pending = _pending(nomination, chain)
-    nomination.state = to_state
     if to_state in LEVEL_OF_REVIEW_STATE:
-        nomination.pending_unit = upcoming
-        nomination.pending_since = utcnow()
-        return
+        columns = {"pending_unit_id": upcoming.id, "pending_since": utcnow()}
+        return {"state": to_state, **columns}, {"pending_unit": upcoming}
+    columns = {"state": to_state, "pending_unit_id": None, "pending_since": None}
+    relationships = {"pending_unit": None}
     if to_state == "returned":
-        nomination.returned_by_unit = pending
+        columns["returned_by_unit_id"] = pending.id
+        relationships["returned_by_unit"] = pending
     if to_state == "commended":
-        nomination.recognized_level = pending.level
-        nomination.recognized_unit = pending
-    nomination.pending_unit = None
-    nomination.pending_since = None
+        columns.update(recognized_level=pending.level, recognized_unit_id=pending.id)
+        relationships["recognized_unit"] = pending
+    return columns, relationships
+
+
+def _write(session, nomination, columns, relationships, *, now):
+    """UPDATE … WHERE version = the version read: a writer that lost the race changes nothing
+    and gets a conflict. The loaded object then holds what was written, as committed."""
+    read = nomination.version
+    columns = {**columns, "version": read + 1, "updated_at": now}
+    written = session.execute(
+        _UPDATE_ON_VERSION.values(**columns),
+        {"nomination_id": nomination.id, "read_version": read},
+    ).rowcount
+    if written != 1:
+        raise StaleVersion("the nomination was changed by someone else meanwhile")
+    for name, value in {**columns, **relationships}.items():
+        set_committed_value(nomination, name, value)
 
 
 submit = partial(perform, action="submit")
