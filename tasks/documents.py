@@ -6,9 +6,11 @@ import hashlib
 import io
 import os
 import tempfile
+from pathlib import Path
 
 from flask import render_template
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
 from workflow.levels import REVIEW_LEVELS
@@ -98,11 +100,15 @@ def document_context(commendation_list):
     }
 
 
-def render_pdf(commendation_list):
+# Each renderer writes its format to a binary file opened for it, row by row where the format
+# allows (CSV, and XLSX in openpyxl's write-only mode): memory stays flat whatever the length.
+
+
+def render_pdf(commendation_list, stream):
     from weasyprint import HTML  # heavy; only the list task needs it
 
     html = render_template("lists/document.html", **document_context(commendation_list))
-    return HTML(string=html).write_pdf()
+    HTML(string=html).write_pdf(stream)
 
 
 def _text(value):
@@ -117,24 +123,31 @@ def _cell_values(row, index):
     return values
 
 
-def render_xlsx(commendation_list):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Danh sách"
-    sheet.append([title for title, _ in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for index, row in enumerate(commendation_list.rows, start=1):
-        sheet.append(_cell_values(row, index))
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                # Stored as text, never as a formula, whatever the nominee's text starts with.
-                cell.data_type = "s"
-                if cell.value.startswith(FORMULA_TRIGGERS):
-                    cell.quotePrefix = True
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+def _text_cell(sheet, value, alignment=None, font=None):
+    """A cell stored as text, never as a formula, whatever the nominee's text starts with."""
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_TRIGGERS):
+            cell.quotePrefix = True
+    if alignment is not None:
+        cell.alignment = alignment
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def render_xlsx(commendation_list, stream):
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Danh sách")
     for letter, width in zip("ABCDEFGHI", (6, 10, 30, 10, 20, 30, 20, 35, 60), strict=True):
         sheet.column_dimensions[letter].width = width
+    bold, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    sheet.append([_text_cell(sheet, title, font=bold) for title, _ in COLUMNS])
+    for index, row in enumerate(commendation_list.rows, start=1):
+        sheet.append(
+            [_text_cell(sheet, value, alignment=wrapped) for value in _cell_values(row, index)]
+        )
     summary = workbook.create_sheet("Tổng hợp")
     summary.append(["Cấp công nhận", "Tập thể", "Cá nhân", "Tổng"])
     rows, total = summary_rows(commendation_list.summary or {})
@@ -150,11 +163,8 @@ def render_xlsx(commendation_list):
         ("Cấp công nhận", context["level"]),
         ("Số lượng", context["count"]),
     ):
-        info.append([label, value])
-        info.cell(row=info.max_row, column=2).data_type = "s" if isinstance(value, str) else "n"
-    stream = io.BytesIO()
+        info.append([label, _text_cell(info, value)])
     workbook.save(stream)
-    return stream.getvalue()
 
 
 def _csv_safe(value):
@@ -162,33 +172,38 @@ def _csv_safe(value):
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
-def render_csv(commendation_list):
-    stream = io.StringIO()
-    writer = csv.writer(stream, lineterminator="\r\n")
+def render_csv(commendation_list, stream):
+    # UTF-8 with a byte-order mark: Excel then reads the Vietnamese correctly.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow([title for title, _ in COLUMNS])
     for index, row in enumerate(commendation_list.rows, start=1):
         writer.writerow([_csv_safe(value) for value in _cell_values(row, index)])
-    # UTF-8 with a byte-order mark: Excel then reads the Vietnamese correctly.
-    return stream.getvalue().encode("utf-8-sig")
+    text.detach()  # the caller closes the file
 
 
 RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx, "csv": render_csv}
 
 
 def write_all(commendation_list, directory):
-    """Write every format; the checksums and sizes to keep in the snapshot."""
+    """Write every format under a temporary name, then move it into place; the checksums and
+    sizes to keep in the snapshot (read back from the file, never held whole in memory)."""
     files = {}
     for file_format, render in RENDERERS.items():
-        content = render(commendation_list)
         target = file_path(directory, commendation_list, file_format)
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.replace(temporary, target)
-        files[file_format] = {
-            "name": target.name,
-            "sha256": hashlib.sha256(content).hexdigest(),
-            "size": len(content),
-        }
+        try:
+            with os.fdopen(handle, "w+b") as stream:
+                render(commendation_list, stream)
+                stream.flush()
+                os.fsync(stream.fileno())
+                stream.seek(0)
+                digest = hashlib.file_digest(stream, "sha256").hexdigest()
+                size = stream.tell()
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        files[file_format] = {"name": target.name, "sha256": digest, "size": size}
     return files
