@@ -12,6 +12,7 @@ ENVIRONMENT_VARIABLES = (
     "BASE_URL",
     "MAIL_DIR",
     "LISTS_DIR",
+    "MINUTES_DIR",
 )
 
 # Task tuning read from the environment as numbers: operators and the worker tests shorten them.
@@ -56,6 +57,7 @@ class Default:
     # Background tasks and e-mail (see tasks/).
     MAIL_DIR = None  # None: instance/mail, where the file backend writes one .eml per message
     LISTS_DIR = None  # None: instance/lists, where the final commendation lists are written
+    MINUTES_DIR = None  # None: instance/minutes, where closed meetings' minutes are written
     OUTBOX_DISPATCH_ON_COMMIT = True  # hand new outbox rows to the dispatch task after commit
     OUTBOX_MAX_ATTEMPTS = 8  # then the row is marked failed and waits for an admin's resend
     OUTBOX_RETRY_BASE_SECONDS = 30.0  # back-off: base * 2**(attempt - 1), capped below

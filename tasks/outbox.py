@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from tasks import mail, notices
 from tasks.lists import GENERATE_LIST
+from tasks.minutes import RENDER_MINUTES
 from web.database import db
-from workflow import accounts, committees, lists, outbox, services
-from workflow.models import CommendationList, OutboxMessage, utcnow
+from workflow import accounts, committees, lists, minutes, outbox, services
+from workflow.models import CommendationList, Meeting, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +27,15 @@ _PENDING = "commend_pending_work"  # session.info key: what this transaction ask
 
 
 def _collect(session, flush_context):
-    """Remember the outbox rows and lists that this transaction made (or made pending again)."""
+    """Remember the outbox rows and lists that this transaction made (or made pending again),
+    and the meetings it closed, whose minutes are to be written."""
     for instance in (*session.new, *session.dirty):
         if isinstance(instance, OutboxMessage) and instance.status == "pending":
             session.info.setdefault(_PENDING, set()).add((SEND, instance.id))
         elif isinstance(instance, CommendationList) and instance.status == "pending":
             session.info.setdefault(_PENDING, set()).add((GENERATE_LIST, instance.id))
+        elif isinstance(instance, Meeting) and instance.status == "closed" and not instance.minutes:
+            session.info.setdefault(_PENDING, set()).add((RENDER_MINUTES, instance.id))
 
 
 def _forget(session, previous_transaction):
@@ -125,6 +129,7 @@ def sweep(task):
     grace = config["OUTBOX_SWEEP_GRACE_SECONDS"]
     work = [(SEND, message_id) for message_id in outbox.due_ids(session, grace=grace)]
     work += [(GENERATE_LIST, list_id) for list_id in lists.due_ids(session, grace=grace)]
+    work += [(RENDER_MINUTES, meeting_id) for meeting_id in minutes.due_ids(session, grace=grace)]
     session.rollback()
     if work:
         log.info("sweep: %d released, %d queued", released, len(work))

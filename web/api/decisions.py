@@ -4,7 +4,7 @@ ballots, publications for public comment and the comments, a province's extra da
 import datetime as dt
 import hashlib
 
-from flask import current_app, request, send_file
+from flask import current_app, request
 
 from web.api import bp
 from web.api.requests import body_of, read_json, require_actor, validate
@@ -20,6 +20,7 @@ from web.api.schemas import (
 )
 from web.api.serializers import campaign_json, nomination_json
 from web.database import db
+from web.meeting_files import scan_store, send_minutes, send_scan
 from workflow import (
     attachments,
     campaigns,
@@ -249,10 +250,6 @@ def close_meeting(meeting_id):
     return meeting_json(meeting)
 
 
-def attachment_store():
-    return files.LocalStore(current_app.config["ATTACHMENTS_DIR"])
-
-
 @bp.put("/meetings/<int:meeting_id>/scan.pdf")
 def upload_scan(meeting_id):
     """Paper mode: the scanned minutes, the request body being the PDF itself."""
@@ -276,7 +273,7 @@ def upload_scan(meeting_id):
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
     )
-    store = attachment_store()
+    store = scan_store()
     files.stage(db.session, store, key, data)
     if previous and previous["key"] != key:
         files.remove_after_commit(db.session, store, previous["key"])
@@ -287,17 +284,14 @@ def upload_scan(meeting_id):
 @bp.get("/meetings/<int:meeting_id>/scan.pdf")
 def download_scan(meeting_id):
     actor = require_actor()
-    meeting = committees.get_meeting(db.session, actor, meeting_id)
-    if not meeting.scan:
-        raise NotFound("this meeting has no scanned minutes")
-    stream = attachment_store().open(meeting.scan["key"])
-    return send_file(
-        stream,
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=meeting.scan["name"],
-        max_age=0,
-    )
+    return send_scan(committees.get_meeting(db.session, actor, meeting_id))
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes.pdf")
+def download_minutes(meeting_id):
+    """The minutes written after the close; 409 while they are being written."""
+    actor = require_actor()
+    return send_minutes(committees.get_meeting(db.session, actor, meeting_id))
 
 
 # Publications and public comments ---------------------------------------------------------------
