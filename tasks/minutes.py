@@ -2,7 +2,6 @@
 
 import hashlib
 import logging
-import math
 
 from flask import current_app, render_template
 
@@ -19,16 +18,6 @@ MODES = {
     "app": "Biểu quyết trên ứng dụng, bỏ phiếu kín",
     "paper": "Biểu quyết trên giấy, có biên bản kèm theo",
 }
-
-
-def fewest_present(meeting):
-    """How many members a valid meeting needs: quorum × size, rounded up."""
-    return math.ceil(options.fraction(meeting.quorum_at_least) * meeting.size)
-
-
-def fewest_agreeing(meeting):
-    """How many agreeing members pass a nomination: more than pass × size."""
-    return math.floor(options.fraction(meeting.pass_more_than) * meeting.size) + 1
 
 
 def minutes_context(meeting, results, number):
@@ -51,8 +40,8 @@ def minutes_context(meeting, results, number):
         "quorate": meeting.quorate,
         "quorum_at_least": meeting.quorum_at_least,
         "pass_more_than": meeting.pass_more_than,
-        "fewest_present": fewest_present(meeting),
-        "fewest_agreeing": fewest_agreeing(meeting),
+        "fewest_present": options.fewest_present(meeting.size, meeting.quorum_at_least),
+        "fewest_agreeing": options.fewest_agreeing(meeting.size, meeting.pass_more_than),
         "rows": [
             {
                 "name": nomination.nominee_name,

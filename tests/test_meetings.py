@@ -2,6 +2,7 @@
 role — opening, secret ballots, closing in the app and on paper, results and files."""
 
 import datetime as dt
+import re
 
 import pytest
 from conftest import service_missing
@@ -209,3 +210,158 @@ def test_the_sweep_asks_again_for_minutes_whose_hand_off_was_lost(world, committ
     assert minutes.due_ids(db_session, grace=120, now=meeting.closed_at) == []
     assert minutes.due_ids(db_session, grace=120, now=later) == [meeting.id]
     assert db_session.scalar(select(Meeting.minutes).where(Meeting.id == meeting.id)) is None
+
+
+# The pages -----------------------------------------------------------------------------------
+
+
+def _open_through_the_page(web, world, nominations, mode="app"):
+    form = {
+        "campaign_id": world.campaign.id,
+        "held_on": services.today().isoformat(),
+        "closes_on": (services.today() + dt.timedelta(days=2)).isoformat(),
+        "place": "Phòng họp Ban Thường vụ",
+        "mode": mode,
+        "nomination_ids": [nomination.id for nomination in nominations],
+    }
+    opened = web.post("/meetings/new", form, token_from="/meetings/new")
+    assert opened.status_code == 302, opened.text
+    return int(opened.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_a_meeting_in_the_app_from_opening_to_results(web, world, committee, browser_of):
+    first, second = at_district(world, 2)
+    chair = web.login("rev_d1")
+    listing = chair.get("/meetings")
+    assert listing.status_code == 200
+    assert 'href="/meetings/new"' in listing.text
+    assert 'href="/meetings"' in chair.get("/").text  # the menu entry
+    form = chair.get("/meetings/new")
+    assert form.status_code == 200
+    assert "Nguyễn Văn Thứ 1" in form.text
+    assert "9 thành viên" in form.text
+    meeting_id = _open_through_the_page(chair, world, [first, second])
+    url = f"/meetings/{meeting_id}"
+
+    member = browser_of("uv_1")
+    page = member.get(url).text
+    assert f'name="vote_{first.id}"' in page
+    assert 'data-field="ballots"' in page
+    ballot = {f"vote_{first.id}": "agree", f"vote_{second.id}": "disagree"}
+    incomplete = member.post(f"{url}/ballot", {f"vote_{first.id}": "agree"}, token_from=url)
+    assert incomplete.status_code == 422
+    assert "Hãy chọn đồng ý hoặc không đồng ý." in incomplete.text
+    step = member.post(f"{url}/ballot", ballot, token_from=url)
+    assert step.status_code == 200
+    assert 'data-step="confirm-ballot"' in step.text
+    assert f'data-vote="{second.id}">Không đồng ý<' in step.text
+    assert (
+        committees.ballots_cast(
+            world.session, committees.get_meeting(world.session, world.users["rev_d1"], meeting_id)
+        )
+        == 0
+    )  # nothing cast before confirming
+    cast = member.post(f"{url}/ballot", {**ballot, "confirm": "1"}, token_from=url)
+    assert cast.status_code == 302
+    after = member.get(url).text
+    assert 'data-step="voted"' in after
+    assert 'name="vote_' not in after
+    again = member.post(f"{url}/ballot", {**ballot, "confirm": "1"}, token_from="/")
+    assert again.status_code == 409
+    assert "Bạn đã biểu quyết trong phiên họp này" in again.text
+
+    # While open, nobody reads counts: not the chair, not an administrator of the unit.
+    for reader in (chair, browser_of("adm_d1")):
+        text = reader.get(url).text
+        assert "Số phiếu đã bỏ: 1/9 thành viên." in text
+        assert 'id="results"' not in text
+        assert "data-nomination" not in text
+    admin = browser_of("adm_d1")
+    assert 'name="vote_' not in admin.get(url).text  # an administrator who is no member
+    assert admin.post(f"{url}/close", {"version": "1"}, token_from=url).status_code == 403
+
+    confirm = chair.post(f"{url}/close", {"version": "1"}, token_from=url)
+    assert confirm.status_code == 200
+    assert 'data-step="confirm-close"' in confirm.text
+    closed = chair.post(f"{url}/close", {"version": "1", "confirm": "1"}, token_from=url)
+    assert closed.status_code == 302, closed.text
+    results = chair.get(url).text
+    assert 'id="results"' in results
+    assert "không đủ số thành viên" in results.lower()
+    assert re.search(rf'data-nomination="{first.id}".*?>1</td>.*?>0</td>', results, re.S)
+    assert (
+        "Biên bản kiểm phiếu đang được lập" in results
+    )  # no dispatch in this test: not written yet
+
+
+def test_who_sees_the_meetings(web, world, committee, browser_of):
+    (nomination,) = at_district(world)
+    meeting_id = _open_through_the_page(web.login("rev_d1"), world, [nomination])
+    url = f"/meetings/{meeting_id}"
+    secretary = browser_of("sec_k1")
+    assert secretary.get(url).status_code == 404  # a district's meeting lies outside the cell
+    assert secretary.get("/meetings").status_code == 403
+    assert 'href="/meetings"' not in secretary.get("/").text
+    assert browser_of("rev_c1").get(url).status_code == 404
+    assert browser_of("rev_p").get(url).status_code == 200  # the province sees its districts
+    assert browser_of("rev_p").get("/meetings/new").status_code == 200
+    assert browser_of("adm_d1").get("/meetings/new").status_code == 403  # reviewers open them
+    nominee = browser_of("rev_d1").get(f"/nominations/{nomination.id}").text
+    assert "Chưa biểu quyết" in nominee
+
+
+def test_a_paper_meeting_is_closed_with_its_counts_and_scan(
+    web, world, committee, app, tmp_path, monkeypatch
+):
+    import io
+
+    monkeypatch.setitem(app.config, "ATTACHMENTS_DIR", str(tmp_path / "attachments"))
+    first, second = at_district(world, 2)
+    chair = web.login("rev_d1")
+    meeting_id = _open_through_the_page(chair, world, [first, second], mode="paper")
+    url = f"/meetings/{meeting_id}"
+    page = chair.get(url).text
+    assert 'data-pdf="1"' in page
+    assert 'enctype="multipart/form-data"' in page
+    counts = {
+        "version": "1",
+        "present": "7",
+        f"agree_{first.id}": "6",
+        f"agree_{second.id}": "2",
+        "checked": "y",
+    }
+    missing = chair.post(f"{url}/paper", counts, token_from=url)
+    assert missing.status_code == 422
+    assert "Hãy đính kèm bản chụp biên bản." in missing.text
+    not_pdf = chair.post(
+        f"{url}/paper",
+        {**counts, "scan": (io.BytesIO(b"GIF89a not a pdf"), "bien-ban.pdf")},
+        token_from=url,
+        content_type="multipart/form-data",
+    )
+    assert not_pdf.status_code == 422
+    assert "Bản chụp biên bản phải là tệp PDF." in not_pdf.text
+    too_many = chair.post(
+        f"{url}/paper",
+        {**counts, f"agree_{first.id}": "8", "scan": (io.BytesIO(SCAN), "bb.pdf")},
+        token_from=url,
+        content_type="multipart/form-data",
+    )
+    assert too_many.status_code == 422  # 8 agree of 7 present
+    done = chair.post(
+        f"{url}/paper",
+        {**counts, "scan": (io.BytesIO(SCAN), "bb.pdf")},
+        token_from=url,
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 302, done.text
+    results = chair.get(url).text
+    assert "7/9 thành viên tham gia" in results
+    passed = results.split(f'data-nomination="{first.id}"')[1].split("</tr>")[0]
+    failed = results.split(f'data-nomination="{second.id}"')[1].split("</tr>")[0]
+    assert "Đạt" in passed
+    assert "Không đạt" in failed
+    scan = chair.get(f"{url}/scan.pdf")
+    assert (scan.status_code, scan.data) == (200, SCAN)
+    scan.close()
+    assert chair.get(f"{url}/minutes.pdf").status_code == 409  # not written in this test

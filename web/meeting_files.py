@@ -1,16 +1,48 @@
 """A meeting's files — the minutes written after its close and the scanned paper minutes —
 served to the API and to the pages by one function each."""
 
+import hashlib
+
 from flask import current_app, send_file
 from werkzeug.exceptions import Gone
 
-from workflow import files, minutes
-from workflow.errors import NotFound
+from workflow import attachments, committees, files, minutes
+from workflow.errors import Invalid, NotFound
 
 
 def scan_store():
     """Scanned minutes are kept beside the evidence files."""
     return files.LocalStore(current_app.config["ATTACHMENTS_DIR"])
+
+
+def store_scan(session, actor, meeting, data):
+    """Paper mode: keep `data` as the meeting's scanned minutes (a PDF, checked by its bytes).
+
+    The file is staged and takes its name when the session commits; a scan it replaces is
+    deleted then.
+    """
+    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    if not data:
+        raise Invalid("file", "the file is empty")
+    if len(data) > limit:
+        raise Invalid("file", f"the file is larger than {limit} bytes")
+    if attachments.sniff(data) != "application/pdf":
+        raise Invalid("file", "the scanned minutes must be a PDF file")
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"minutes-scan-{meeting.id}-{digest[:16]}"
+    previous = committees.attach_scan(
+        session,
+        actor,
+        meeting,
+        key=key,
+        name=f"bien-ban-{meeting.id}.pdf",
+        sha256=digest,
+        size=len(data),
+    )
+    store = scan_store()
+    files.stage(session, store, key, data)
+    if previous and previous["key"] != key:
+        files.remove_after_commit(session, store, previous["key"])
 
 
 def minutes_store():

@@ -2,9 +2,8 @@
 ballots, publications for public comment and the comments, a province's extra days off."""
 
 import datetime as dt
-import hashlib
 
-from flask import current_app, request
+from flask import request
 
 from web.api import bp
 from web.api.requests import body_of, read_json, require_actor, validate
@@ -18,15 +17,13 @@ from web.api.schemas import (
     QuotaSet,
     Reopen,
 )
-from web.api.serializers import campaign_json, nomination_json
+from web.api.serializers import campaign_json, nomination_json, quota_json
 from web.database import db
-from web.meeting_files import scan_store, send_minutes, send_scan
+from web.meeting_files import send_minutes, send_scan, store_scan
 from workflow import (
-    attachments,
     campaigns,
     comments,
     committees,
-    files,
     services,
     workdays,
 )
@@ -76,10 +73,6 @@ def list_amendments(campaign_id):
             for amendment in campaigns.amendments_of(db.session, campaign)
         ]
     }
-
-
-def quota_json(unit, usage):
-    return {"unit_code": unit.code, "unit_name": unit.name, "level": unit.level, **usage}
 
 
 @bp.put("/campaigns/<int:campaign_id>/quotas/<unit_code>")
@@ -254,29 +247,9 @@ def close_meeting(meeting_id):
 def upload_scan(meeting_id):
     """Paper mode: the scanned minutes, the request body being the PDF itself."""
     actor = require_actor()
-    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     data = request.get_data(cache=False)
     meeting = committees.get_meeting(db.session, actor, meeting_id)
-    if not data:
-        raise Invalid("file", "the file is empty")
-    if len(data) > limit:
-        raise Invalid("file", f"the file is larger than {limit} bytes")
-    if attachments.sniff(data) != "application/pdf":
-        raise Invalid("file", "the scanned minutes must be a PDF file")
-    key = f"minutes-scan-{meeting.id}-{hashlib.sha256(data).hexdigest()[:16]}"
-    previous = committees.attach_scan(
-        db.session,
-        actor,
-        meeting,
-        key=key,
-        name=f"bien-ban-{meeting.id}.pdf",
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-    )
-    store = scan_store()
-    files.stage(db.session, store, key, data)
-    if previous and previous["key"] != key:
-        files.remove_after_commit(db.session, store, previous["key"])
+    store_scan(db.session, actor, meeting, data)
     db.session.commit()
     return meeting_json(meeting)
 
