@@ -65,7 +65,7 @@ LIST_STATUSES = {
     "done": _l("Ready"),
     "failed": _l("Failed"),
 }
-MEETING_STATUSES = {"open": _l("Open"), "closed": _l("Closed")}
+MEETING_STATUSES = {"open": _l("Voting open"), "closed": _l("Closed")}
 MEETING_MODES = {"app": _l("In the app, secret ballot"), "paper": _l("On paper")}
 DECISIONS = {"single": _l("By the reviewer"), "committee": _l("By a committee vote")}
 OUTBOX_STATUSES = {
