@@ -279,6 +279,8 @@ def test_a_meeting_in_the_app_from_opening_to_results(web, world, committee, bro
     admin = browser_of("adm_d1")
     assert 'name="vote_' not in admin.get(url).text  # an administrator who is no member
     assert admin.post(f"{url}/close", {"version": "1"}, token_from=url).status_code == 403
+    assert admin.post(f"{url}/ballot", ballot, token_from=url).status_code == 403  # no member
+    assert admin.post(f"{url}/paper", {"version": "1"}, token_from=url).status_code == 400
 
     confirm = chair.post(f"{url}/close", {"version": "1"}, token_from=url)
     assert confirm.status_code == 200

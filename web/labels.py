@@ -413,7 +413,7 @@ def explain(error):
         text = str(error)
         if text.startswith("campaign") or "amended" in text:
             return _("Someone amended this campaign meanwhile. Reload the page and try again.")
-        if text.startswith("meeting") or "meeting" in text:
+        if "meeting" in text:
             return _("Someone changed this meeting meanwhile. Reload the page and try again.")
         return _("Someone changed this nomination meanwhile. Reload the page and try again.")
     if isinstance(error, DeadlinePassed):

@@ -13,7 +13,7 @@ from web.meetings import bp
 from web.meetings.forms import CHOICES, CloseForm, OpenMeetingForm, ballot_form, paper_form
 from workflow import committees, policy, services
 from workflow import options as rules
-from workflow.errors import Invalid, StaleVersion
+from workflow.errors import Conflict, Invalid, NotAllowedNow, StaleVersion
 from workflow.levels import REVIEW_LEVELS
 
 
@@ -155,6 +155,12 @@ def ballot(meeting_id):
     actor = current_user
     meeting = committees.get_meeting(db.session, actor, meeting_id)
     agenda = committees.agenda(db.session, meeting)
+    if not committees.is_member(db.session, actor, meeting.unit):
+        abort(403)  # before any step: only the committee's members vote
+    if meeting.status != "open" or meeting.mode != "app":
+        raise NotAllowedNow("the meeting is closed")
+    if committees.has_voted(db.session, meeting, actor):
+        raise Conflict("you have already voted in this meeting")
     form = ballot_form(agenda, formdata=request.form)
     if not form.validate():
         return _render(meeting, ballot=form, status=422)
@@ -184,6 +190,8 @@ def close(meeting_id):
         abort(400)
     if not policy.can_run_meetings(actor, meeting.unit):
         abort(403)
+    if meeting.mode != "app":
+        abort(400)  # a paper meeting closes with its counts (close_paper)
     if form.confirm.data != "1":
         committee = committees.committee_of(db.session, meeting.unit)
         return render_template(
