@@ -59,7 +59,7 @@ translations: install ## Extract the UI's strings, update the vi catalogue and c
 	$(BIN)/pybabel compile -d web/translations
 
 screenshots: install ## Refresh docs/screenshots/ from the browser tests (needs /usr/bin/chromium)
-	COMMEND_SCREENSHOTS=1 $(BIN)/pytest tests/test_browser.py
+	COMMEND_SCREENSHOTS=1 $(BIN)/pytest tests/test_browser.py tests/test_browser_meetings.py
 
 bench: install ## Time the hot paths on PostgreSQL at province scale (BENCH_NOMINATIONS=100000)
 	$(BIN)/python bench/run.py

@@ -12,6 +12,7 @@ ENVIRONMENT_VARIABLES = (
     "BASE_URL",
     "MAIL_DIR",
     "LISTS_DIR",
+    "MINUTES_DIR",
 )
 
 # Task tuning read from the environment as numbers: operators and the worker tests shorten them.
@@ -58,6 +59,7 @@ class Default:
     # Background tasks and e-mail (see tasks/).
     MAIL_DIR = None  # None: instance/mail, where the file backend writes one .eml per message
     LISTS_DIR = None  # None: instance/lists, where the final commendation lists are written
+    MINUTES_DIR = None  # None: instance/minutes, where closed meetings' minutes are written
     OUTBOX_DISPATCH_ON_COMMIT = True  # hand new outbox rows to the dispatch task after commit
     # Hand the work a commit asks for to a background thread of the process (tasks/handoff.py):
     # it publishes to the broker, or without one runs the tasks and beat's schedule itself, so

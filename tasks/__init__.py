@@ -100,10 +100,11 @@ def celery_init_app(app):
 
     celery_app = Celery(app.import_name, task_cls=FlaskTask, set_as_current=False)
     celery_app.config_from_object(celery_settings(app.config))
-    from tasks import lists, outbox
+    from tasks import lists, minutes, outbox
 
     outbox.register(celery_app, app.config)
     lists.register(celery_app, app.config)
+    minutes.register(celery_app, app.config)
     outbox.listen_for_commits()
     app.extensions["celery"] = celery_app
     if app.config["HAND_OFF_THREAD"]:

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from tasks import mail, notices
 from tasks.lists import GENERATE_LIST
+from tasks.minutes import RENDER_MINUTES
 from web.database import db
-from workflow import accounts, committees, lists, outbox, services
-from workflow.models import CommendationList, OutboxMessage, utcnow
+from workflow import accounts, committees, lists, minutes, outbox, services
+from workflow.models import CommendationList, Meeting, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +29,15 @@ DIGESTS = "commend.deadline_digests"
 
 def _collect(session, flush_context):
     """Remember the outbox rows and lists that this transaction made through the ORM (or made
-    pending again); the hot path's rows are remembered by the service that wrote them."""
+    pending again), and the meetings it closed, whose minutes are to be written; the hot path's
+    rows are remembered by the service that wrote them."""
     for instance in (*session.new, *session.dirty):
         if isinstance(instance, OutboxMessage) and instance.status == "pending":
             outbox.remember_for_hand_off(session, "notice", [instance.id])
         elif isinstance(instance, CommendationList) and instance.status == "pending":
             outbox.remember_for_hand_off(session, "list", [instance.id])
+        elif isinstance(instance, Meeting) and instance.status == "closed" and not instance.minutes:
+            outbox.remember_for_hand_off(session, "minutes", [instance.id])
 
 
 def _forget(session, previous_transaction):
@@ -51,7 +55,7 @@ def _hand_off(session):
         return
     if not current_app.config["OUTBOX_DISPATCH_ON_COMMIT"]:
         return
-    tasks = {"notice": SEND, "list": GENERATE_LIST}
+    tasks = {"notice": SEND, "list": GENERATE_LIST, "minutes": RENDER_MINUTES}
     enqueue(sorted((tasks[kind], row_id) for kind, row_id in work))
 
 
@@ -203,6 +207,7 @@ def sweep(task):
     grace = config["OUTBOX_SWEEP_GRACE_SECONDS"]
     work = [(SEND, message_id) for message_id in outbox.due_ids(session, grace=grace)]
     work += [(GENERATE_LIST, list_id) for list_id in lists.due_ids(session, grace=grace)]
+    work += [(RENDER_MINUTES, meeting_id) for meeting_id in minutes.due_ids(session, grace=grace)]
     session.rollback()
     if work:
         log.info("sweep: %d released, %d queued", released, len(work))

@@ -31,6 +31,7 @@ def test_every_html_post_without_a_csrf_token_is_a_400(app, web, world):
         "campaign_id": world.campaign.id,
         "token": "x",
         "message_id": 1,
+        "meeting_id": 1,
     }
     rules = list(_html_post_rules(app))
     assert len(rules) >= 15

@@ -73,12 +73,18 @@ def options(pairs):
 
 def show_invalid(form, error):
     """Put a domain `Invalid` beside the field it names, or above the form if none matches."""
-    # The domain names deadlines as the API does ("review_deadlines.commune").
-    section, _dot, level = error.field.partition(".")
-    name = f"{level}_review_deadline" if section == "review_deadlines" else error.field
-    field = getattr(form, name, None)
+    # The domain names deadlines and options as the API does ("review_deadlines.commune",
+    # "options.district.decision"); the forms call them commune_review_deadline and
+    # district_decision.
+    section, _dot, rest = error.field.partition(".")
+    name = error.field
+    if section == "review_deadlines":
+        name = f"{rest}_review_deadline"
+    elif section == "options":
+        name = rest.replace(".", "_")
+    field = getattr(form, name, None) if name else None
     message = labels.message(error.message)
     if field is not None:
         field.errors = [*field.errors, message]
     else:
-        form.form_errors.append(message)
+        form.form_errors.append(labels.explain(error))

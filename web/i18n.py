@@ -50,6 +50,11 @@ def format_day(value):
     return value.strftime("%d/%m/%Y")
 
 
+def format_iso_day(text):
+    """A date kept as "YYYY-MM-DD" (in JSON details), written dd/mm/yyyy."""
+    return format_day(dt.date.fromisoformat(text)) if text else ""
+
+
 def format_moment(value):
     """dd/mm/yyyy HH:MM in Vietnam's time."""
     if value is None:

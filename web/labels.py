@@ -5,13 +5,17 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from web.i18n import format_day
 from workflow.errors import (
+    CommentPeriodOpen,
     DeadlinePassed,
     Forbidden,
     Invalid,
     NotAllowedNow,
     NotFound,
+    QuotaExhausted,
     StaleVersion,
+    VoteRequired,
 )
 
 STATES = {
@@ -61,6 +65,9 @@ LIST_STATUSES = {
     "done": _l("Ready"),
     "failed": _l("Failed"),
 }
+MEETING_STATUSES = {"open": _l("Voting open"), "closed": _l("Closed")}
+MEETING_MODES = {"app": _l("In the app, secret ballot"), "paper": _l("On paper")}
+DECISIONS = {"single": _l("By the reviewer"), "committee": _l("By a committee vote")}
 OUTBOX_STATUSES = {
     "pending": _l("Waiting to be sent"),
     "sending": _l("Being sent"),
@@ -78,6 +85,8 @@ NOTICES = {
     "deadline_digest": _l("Deadline digest"),
     "list_ready": _l("List ready"),
     "set_password": _l("Set-password link"),
+    "meeting_opened": _l("Meeting opened"),
+    "meeting_closing": _l("Meeting closes tomorrow"),
 }
 ROLES = {
     "secretary": _l("Cell secretary"),
@@ -109,6 +118,32 @@ FIELDS = {
     "unit_code": _l("Unit"),
     "password": _l("Password"),
     "submission_deadline": _l("Submission deadline"),
+    "held_on": _l("Meeting day"),
+    "closes_on": _l("Voting closes on"),
+    "place": _l("Place"),
+    "mode": _l("How the vote is recorded"),
+    "nomination_ids": _l("Nominations on the agenda"),
+    "present": _l("Members present"),
+    "agree": _l("Members who agree"),
+    "votes": _l("Your ballot"),
+    "size": _l("Committee size"),
+    "members": _l("Members with an account"),
+    "reason": _l("Reason for the change"),
+    "collective": _l("Collectives"),
+    "individual": _l("Individuals"),
+    "options": _l("Options"),
+}
+DEADLINES = {
+    "commune": _l("Commune review deadline"),
+    "district": _l("District review deadline"),
+    "province": _l("Province review deadline"),
+}
+OPTION_KEYS = {
+    "reviews": _l("Reviews"),
+    "decision": _l("Decides"),
+    "quorum_at_least": _l("Quorum: at least"),
+    "pass_more_than": _l("Passes with more than"),
+    "comment_days": _l("Public comment (working days)"),
 }
 
 # The domain speaks English to developers; people read these.
@@ -150,6 +185,66 @@ MESSAGES = {
     "an import cannot move the importer": _l(
         "An import cannot move your own account to another unit."
     ),
+    # Committees and meetings.
+    "only a reviewing unit has a committee": _l("Only a reviewing unit has a committee."),
+    "more members with accounts than the committee's size": _l(
+        "More members are ticked than the committee's size."
+    ),
+    "must be app or paper": _l("Choose in the app or on paper."),
+    "is before the meeting's day": _l("This day is before the meeting's day."),
+    "must name at least one nomination": _l("Tick at least one nomination."),
+    "must give a choice for at least one nomination": _l(
+        "Choose agree or disagree for the nominations."
+    ),
+    "is not on this meeting's agenda": _l("This nomination is not on the meeting's agenda."),
+    "must be agree or disagree": _l("Choose agree or disagree."),
+    "an app meeting counts its ballots itself": _l("A meeting in the app counts its ballots."),
+    "must give the agree count of every nomination": _l(
+        "Give the number of members who agree for every nomination."
+    ),
+    "must be a count from 0 to those present": _l(
+        "A number from 0 to the number of members present, please."
+    ),
+    "the scanned minutes must be a PDF file": _l("The scanned minutes must be a PDF file."),
+    "no committee member has an account to vote in the app": _l(
+        "No member of the committee has an account to vote in the app: record the vote on "
+        "paper, or ask an administrator to add the members' accounts."
+    ),
+    "this meeting is recorded on paper": _l("This meeting's vote is recorded on paper."),
+    "the meeting is closed": _l("The meeting is closed."),
+    "the meeting is already closed": _l("The meeting is already closed."),
+    "you have already voted in this meeting": _l(
+        "You have already voted in this meeting; a ballot cannot be changed."
+    ),
+    "only a paper meeting has scanned minutes": _l("Only a paper meeting has scanned minutes."),
+    "attach the scanned minutes (PDF) before closing": _l(
+        "Attach the scanned minutes (PDF) before closing."
+    ),
+    "the counts are secret until the meeting closes": _l(
+        "The counts stay secret until the meeting closes."
+    ),
+    "the minutes are written when the meeting closes": _l(
+        "The minutes are written when the meeting closes."
+    ),
+    "the minutes are being written; try again in a moment": _l(
+        "The minutes are being written; try again in a moment."
+    ),
+    # Public comments and reopening.
+    "the committee's vote must pass before the name is published": _l(
+        "The committee's vote must pass before the name is published."
+    ),
+    "the name is already published for comment": _l(
+        "The name is already published for public comment."
+    ),
+    "there is no vote or publication to reopen": _l("There is no vote or publication to reopen."),
+    # Campaign options and quotas.
+    "must be below 1": _l("Must be below 1."),
+    "must be above 0": _l("Must be above 0."),
+    'must be a fraction written like "2/3"': _l('A fraction written like "2/3", please.'),
+    "at least one level must review": _l("At least one level must review."),
+    "must be a whole number of working days": _l("A whole number of working days, please."),
+    "is not a reviewing level": _l("This is not a reviewing level."),
+    "must be one of: single, committee": _l("Choose the reviewer or a committee vote."),
 }
 
 
@@ -176,6 +271,47 @@ PATTERNS = (
     (
         r"the code (?P<code>.*) is taken by another unit",
         _l("The code %(code)s is taken by a unit outside yours."),
+    ),
+    (
+        r"must be a whole number from (?P<low>\d+) to (?P<high>\d+)",
+        _l("A whole number from %(low)s to %(high)s, please."),
+    ),
+    (
+        r"must be a whole number from 0 to the committee's size \((?P<size>\d+)\)",
+        _l("A whole number from 0 to the committee's size (%(size)s), please."),
+    ),
+    (
+        r"must be empty or a whole number from 0 to (?P<high>\d+)",
+        _l("Empty, or a whole number from 0 to %(high)s."),
+    ),
+    (r"must be between (?P<low>\d+) and (?P<high>\d+)", _l("From %(low)s to %(high)s.")),
+    (r"at most (?P<limit>\d+) nominations", _l("At most %(limit)s nominations.")),
+    (
+        r"(?P<name>\S+) is not an active account of (?P<code>\S+)",
+        _l("%(name)s is not an active account of the unit %(code)s."),
+    ),
+    (
+        r"nomination (?P<id>\d+) is not pending at (?P<code>\S+) in this campaign",
+        _l("Nomination %(id)s is not waiting at %(code)s in this campaign."),
+    ),
+    (
+        r"in this campaign the (?P<level>\w+) level does not decide by vote",
+        _l("In this campaign the %(level)s level does not decide by a committee vote."),
+    ),
+    (
+        r"(?P<code>\S+) has no committee yet: an administrator sets it up",
+        _l("%(code)s has no committee yet: an administrator sets its size and members first."),
+    ),
+    (
+        r"the (?P<level>\w+) level of this campaign has no comment period",
+        _l("The %(level)s level of this campaign has no public comment period."),
+    ),
+    (
+        r"(?P<count>\d+) nominations wait at the (?P<level>\w+) level; settle them first",
+        _l(
+            "%(count)s nominations wait at the %(level)s level; settle them before the level "
+            "stops reviewing."
+        ),
     ),
     (
         r"(?P<count>\d+) nominations below (?P<code>\S+) are pending at or were returned by "
@@ -227,17 +363,63 @@ def known_message(text):
     return None
 
 
+def field_name(field):
+    """ "options.district.decision" → "Options: District: Decides"; "agree.12" → its label."""
+    head, _dot, rest = field.partition(".")
+    if head == "options" and rest:
+        level, _dot, key = rest.partition(".")
+        parts = [FIELDS["options"], LEVELS.get(level, level)]
+        if key:
+            parts.append(OPTION_KEYS.get(key, key))
+        return ": ".join(str(part) for part in parts)
+    return str(FIELDS.get(field, FIELDS.get(head, field)))
+
+
 def explain(error):
     """One sentence for the person who met `error`."""
     if isinstance(error, Invalid):
-        field = FIELDS.get(error.field, error.field)
-        return f"{field}: {message(error.message)}"
+        return f"{field_name(error.field)}: {message(error.message)}"
+    if isinstance(error, VoteRequired):
+        if "did not pass" in str(error):
+            return _(
+                "The committee's vote did not pass: this nomination can only be returned or "
+                "rejected at this level."
+            )
+        return _(
+            "This level decides by a committee vote, and none has passed on this nomination: "
+            "put it on a meeting's agenda first (returning or rejecting needs no vote)."
+        )
+    if isinstance(error, CommentPeriodOpen):
+        if error.ends_on is None:
+            return _(
+                "The name must first be published for public comment; recognition comes after "
+                "the comment period."
+            )
+        return _(
+            "The name is out for public comment until %(day)s; it can be recognised from the "
+            "next working day.",
+            day=format_day(error.ends_on),
+        )
+    if isinstance(error, QuotaExhausted):
+        return _(
+            "%(unit)s has used all %(limit)s of its places for %(kind)s in this campaign "
+            "(%(used)s recognised).",
+            unit=error.unit_code,
+            limit=error.quota,
+            kind=str(KINDS_PLURAL.get(error.kind, error.kind)).lower(),
+            used=error.used,
+        )
     if isinstance(error, StaleVersion):
+        text = str(error)
+        if text.startswith("campaign") or "amended" in text:
+            return _("Someone amended this campaign meanwhile. Reload the page and try again.")
+        if "meeting" in text:
+            return _("Someone changed this meeting meanwhile. Reload the page and try again.")
         return _("Someone changed this nomination meanwhile. Reload the page and try again.")
     if isinstance(error, DeadlinePassed):
         return _("The campaign's deadline has passed.")
     if isinstance(error, NotAllowedNow):
-        return _("This is not possible in the current state.")
+        return known_message(str(error)) or _("This is not possible in the current state.")
     if isinstance(error, Forbidden):
         return _("You are not allowed to do this.")
     if isinstance(error, NotFound):

@@ -14,7 +14,7 @@ from web import i18n, labels
 from web.extensions import babel, csrf, login_manager
 from web.problems import problem, with_error_headers
 from web.throttle import login_throttle
-from workflow import lists
+from workflow import lists, minutes
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 ERROR_PAGES = (400, 403, 404, 405, 409, 410, 413, 422, 429, 500)
@@ -23,6 +23,7 @@ ERROR_PAGES = (400, 403, 404, 405, 409, 410, 413, 422, 429, 500)
 LARGE_BODIES = {
     "nominations.upload": "ATTACHMENT_MAX_BYTES",
     "admin.import_csv": "IMPORT_MAX_BYTES",
+    "meetings.close_paper": "ATTACHMENT_MAX_BYTES",
 }
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -82,12 +83,14 @@ def init_app(app):
     from web.auth import bp as auth_bp
     from web.lists import bp as lists_bp
     from web.main import bp as main_bp
+    from web.meetings import bp as meetings_bp
     from web.nominations import bp as nominations_bp
     from web.review import bp as review_bp
 
     csrf.exempt(api_bp)  # bearer tokens, not cookies: no cross-site request can carry one
     app.register_blueprint(api_bp)
-    for blueprint in (auth_bp, main_bp, nominations_bp, review_bp, lists_bp, admin_bp):
+    blueprints = (auth_bp, main_bp, nominations_bp, review_bp, meetings_bp, lists_bp, admin_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     app.after_request(_security_headers)
@@ -95,7 +98,9 @@ def init_app(app):
         app.register_error_handler(code, _error_page)
     app.jinja_env.filters["day"] = i18n.format_day
     app.jinja_env.filters["moment"] = i18n.format_moment
+    app.jinja_env.filters["iso_day"] = i18n.format_iso_day
     app.jinja_env.filters["list_number"] = lists.number_label
+    app.jinja_env.filters["minutes_number"] = minutes.number_label
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["here_without_lang"] = i18n.here_without_lang

@@ -24,3 +24,24 @@ def available_actions(session, actor, nomination):
             continue
         possible.append(action)
     return possible
+
+
+def may_publish(actor, nomination, standing):
+    """Offer "publish for comment": the level has a comment period, the name is not out yet,
+    and at a committee level the vote has passed (comments.publish checks it all again)."""
+    return (
+        standing is not None
+        and policy.is_pending_reviewer(actor, nomination)
+        and standing.comment_days > 0
+        and standing.publication is None
+        and (standing.decision != "committee" or bool(standing.vote and standing.vote["passed"]))
+    )
+
+
+def may_reopen(actor, nomination, standing):
+    """Offer "reopen the decision": there is a vote or a publication to reopen."""
+    return (
+        standing is not None
+        and policy.is_pending_reviewer(actor, nomination)
+        and (standing.vote is not None or standing.publication is not None)
+    )

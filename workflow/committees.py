@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow import comments, decisions, options, policy, routing
+from workflow import comments, decisions, options, policy, queries, routing
 from workflow.errors import Conflict, Forbidden, Invalid, NotAllowedNow, NotFound, StaleVersion
 from workflow.levels import LEVEL_OF_REVIEW_STATE
 from workflow.models import (
@@ -422,3 +422,34 @@ def closing_reminders(session, *, on):
     for meeting in meetings:
         written += _notify_members(session, meeting, "meeting_closing")
     return written
+
+
+# What the pages offer -------------------------------------------------------------------------
+
+
+def deciding_campaigns(session, actor, unit):
+    """The campaigns the actor sees in which `unit`'s level decides by a committee vote."""
+    return [
+        campaign
+        for campaign in queries.visible_campaigns(session, actor)
+        if campaign.unit.contains(unit)
+        and options.of_level(campaign, unit.level)["decision"] == "committee"
+    ]
+
+
+def pending_for_agenda(session, unit, campaign):
+    """The nominations pending at `unit` in `campaign`, oldest first: what a meeting takes up."""
+    return session.scalars(
+        select(Nomination)
+        .where(Nomination.pending_unit_id == unit.id, Nomination.campaign_id == campaign.id)
+        .options(joinedload(Nomination.cell))
+        .order_by(Nomination.pending_since, Nomination.id)
+        .limit(MAX_AGENDA)
+    ).all()
+
+
+def eligible_members(session, unit):
+    """The accounts that may sit on `unit`'s committee: its own active accounts."""
+    return session.scalars(
+        select(User).where(User.unit_id == unit.id, User.active).order_by(User.full_name, User.id)
+    ).all()

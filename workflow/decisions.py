@@ -6,6 +6,8 @@ right and the state have been checked (API.md's order), and raises the 409 probl
 /vote-required, /comment-period-open and /quota-exhausted.
 """
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 
 from workflow import options
@@ -58,6 +60,55 @@ def vote_of(session, nomination, unit):
     if entry is None or entry.action == REOPENED:
         return None
     return entry.details
+
+
+def votes_of(session, nominations):
+    """{nomination id: its vote_of tally} for many nominations at their pending units, in one
+    query (the queue); a nomination without a standing vote is absent."""
+    waiting = [nomination.id for nomination in nominations if nomination.pending_unit_id]
+    if not waiting:
+        return {}
+    rows = session.execute(
+        select(HistoryEntry.nomination_id, HistoryEntry.action, HistoryEntry.details)
+        .join(Nomination, Nomination.id == HistoryEntry.nomination_id)
+        .where(
+            HistoryEntry.nomination_id.in_(waiting),
+            HistoryEntry.actor_unit_id == Nomination.pending_unit_id,
+            HistoryEntry.action.in_((VOTE, REOPENED)),
+            HistoryEntry.at >= Nomination.pending_since,
+        )
+        .order_by(HistoryEntry.id)
+    ).all()
+    latest = {}
+    for nomination_id, action, details in rows:
+        latest[nomination_id] = details if action == VOTE else None
+    return {key: value for key, value in latest.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the decision on a nomination stands at the unit it waits at."""
+
+    unit: object
+    decision: str  # "single" | "committee"
+    comment_days: int
+    vote: dict | None  # the latest standing tally (vote_of)
+    publication: object | None  # the open publication (publication_of)
+
+
+def standing(session, nomination):
+    """The decision's standing at the pending unit; None when the nomination waits nowhere."""
+    unit = nomination.pending_unit
+    if unit is None:
+        return None
+    level = options.of_level(nomination.campaign, unit.level)
+    return Standing(
+        unit=unit,
+        decision=level["decision"],
+        comment_days=level["comment_days"],
+        vote=vote_of(session, nomination, unit),
+        publication=publication_of(session, nomination, unit),
+    )
 
 
 def publication_of(session, nomination, unit):

@@ -8,7 +8,7 @@ operator at the server's shell (`policy.OPERATOR`) writes anywhere.
 import csv
 import io
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from workflow.accounts import assign, check_password, password_problem, replace_
 from workflow.errors import Forbidden
 from workflow.fields import Email, Text, problems_from
 from workflow.levels import UNIT_LEVELS, rank
-from workflow.models import ROLES, Unit, User
+from workflow.models import ROLES, Committee, CommitteeMember, Unit, User
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 REVIEWING_LEVELS_FOR_ROLE = {
@@ -40,6 +40,9 @@ class ImportError_(Exception):
 
 class Row(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    # Columns a file may leave out (files written before they existed keep working).
+    OPTIONAL: ClassVar[tuple[str, ...]] = ()
 
 
 class UnitRow(Row):
@@ -63,6 +66,10 @@ class UserRow(Row):
     role: Literal[ROLES]
     unit_code: Text(40)
     password: Text(200, min_length=0)
+    # The units whose committee the account sits on, ";"-separated (in practice its own unit).
+    committee: Text(1000, min_length=0) = ""
+
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("committee",)
 
     @field_validator("password")
     @classmethod
@@ -87,7 +94,7 @@ def _rows(text, schema, errors=None):
         header = reader.fieldnames or []
     except csv.Error as error:
         raise ImportError_(1, None, f"not a CSV file ({error})") from None
-    missing = [name for name in expected if name not in header]
+    missing = [name for name in expected if name not in header and name not in schema.OPTIONAL]
     if missing:
         raise ImportError_(1, missing[0], "column missing from the header row")
     unknown = [name for name in header if name not in expected]
@@ -238,8 +245,15 @@ def _recompute_paths(units, lines):
             unit.path = path
 
 
+def _committee_codes(row):
+    return list(dict.fromkeys(code.strip() for code in row.committee.split(";") if code.strip()))
+
+
 def import_users(session, actor, text, *, dry_run=False):
     """Create or update users from users.csv text as `actor`; returns (created, updated).
+
+    With a `committee` column, each account's committee seats become exactly the units it
+    names (empty: none); without it, seats are left as they are.
 
     A dry run (inside a savepoint the caller rolls back) hashes no password: argon2 is slow on
     purpose, and the import proper will hash each one once. A password given for an existing
@@ -247,7 +261,9 @@ def import_users(session, actor, text, *, dry_run=False):
     """
     _require_importer(actor)
     rows = list(_rows(text, UserRow))
+    seats = _header_has(text, "committee")
     codes = {row.unit_code for _, row in rows}
+    codes |= {code for _, row in rows for code in _committee_codes(row)}
     units = {unit.code: unit for unit in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
     names = {row.username for _, row in rows}
     users = {
@@ -275,7 +291,17 @@ def import_users(session, actor, text, *, dry_run=False):
         if unit.level not in REVIEWING_LEVELS_FOR_ROLE[row.role]:
             allowed = ", ".join(REVIEWING_LEVELS_FOR_ROLE[row.role])
             raise ImportError_(line, "unit_code", f"a {row.role} must belong to a {allowed} unit")
-    created = updated = 0
+        for code in _committee_codes(row):
+            seat = units.get(code)
+            if seat is None or _outside(actor, seat):
+                raise ImportError_(line, "committee", f"no unit with code {code!r}")
+            if code != row.unit_code:
+                message = "a committee seat is in the account's own unit"
+                raise ImportError_(line, "committee", message)
+            if user is not None and not user.active:
+                raise ImportError_(line, "committee", "a disabled account has no committee seat")
+    committees = _committees(session, rows, units, users) if seats else {}
+    created, updated = 0, set()
     for _, row in rows:
         unit = units[row.unit_code]
         user = users.get(row.username)
@@ -283,6 +309,7 @@ def import_users(session, actor, text, *, dry_run=False):
         if user is None:
             user = User(username=row.username, language="vi", active=True, needs_password=True)
             session.add(user)
+            users[row.username] = user
             created += 1
         elif new_password or (user.role, user.unit_id, user.full_name, user.email) != (
             row.role,
@@ -290,13 +317,76 @@ def import_users(session, actor, text, *, dry_run=False):
             row.full_name,
             row.email,
         ):
-            updated += 1
+            updated.add(row.username)
         user.full_name, user.email = row.full_name, row.email
         assign(session, user, role=row.role, unit=unit)
         if new_password and not dry_run:
             replace_password(session, user, row.password)
+    if seats:
+        updated |= _seat_members(rows, units, users, committees)
     session.flush()
-    return created, updated
+    return created, len(updated)
+
+
+def _header_has(text, column):
+    first = text.removeprefix("\ufeff").splitlines()[0] if text.strip() else ""
+    return column in next(csv.reader([first]), [])
+
+
+def _committees(session, rows, units, users):
+    """The committees a users.csv with a committee column touches: those it names and those
+    its accounts sit on now, with their members; each named one must exist (it has a size)."""
+    known = [user.id for user in users.values()]
+    sitting = set(
+        session.scalars(select(CommitteeMember.unit_id).where(CommitteeMember.user_id.in_(known)))
+    )
+    named = {units[code].id: (line, code) for line, row in rows for code in _committee_codes(row)}
+    found = {
+        committee.unit_id: committee
+        for committee in session.scalars(
+            select(Committee)
+            .where(Committee.unit_id.in_(sitting | set(named)))
+            .options(joinedload(Committee.members))
+        ).unique()
+    }
+    for unit_id, (line, code) in named.items():
+        if unit_id not in found:
+            raise ImportError_(
+                line, "committee", f"{code} has no committee yet: set its size first"
+            )
+    return found
+
+
+def _seat_members(rows, units, users, committees):
+    """Make each account's seats those its row names; the usernames of existing accounts whose
+    seats changed. Refuses a committee left with more accounts than its size."""
+    changed = set()
+    last_line = {}
+    for line, row in rows:
+        user = users.get(row.username)
+        wanted = {units[code].id for code in _committee_codes(row)}
+        moved = False
+        for unit_id, committee in committees.items():
+            seated = [member for member in committee.members if member.user is user]
+            if unit_id in wanted and not seated:
+                committee.members.append(CommitteeMember(user=user))
+                last_line[unit_id] = line
+                moved = True
+            elif unit_id not in wanted and seated:
+                for member in seated:
+                    committee.members.remove(member)
+                moved = True
+        if moved and user.id is not None:
+            changed.add(row.username)
+    for unit_id, line in last_line.items():
+        committee = committees[unit_id]
+        if len(committee.members) > committee.size:
+            raise ImportError_(
+                line,
+                "committee",
+                f"more members with accounts than the committee's size ({committee.size})",
+            )
+    return changed
 
 
 IMPORTS = {"units": (UnitRow, import_units), "users": (UserRow, import_users)}

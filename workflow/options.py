@@ -7,6 +7,7 @@ when agree > pass × size (fractions of the committee's whole size, as party rul
 `comment_days` working days of public comment come before a recognition at that level.
 """
 
+import math
 from fractions import Fraction
 
 from workflow.errors import Invalid
@@ -109,3 +110,13 @@ def quorate(present, size, quorum_at_least):
 def passes(agree, size, pass_more_than):
     """A nomination passes when agree > pass × size (of all members, not of those present)."""
     return agree > fraction(pass_more_than) * size
+
+
+def fewest_present(size, quorum_at_least):
+    """The fewest members present that make a meeting count: quorum × size, rounded up."""
+    return math.ceil(fraction(quorum_at_least) * size)
+
+
+def fewest_agreeing(size, pass_more_than):
+    """The fewest agreeing members that pass a nomination: more than pass × size."""
+    return math.floor(fraction(pass_more_than) * size) + 1

@@ -3,11 +3,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -15,7 +17,8 @@ from wtforms.validators import Email, InputRequired, NumberRange
 
 from web import labels
 from web.forms import Form, length, optional, options, required
-from workflow.levels import UNIT_LEVELS
+from workflow import options as campaign_options
+from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS
 from workflow.models import OUTBOX_STATUSES, ROLES
 
 
@@ -96,6 +99,17 @@ class DeadlinesForm(Form):
     version = HiddenField()
 
 
+class CommitteeForm(Form):
+    size = IntegerField(
+        _l("Committee size (all members, with or without an account)"),
+        validators=[
+            InputRequired(_l("A number, please.")),
+            NumberRange(1, 200, message=_l("A number from %(min)s to %(max)s, please.")),
+        ],
+    )
+    members = SelectMultipleField(_l("Members with an account"), coerce=str)
+
+
 class CloseForm(Form):
     unit_code = SelectField(_l("Reviewing unit"), validators=[required()], validate_choice=True)
 
@@ -112,3 +126,108 @@ class OutboxFilterForm(Form):
         validate_choice=True,
         default="failed",
     )
+
+
+# A campaign's options, per reviewing level: fields "<level>_<key>" (district_decision, …).
+
+
+def with_option_fields(form_class):
+    """Add the option fields of every reviewing level to `form_class`.
+
+    A field left empty keeps the value it had (the campaign's, or a new campaign's starting
+    options); a form posted without the option fields at all (no `options_given`) changes none.
+    """
+    fraction = [optional(), length(10)]
+    form_class.options_given = HiddenField()  # "1" when the form showed the option fields
+    for level in REVIEW_LEVELS:
+        setattr(form_class, f"{level}_reviews", BooleanField(labels.OPTION_KEYS["reviews"]))
+        setattr(
+            form_class,
+            f"{level}_decision",
+            SelectField(
+                labels.OPTION_KEYS["decision"],
+                choices=options(
+                    (value, labels.DECISIONS[value]) for value in campaign_options.DECISIONS
+                ),
+                validate_choice=False,  # left out: unchanged; anything else: the domain says
+            ),
+        )
+        setattr(
+            form_class,
+            f"{level}_quorum_at_least",
+            StringField(labels.OPTION_KEYS["quorum_at_least"], validators=fraction),
+        )
+        setattr(
+            form_class,
+            f"{level}_pass_more_than",
+            StringField(labels.OPTION_KEYS["pass_more_than"], validators=fraction),
+        )
+        setattr(
+            form_class,
+            f"{level}_comment_days",
+            IntegerField(
+                labels.OPTION_KEYS["comment_days"],
+                validators=[
+                    optional(),
+                    NumberRange(
+                        0,
+                        campaign_options.MAX_COMMENT_DAYS,
+                        message=_l("A number from %(min)s to %(max)s, please."),
+                    ),
+                ],
+            ),
+        )
+    return form_class
+
+
+def option_values(form):
+    """The options the form holds, as workflow.options takes them (None: none were posted)."""
+    if form.options_given.data != "1":
+        return None
+    given = {}
+    for level in REVIEW_LEVELS:
+        values = {}
+        for key in campaign_options.KEYS:
+            value = form[f"{level}_{key}"].data
+            if isinstance(value, str):
+                value = value.strip()
+            if key == "reviews" or value not in (None, ""):
+                values[key] = value
+        given[level] = values
+    return given
+
+
+def fill_options(form, pinned):
+    for level in REVIEW_LEVELS:
+        for key, value in campaign_options.normalise(None, base=pinned)[level].items():
+            form[f"{level}_{key}"].data = value
+
+
+@with_option_fields
+class OptionsForm(Form):
+    """A running campaign's options: a change is an amendment, with its reason."""
+
+    reason = TextAreaField(_l("Reason for the change"), validators=[required(), length(2000)])
+    version = HiddenField()
+
+
+class QuotaForm(Form):
+    unit_code = SelectField(_l("Reviewing unit"), validators=[required()], validate_choice=True)
+    collective = IntegerField(
+        labels.KINDS_PLURAL["collective"],
+        validators=[
+            optional(),
+            NumberRange(0, 100_000, message=_l("A number from %(min)s to %(max)s, please.")),
+        ],
+    )
+    individual = IntegerField(
+        labels.KINDS_PLURAL["individual"],
+        validators=[
+            optional(),
+            NumberRange(0, 100_000, message=_l("A number from %(min)s to %(max)s, please.")),
+        ],
+    )
+    reason = TextAreaField(_l("Reason (optional)"), validators=[optional(), length(2000)])
+
+
+with_option_fields(CampaignForm)  # a new campaign's options are shown, prefilled, when it opens

@@ -6,26 +6,43 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from web import labels
 from web.admin import bp
+from web.admin.changes import describe_changes
 from web.admin.forms import (
     CampaignForm,
     ChangeUserForm,
     CloseForm,
+    CommitteeForm,
     DeadlinesForm,
     ImportForm,
     MoveForm,
+    OptionsForm,
     OutboxFilterForm,
+    QuotaForm,
     RenameForm,
     UnitForm,
     UserForm,
+    fill_options,
+    option_values,
 )
 from web.auth.tokens import password_link
 from web.database import db
 from web.forms import PlainForm, options, posted_version, show_invalid
 from web.lists.forms import RequestListForm
-from workflow import administration, imports, lists, outbox, policy, queries, services
+from workflow import (
+    administration,
+    committees,
+    imports,
+    lists,
+    outbox,
+    policy,
+    queries,
+    services,
+)
 from workflow import campaigns as campaign_rules
-from workflow.errors import Invalid
+from workflow import options as campaign_options
+from workflow.errors import Invalid, StaleVersion
 from workflow.levels import REVIEW_LEVELS
 from workflow.models import Unit, User
 
@@ -241,6 +258,39 @@ def send_password_link(user_id):
     return redirect(url_for("admin.user", user_id=person.id))
 
 
+# Committees.
+
+
+@bp.route("/units/<code>/committee", methods=["GET", "POST"])
+def committee(code):
+    unit = services.get_unit(db.session, current_user, code)
+    if unit.level not in REVIEW_LEVELS:
+        abort(404)
+    current = committees.committee_of(db.session, unit)
+    accounts = committees.eligible_members(db.session, unit)
+    form = CommitteeForm(formdata=request.form if request.method == "POST" else None)
+    form.members.choices = options((user.username, user.full_name) for user in accounts)
+    if request.method == "GET" and current is not None:
+        form.size.data = current.size
+        form.members.data = [member.user.username for member in current.members]
+    if request.method == "POST" and form.validate():
+        try:
+            committees.set_committee(
+                db.session, current_user, unit, size=form.size.data, members=form.members.data
+            )
+        except Invalid as error:
+            db.session.rollback()
+            show_invalid(form, error)
+        else:
+            db.session.commit()
+            flash(_("The committee of %(unit)s is saved.", unit=unit.name), "success")
+            return redirect(url_for("admin.committee", code=unit.code))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "admin/committee.html", unit=unit, committee=current, accounts=accounts, form=form
+    ), status
+
+
 # CSV imports.
 
 
@@ -294,10 +344,15 @@ def campaigns():
 
 def _render_campaigns(form=None, status=200):
     units = _units()
-    form = form or CampaignForm(formdata=None)
+    if form is None:
+        form = CampaignForm(formdata=None)
+        # A new campaign starts from the options of the latest one of the administrator's unit.
+        fill_options(form, campaign_rules.starting_options(db.session, current_user.unit))
     form.unit_code.choices = _unit_choices(units, levels=PARENT_LEVELS)
     rows = queries.visible_campaigns(db.session, current_user)
-    return render_template("admin/campaigns.html", form=form, campaigns=rows), status
+    return render_template(
+        "admin/campaigns.html", form=form, campaigns=rows, levels=REVIEW_LEVELS
+    ), status
 
 
 def _review_deadlines(form):
@@ -320,6 +375,7 @@ def create_campaign():
             year=form.year.data,
             submission_deadline=form.submission_deadline.data,
             review_deadlines=_review_deadlines(form),
+            options=option_values(form),
         )
     except Invalid as error:
         db.session.rollback()
@@ -350,26 +406,123 @@ def campaign(campaign_id):
         except Invalid as error:
             db.session.rollback()
             show_invalid(form, error)
+        except StaleVersion as error:
+            return _stale(found, error, deadlines_form=form)
         else:
             db.session.commit()
             flash(_("Deadlines saved."), "success")
             return redirect(url_for("admin.campaign", campaign_id=found.id))
+    status = 422 if form.errors else 200
+    return _render_campaign(found, deadlines_form=form, status=status)
+
+
+def _render_campaign(found, *, deadlines_form=None, options_form=None, quota_form=None, status=200):
+    if deadlines_form is None:
+        deadlines_form = DeadlinesForm(formdata=None, obj=found)
+        deadlines_form.version.data = found.version
+    if options_form is None:
+        options_form = OptionsForm(formdata=None)
+        fill_options(options_form, found.options)
+        options_form.version.data = found.version
+    quota_form = quota_form or QuotaForm(formdata=None)
+    quota_form.unit_code.choices = _quota_units(found)
     close_form = CloseForm(formdata=None)
     close_form.unit_code.choices = _closable(found)
-    status = 422 if form.errors else 200
     _total, campaign_lists = lists.visible_lists(
         db.session, current_user, campaign_id=found.id, per_page=CAMPAIGN_LISTS
     )
     return render_template(
         "admin/campaign.html",
         campaign=found,
-        form=form,
+        pinned=campaign_options.normalise(None, base=found.options),
+        levels=REVIEW_LEVELS,
+        may_amend=policy.can_amend_campaign(current_user, found),
+        form=deadlines_form,
+        options_form=options_form,
+        quota_form=quota_form,
+        quotas=campaign_rules.quotas(db.session, current_user, found),
+        amendments=[
+            (amendment, describe_changes(amendment.changes))
+            for amendment in campaign_rules.amendments_of(db.session, found)
+        ],
         close_form=close_form,
         closures=administration.closures(db.session, found),
         list_units=lists.issuing_units(db.session, current_user, found),
         list_form=RequestListForm(formdata=None),
         campaign_lists=campaign_lists,
     ), status
+
+
+def _stale(found, error, **forms):
+    """Someone amended the campaign since the page was loaded: say so beside the form."""
+    db.session.rollback()
+    db.session.refresh(found)
+    form = next(iter(forms.values()))
+    form.form_errors.append(labels.explain(error))
+    return _render_campaign(found, **forms, status=409)
+
+
+@bp.post("/campaigns/<int:campaign_id>/options")
+def amend_options(campaign_id):
+    found = services.get_campaign(db.session, current_user, campaign_id)
+    form = OptionsForm()
+    if not form.validate():
+        return _render_campaign(found, options_form=form, status=422)
+    try:
+        amendment = campaign_rules.amend(
+            db.session,
+            current_user,
+            found,
+            version=posted_version(form.version.data),
+            reason=form.reason.data,
+            new_options=option_values(form),
+        )
+    except Invalid as error:
+        db.session.rollback()
+        show_invalid(form, error)
+        return _render_campaign(found, options_form=form, status=422)
+    except StaleVersion as error:
+        return _stale(found, error, options_form=form)
+    db.session.commit()
+    if amendment is None:
+        flash(_("Nothing changed: the options are as they were."), "info")
+    else:
+        flash(_("The options are amended; the amendment is recorded with its reason."), "success")
+    return redirect(url_for("admin.campaign", campaign_id=found.id, _anchor="options"))
+
+
+def _quota_units(found):
+    """The reviewing units of the campaign inside the administrator's subtree."""
+    return _unit_choices(
+        [unit for unit in _units() if found.unit.contains(unit)], levels=REVIEW_LEVELS
+    )
+
+
+@bp.post("/campaigns/<int:campaign_id>/quotas")
+def set_quota(campaign_id):
+    found = services.get_campaign(db.session, current_user, campaign_id)
+    form = QuotaForm()
+    form.unit_code.choices = _quota_units(found)
+    if not form.validate():
+        return _render_campaign(found, quota_form=form, status=422)
+    unit = services.get_unit(db.session, current_user, form.unit_code.data)
+    try:
+        campaign_rules.set_quota(
+            db.session,
+            current_user,
+            found,
+            unit,
+            collective=form.collective.data,
+            individual=form.individual.data,
+            reason=(form.reason.data or "").strip() or None,
+        )
+    except Invalid as error:
+        db.session.rollback()
+        show_invalid(form, error)
+        return _render_campaign(found, quota_form=form, status=422)
+    db.session.commit()
+    flash(_("The quota of %(unit)s is saved.", unit=unit.name), "success")
+    return redirect(url_for("admin.campaign", campaign_id=found.id, _anchor="quotas"))
 
 
 def _closable(campaign):

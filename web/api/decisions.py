@@ -2,9 +2,8 @@
 ballots, publications for public comment and the comments, a province's extra days off."""
 
 import datetime as dt
-import hashlib
 
-from flask import current_app, request, send_file
+from flask import request
 
 from web.api import bp
 from web.api.requests import body_of, read_json, require_actor, validate
@@ -18,14 +17,13 @@ from web.api.schemas import (
     QuotaSet,
     Reopen,
 )
-from web.api.serializers import campaign_json, nomination_json
+from web.api.serializers import campaign_json, nomination_json, quota_json
 from web.database import db
+from web.meeting_files import send_minutes, send_scan, store_scan
 from workflow import (
-    attachments,
     campaigns,
     comments,
     committees,
-    files,
     services,
     workdays,
 )
@@ -75,10 +73,6 @@ def list_amendments(campaign_id):
             for amendment in campaigns.amendments_of(db.session, campaign)
         ]
     }
-
-
-def quota_json(unit, usage):
-    return {"unit_code": unit.code, "unit_name": unit.name, "level": unit.level, **usage}
 
 
 @bp.put("/campaigns/<int:campaign_id>/quotas/<unit_code>")
@@ -249,37 +243,13 @@ def close_meeting(meeting_id):
     return meeting_json(meeting)
 
 
-def attachment_store():
-    return files.LocalStore(current_app.config["ATTACHMENTS_DIR"])
-
-
 @bp.put("/meetings/<int:meeting_id>/scan.pdf")
 def upload_scan(meeting_id):
     """Paper mode: the scanned minutes, the request body being the PDF itself."""
     actor = require_actor()
-    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     data = request.get_data(cache=False)
     meeting = committees.get_meeting(db.session, actor, meeting_id)
-    if not data:
-        raise Invalid("file", "the file is empty")
-    if len(data) > limit:
-        raise Invalid("file", f"the file is larger than {limit} bytes")
-    if attachments.sniff(data) != "application/pdf":
-        raise Invalid("file", "the scanned minutes must be a PDF file")
-    key = f"minutes-scan-{meeting.id}-{hashlib.sha256(data).hexdigest()[:16]}"
-    previous = committees.attach_scan(
-        db.session,
-        actor,
-        meeting,
-        key=key,
-        name=f"bien-ban-{meeting.id}.pdf",
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-    )
-    store = attachment_store()
-    files.stage(db.session, store, key, data)
-    if previous and previous["key"] != key:
-        files.remove_after_commit(db.session, store, previous["key"])
+    store_scan(db.session, actor, meeting, data)
     db.session.commit()
     return meeting_json(meeting)
 
@@ -287,17 +257,14 @@ def upload_scan(meeting_id):
 @bp.get("/meetings/<int:meeting_id>/scan.pdf")
 def download_scan(meeting_id):
     actor = require_actor()
-    meeting = committees.get_meeting(db.session, actor, meeting_id)
-    if not meeting.scan:
-        raise NotFound("this meeting has no scanned minutes")
-    stream = attachment_store().open(meeting.scan["key"])
-    return send_file(
-        stream,
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=meeting.scan["name"],
-        max_age=0,
-    )
+    return send_scan(committees.get_meeting(db.session, actor, meeting_id))
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes.pdf")
+def download_minutes(meeting_id):
+    """The minutes written after the close; 409 while they are being written."""
+    actor = require_actor()
+    return send_minutes(committees.get_meeting(db.session, actor, meeting_id))
 
 
 # Publications and public comments ---------------------------------------------------------------

@@ -23,10 +23,17 @@ from web.api.schemas import (
     SummaryQuery,
     TokenRequest,
 )
-from web.api.serializers import campaign_json, history_json, nomination_json, unit_json, user_json
+from web.api.serializers import (
+    campaign_json,
+    history_json,
+    nomination_json,
+    quota_json,
+    unit_json,
+    user_json,
+)
 from web.database import db
 from web.throttle import login_throttle
-from workflow import accounts, queries, reports, services
+from workflow import accounts, campaigns, queries, reports, services
 from workflow.machine import ACTIONS
 from workflow.models import Unit
 
@@ -187,6 +194,11 @@ def act(nomination_id, action):
 def summary():
     actor, query = query_of(SummaryQuery)
     scope = services.get_unit(db.session, actor, query.unit_code) if query.unit_code else actor.unit
+    campaign = None
     if query.campaign_id is not None:
-        services.get_campaign(db.session, actor, query.campaign_id)
-    return reports.summary(db.session, actor, scope, campaign_id=query.campaign_id)
+        campaign = services.get_campaign(db.session, actor, query.campaign_id)
+    body = reports.summary(db.session, actor, scope, campaign_id=query.campaign_id)
+    if campaign is not None and campaigns.quota_of(db.session, campaign, scope) is not None:
+        # The scope unit's places at its own level: {"unit_code", …, kind: {limit, used, remaining}}
+        body["quota"] = quota_json(scope, campaigns.quota_usage(db.session, campaign, scope))
+    return body

@@ -87,3 +87,9 @@ def history_json(session, nomination):
         }
         for entry in entries
     ]
+
+
+def quota_json(unit, usage):
+    """A unit's quota in a campaign: {"unit_code", "unit_name", "level", kind: {"limit",
+    "used", "remaining"}} (campaigns.quota_usage)."""
+    return {"unit_code": unit.code, "unit_name": unit.name, "level": unit.level, **usage}

@@ -11,6 +11,7 @@ from web.database import db
 from web.i18n import LANGUAGES
 from web.main import bp
 from web.main.forms import LanguageForm
+from workflow import campaigns as campaign_rules
 from workflow import lists, policy, queries, reports, services
 from workflow.levels import REVIEW_LEVELS, REVIEW_STATE, rank
 from workflow.machine import STATES
@@ -49,6 +50,10 @@ def dashboard():
         context["overdue"] = queries.count(db.session, overdue)
         _total, context["overdue_items"] = queries.page_of(
             db.session, overdue, order_by=queries.QUEUE_ORDER, page=1, per_page=10
+        )
+        quota = campaign and campaign_rules.quota_of(db.session, campaign, actor.unit)
+        context["quota"] = (
+            campaign_rules.quota_usage(db.session, campaign, actor.unit) if quota else None
         )
         context["may_request_list"] = (
             campaign is not None

@@ -81,6 +81,15 @@ class ActionForm(Form):
     comment = TextAreaField(_l("Comment"), validators=[optional(), length(5000)])
 
 
+class ReopenForm(Form):
+    """Reopening a level's decision in light of a comment: a reason, then a confirmation."""
+
+    comment = TextAreaField(
+        _l("Why the decision is reopened"), validators=[required(), length(2000)]
+    )
+    confirm = HiddenField()
+
+
 class UploadForm(Form):
     file = FileField(
         _l("Evidence file (PDF, JPEG, PNG)"), validators=[FileRequired(_l("Choose a file."))]

@@ -17,7 +17,8 @@ from sqlalchemy.orm import joinedload
 
 from web import charts, labels
 from web.database import db
-from web.forms import options, posted_version, show_invalid
+from web.forms import PlainForm, options, posted_version, show_invalid
+from web.i18n import format_day
 from web.nominations import bp
 from web.nominations.forms import (
     ACHIEVEMENTS_MAX,
@@ -26,10 +27,20 @@ from web.nominations.forms import (
     DeleteForm,
     EditForm,
     NominationForm,
+    ReopenForm,
     SearchForm,
     UploadForm,
 )
-from workflow import attachments, choices, files, policy, queries, services
+from workflow import (
+    attachments,
+    choices,
+    comments,
+    decisions,
+    files,
+    policy,
+    queries,
+    services,
+)
 from workflow.errors import Invalid
 from workflow.machine import ACTIONS
 from workflow.models import HistoryEntry, Unit, User
@@ -154,8 +165,9 @@ def _fresh_action_form(nomination):
     return ActionForm(formdata=None, version=nomination.version)
 
 
-def _render_page(nomination, action_form, status=200, upload_form=None):
+def _render_page(nomination, action_form, status=200, upload_form=None, reopen_form=None):
     actor = current_user
+    standing = decisions.standing(db.session, nomination)
     history = db.session.scalars(
         select(HistoryEntry)
         .where(HistoryEntry.nomination_id == nomination.id)
@@ -181,6 +193,14 @@ def _render_page(nomination, action_form, status=200, upload_form=None):
         delete_form=DeleteForm(formdata=None),
         may_edit=may_edit,
         diagram=diagram,
+        standing=standing,
+        sees_meetings=standing is not None and policy.can_see_unit(actor, standing.unit),
+        may_publish=choices.may_publish(actor, nomination, standing),
+        may_reopen=choices.may_reopen(actor, nomination, standing),
+        reopen_form=reopen_form or ReopenForm(formdata=None),
+        public_comments=comments.comments_of(db.session, actor, nomination)
+        if policy.can_read_comments(actor, nomination)
+        else None,
     ), status
 
 
@@ -280,3 +300,39 @@ def delete_attachment(nomination_id, attachment_id):
     db.session.commit()  # the file is deleted after this commit, not before
     flash(_("The file is removed."), "success")
     return redirect(url_for("nominations.show", nomination_id=nomination_id))
+
+
+@bp.post("/<int:nomination_id>/publication")
+@login_required
+def publish(nomination_id):
+    """Put the name out for public comment at the level where it waits."""
+    nomination = services.get_nomination(db.session, current_user, nomination_id)
+    if not PlainForm().validate():
+        abort(400)
+    publication = comments.publish(db.session, current_user, nomination, on=services.today())
+    db.session.commit()
+    flash(
+        _(
+            "The name is published for public comment until %(day)s.",
+            day=format_day(publication.ends_on),
+        ),
+        "success",
+    )
+    return redirect(url_for("nominations.show", nomination_id=nomination.id))
+
+
+@bp.post("/<int:nomination_id>/reopen")
+@login_required
+def reopen(nomination_id):
+    """Two steps: the reason is shown back for confirmation, then the decision is reopened."""
+    actor = current_user
+    nomination = services.get_nomination(db.session, actor, nomination_id)
+    form = ReopenForm()
+    if not form.validate():
+        return _render_page(nomination, _fresh_action_form(nomination), 422, reopen_form=form)
+    if form.confirm.data != "1":
+        return render_template("nominations/confirm_reopen.html", nomination=nomination, form=form)
+    comments.reopen(db.session, actor, nomination, reason=form.comment.data)
+    db.session.commit()
+    flash(_("The decision is reopened: the committee votes again."), "success")
+    return redirect(url_for("nominations.show", nomination_id=nomination.id))

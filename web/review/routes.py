@@ -8,7 +8,7 @@ from web import labels
 from web.database import db
 from web.review import bp
 from web.review.forms import BulkApproveForm, QueueForm
-from workflow import queries, services
+from workflow import campaigns, comments, decisions, options, queries, services
 from workflow.errors import DomainError
 
 
@@ -36,11 +36,17 @@ def _render_queue(page, form, results, status=200):
         per_page=per_page,
     )
     today = services.today()
+    votes = decisions.votes_of(db.session, items)  # one query for the page
+    comment_counts = comments.comment_counts(db.session, [item.id for item in items])
     rows = [
         {
             "nomination": item,
             "deadline": queries.review_deadline(item),
             "days_waiting": queries.days_waiting(item, today, services.TIMEZONE),
+            "by_committee": item.pending_unit is not None
+            and options.of_level(item.campaign, item.pending_unit.level)["decision"] == "committee",
+            "vote": votes.get(item.id),
+            "comments": comment_counts.get(item.id, 0),
         }
         for item in items
     ]
@@ -53,7 +59,21 @@ def _render_queue(page, form, results, status=200):
         form=form,
         results=results,
         today=today,
+        quotas=_quotas(actor, items),
     ), status
+
+
+def _quotas(actor, items):
+    """(campaign, usage) of the reviewer's unit in the campaigns of the page's items that cap
+    it, so the queue shows what is left before approving."""
+    if actor.role != "reviewer":
+        return []
+    found = {item.campaign.id: item.campaign for item in items}
+    return [
+        (campaign, campaigns.quota_usage(db.session, campaign, actor.unit))
+        for campaign in found.values()
+        if campaigns.quota_of(db.session, campaign, actor.unit) is not None
+    ]
 
 
 @bp.post("/queue")

@@ -24,5 +24,27 @@
       });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { counters(); selectAll(); });
+  // A file input marked data-pdf takes a PDF (its first bytes say "%PDF-") of at most
+  // data-max-bytes; anything else is refused in the browser before it is sent (and again on the
+  // server, which trusts none of this).
+  function pdfInputs() {
+    document.querySelectorAll("input[type=file][data-pdf]").forEach(function (input) {
+      input.addEventListener("change", function () {
+        input.setCustomValidity("");
+        var file = input.files && input.files[0];
+        if (!file) { return; }
+        var limit = parseInt(input.getAttribute("data-max-bytes"), 10);
+        var refuse = function (attribute) {
+          input.setCustomValidity(input.getAttribute(attribute));
+          input.reportValidity();
+        };
+        if (limit && file.size > limit) { refuse("data-message-size"); return; }
+        file.slice(0, 5).arrayBuffer().then(function (buffer) {
+          var head = String.fromCharCode.apply(null, new Uint8Array(buffer));
+          if (head !== "%PDF-") { refuse("data-message-type"); }
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { counters(); selectAll(); pdfInputs(); });
 })();
