@@ -3,11 +3,12 @@
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from web.database import db
-from workflow import demo, imports, machine, policy
+from workflow import demo, files, imports, machine, policy
 from workflow.models import User
 
 
@@ -72,8 +73,9 @@ def import_users(path, username):
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo():
-    """Load the demo province, its users and nominations in every state."""
-    loaded = demo.seed(db.session)
+    """Load the demo province, its users, nominations in every state and committee decisions."""
+    store = files.LocalStore(current_app.config["ATTACHMENTS_DIR"])
+    loaded = demo.seed(db.session, store=store)
     db.session.commit()
     if loaded:
         click.echo(f"Demo loaded; every demo user's password is {demo.DEMO_PASSWORD!r}.")
