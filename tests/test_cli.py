@@ -174,10 +174,14 @@ def test_seed_demo_is_idempotent_and_covers_every_state(cli, session, demo_files
 def test_the_demo_decides_by_committee_within_a_quota_and_after_public_comment(
     app, cli, session, demo_files
 ):
-    cli("seed-demo")
+    loaded = cli("seed-demo").output
     assert "nothing changed" in cli("seed-demo").output
     today = services.today()
     campaign = session.scalar(select(Campaign).where(Campaign.name == demo.DECISIONS_CAMPAIGN))
+    assert (
+        f"Names open for public comment: http://127.0.0.1:5000/public/campaigns/{campaign.id}"
+        in (loaded)
+    )
     assert options.of_level(campaign, "district")["decision"] == "committee"
     assert options.of_level(campaign, "province")["comment_days"] == 5
     district = session.scalar(select(Unit).where(Unit.code == "PT-CK"))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from web.database import db
 from workflow import demo, files, imports, machine, policy
-from workflow.models import User
+from workflow.models import Campaign, User
 
 
 def init_app(app):
@@ -79,6 +79,12 @@ def seed_demo():
     db.session.commit()
     if loaded:
         click.echo(f"Demo loaded; every demo user's password is {demo.DEMO_PASSWORD!r}.")
+        campaign_id = db.session.scalar(
+            select(Campaign.id).where(Campaign.name == demo.DECISIONS_CAMPAIGN)
+        )
+        if campaign_id is not None:
+            base = current_app.config["BASE_URL"].rstrip("/")
+            click.echo(f"Names open for public comment: {base}/public/campaigns/{campaign_id}")
     else:
         click.echo("Demo already loaded; nothing changed.")
 
