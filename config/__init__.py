@@ -13,6 +13,7 @@ ENVIRONMENT_VARIABLES = (
     "MAIL_DIR",
     "LISTS_DIR",
     "MINUTES_DIR",
+    "PUBLIC_COMMENT_LIMIT",
 )
 
 # Task tuning read from the environment as numbers: operators and the worker tests shorten them.
@@ -56,6 +57,7 @@ class Default:
     TIMEZONE = "Asia/Ho_Chi_Minh"
     BASE_URL = "http://127.0.0.1:5000"
     SQL_ECHO = False
+    PUBLIC_COMMENT_LIMIT = "5 per hour"  # comments sent from one address on the public page
     # Background tasks and e-mail (see tasks/).
     MAIL_DIR = None  # None: instance/mail, where the file backend writes one .eml per message
     LISTS_DIR = None  # None: instance/lists, where the final commendation lists are written

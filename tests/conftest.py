@@ -80,7 +80,8 @@ def app(database_url, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def fresh_login_throttle(request):
-    """Every test starts with no failed logins counted (the throttle outlives a test's data)."""
+    """Every test starts with no failed logins or public comments counted (the throttles'
+    counters, one storage for both, outlive a test's data)."""
     if "app" in request.fixturenames:
         from web.throttle import login_throttle
 

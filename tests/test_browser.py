@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 from web import create_app
 from web.database import db
-from workflow import demo, services
+from workflow import demo, files, services
 from workflow.models import Campaign, User
 
 pytestmark = pytest.mark.browser
@@ -60,7 +60,7 @@ def live_server(tmp_path_factory):
     )
     with app.app_context():
         upgrade()
-        demo.seed(db.session)
+        demo.seed(db.session, store=files.LocalStore(folder / "attachments"))
         _queue_two_more(db.session)
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -76,7 +76,7 @@ def live_server(tmp_path_factory):
 def _queue_two_more(session):
     """Two more nominations pending at the commune, for the bulk approval."""
     users = {user.username: user for user in session.query(User)}
-    campaign = session.query(Campaign).one()
+    campaign = session.query(Campaign).filter_by(name=demo.CAMPAIGN).one()
     for name in ("Nguyễn Văn Lực", "Hội Cựu chiến binh thôn Đồng Hội"):
         nomination = services.create_nomination(
             session,
@@ -157,6 +157,9 @@ def test_the_whole_walk_in_a_browser(page_for, live_server):
     secretary = page_for("bithu")
     _shot(secretary, "dashboard-secretary")
     secretary.click("text=Hồ sơ mới")
+    # The campaign where each level decides alone (Cẩm Khê votes in committee in the other one).
+    label = f"{demo.CAMPAIGN} ({services.today().year})"
+    secretary.select_option("select[name=campaign_id]", label=label)
     secretary.check("input[name=kind][value=collective]")
     secretary.fill("input[name=nominee_name]", "Chi đoàn thôn Đồng Hội")
     secretary.fill("input[name=title]", "Thắp sáng đường quê bằng đèn năng lượng mặt trời")
@@ -280,3 +283,40 @@ def test_login_page_in_a_browser(browser, live_server):
     page.click("button.primary")
     assert "Sai tên đăng nhập hoặc mật khẩu." in page.locator(".error").inner_text()
     context.close()
+
+
+def test_the_public_page_fits_a_phone_and_takes_a_comment(browser, live_server):
+    """No login, 390 px wide: the names open for comment, then a comment sent and thanked."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda message: _note(problems, message))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    for campaign_id in (1, 2, 3):  # the demo's campaign decided by committee votes
+        page.goto(f"/public/campaigns/{campaign_id}")
+        if page.locator("article.public-name").count():
+            break
+    names = page.locator("article.public-name h3")
+    assert names.count() == 2
+    assert "Hà Văn Sáu" in page.locator("main").inner_text()
+    assert "Ý kiến gửi đến hết ngày" in page.locator("main").inner_text()
+    assert page.locator("header nav").count() == 0  # no menu of the logged-in side
+    wide = "document.documentElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(wide)
+    card = page.locator("article.public-name", has_text="Hà Văn Sáu")
+    card.locator("summary").click()
+    assert page.evaluate(wide)
+    _shot(page, "public")
+    card.locator("input[name=name]").fill("Lê Văn Dân")
+    card.locator("input[name=contact]").fill("0912 345 678")
+    card.locator("textarea[name=text]").fill("Tôi xác nhận ông Sáu hiến đất xây nhà văn hóa.")
+    assert card.locator(".counter").inner_text() == "46 / 2000"  # the counter script
+    card.locator("button.primary").click()
+    page.wait_for_load_state()
+    assert (
+        "Cảm ơn. Ý kiến của bạn đã được gửi đến cán bộ xét duyệt."
+        in page.locator(".flash").inner_text()
+    )
+    assert page.evaluate(wide)
+    context.close()
+    assert not problems, problems

@@ -1,10 +1,22 @@
 """CLI commands: CSV imports (idempotent, all-or-nothing, errors naming line and column), demo."""
 
+import hashlib
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from workflow.models import Campaign, Nomination, Unit, User
+from workflow import accounts, campaigns, comments, committees, demo, options, services
+from workflow.models import (
+    Campaign,
+    DayOff,
+    HistoryEntry,
+    Meeting,
+    Nomination,
+    PublicComment,
+    Unit,
+    User,
+)
 
 UNITS = """code,name,level,parent_code
 HN,Thành ủy Hà Nội,province,
@@ -132,11 +144,19 @@ def test_a_bad_user_row_writes_nothing(cli, session, tmp_path, row, where):
     assert session.scalar(select(func.count()).select_from(User)) == 0
 
 
-def test_seed_demo_is_idempotent_and_covers_every_state(cli, session):
+@pytest.fixture
+def demo_files(app, tmp_path, monkeypatch):
+    """Where the demo's files go (the paper meeting's scanned minutes)."""
+    monkeypatch.setitem(app.config, "ATTACHMENTS_DIR", str(tmp_path / "attachments"))
+    return tmp_path / "attachments"
+
+
+def test_seed_demo_is_idempotent_and_covers_every_state(cli, session, demo_files):
     assert "Demo loaded" in cli("seed-demo").output
     assert "nothing changed" in cli("seed-demo").output
-    assert session.scalar(select(func.count()).select_from(Campaign)) == 1
-    states = set(session.scalars(select(Nomination.state)))
+    assert session.scalar(select(func.count()).select_from(Campaign)) == 2
+    first = session.scalar(select(Campaign.id).where(Campaign.name == demo.CAMPAIGN))
+    states = set(session.scalars(select(Nomination.state).where(Nomination.campaign_id == first)))
     assert states == {
         "draft",
         "commune_review",
@@ -149,6 +169,72 @@ def test_seed_demo_is_idempotent_and_covers_every_state(cli, session):
     }
     roles = set(session.scalars(select(User.role)))
     assert roles == {"admin", "reviewer", "secretary"}
+
+
+def test_the_demo_decides_by_committee_within_a_quota_and_after_public_comment(
+    app, cli, session, demo_files
+):
+    loaded = cli("seed-demo").output
+    assert "nothing changed" in cli("seed-demo").output
+    today = services.today()
+    campaign = session.scalar(select(Campaign).where(Campaign.name == demo.DECISIONS_CAMPAIGN))
+    assert (
+        f"Names open for public comment: http://127.0.0.1:5000/public/campaigns/{campaign.id}"
+        in (loaded)
+    )
+    assert options.of_level(campaign, "district")["decision"] == "committee"
+    assert options.of_level(campaign, "province")["comment_days"] == 5
+    district = session.scalar(select(Unit).where(Unit.code == "PT-CK"))
+    committee = committees.committee_of(session, district)
+    assert committee.size == 5
+    assert sorted(member.user.username for member in committee.members) == list(demo.MEMBERS)
+    usage = campaigns.quota_usage(session, campaign, district)
+    assert (usage["collective"]["limit"], usage["collective"]["used"]) == (2, 1)
+    assert (usage["individual"]["limit"], usage["individual"]["used"]) == (3, 2)
+
+    paper, closed, opened = session.scalars(
+        select(Meeting).where(Meeting.campaign_id == campaign.id).order_by(Meeting.id)
+    ).all()
+    assert (paper.mode, paper.status, paper.present, paper.quorate) == ("paper", "closed", 5, True)
+    assert paper.held_on < today
+    scan = (demo_files / paper.scan["key"]).read_bytes()
+    assert scan.startswith(b"%PDF-")
+    assert scan.rstrip().endswith(b"%%EOF")
+    assert hashlib.sha256(scan).hexdigest() == paper.scan["sha256"]
+    assert (closed.mode, closed.status, closed.present) == ("app", "closed", 4)
+    assert closed.closes_on < today
+    assert (opened.mode, opened.status) == ("app", "open")
+    assert opened.held_on < today <= opened.closes_on
+    assert committees.ballots_cast(session, opened) == 2
+
+    tallies = {
+        entry.nomination.nominee_name: entry.details
+        for entry in session.scalars(select(HistoryEntry).where(HistoryEntry.action == "vote"))
+    }
+    assert len(tallies) == 8
+    assert (tallies["Bùi Thị Ngọc"]["agree"], tallies["Bùi Thị Ngọc"]["passed"]) == (3, True)
+    assert (tallies["Đinh Văn Tuấn"]["agree"], tallies["Đinh Văn Tuấn"]["passed"]) == (2, False)
+    recognised = session.scalar(
+        select(Nomination).where(Nomination.nominee_name == "Nguyễn Văn Hải")
+    )
+    assert (recognised.state, recognised.recognized_level) == ("commended", "province")
+
+    open_now = comments.published(session, campaign, on=today)
+    assert {nomination.nominee_name for _publication, nomination in open_now} == {
+        "Chi hội Cựu chiến binh thôn Đồng Hội",
+        "Hà Văn Sáu",
+    }
+    assert all(publication.ends_on > today for publication, _nomination in open_now)
+    assert session.scalar(select(func.count()).select_from(PublicComment)) == 2
+    assert session.scalar(select(func.count()).select_from(DayOff)) == 1
+    url = f"/public/campaigns/{campaign.id}"
+    session.rollback()  # SQLite: end the read (BEGIN IMMEDIATE), so that the request may begin
+    page = app.test_client().get(url)
+    assert page.status_code == 200
+    assert "Hà Văn Sáu" in page.text
+    assert "havansau@example.vn" not in page.text
+    for username in (*demo.MEMBERS, "bithu3"):
+        assert accounts.authenticate(session, username, demo.DEMO_PASSWORD) is not None
 
 
 def test_workflow_diagram(cli):

@@ -3,12 +3,13 @@
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from web.database import db
-from workflow import demo, imports, machine, policy
-from workflow.models import User
+from workflow import demo, files, imports, machine, policy
+from workflow.models import Campaign, User
 
 
 def init_app(app):
@@ -72,11 +73,18 @@ def import_users(path, username):
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo():
-    """Load the demo province, its users and nominations in every state."""
-    loaded = demo.seed(db.session)
+    """Load the demo province, its users, nominations in every state and committee decisions."""
+    store = files.LocalStore(current_app.config["ATTACHMENTS_DIR"])
+    loaded = demo.seed(db.session, store=store)
     db.session.commit()
     if loaded:
         click.echo(f"Demo loaded; every demo user's password is {demo.DEMO_PASSWORD!r}.")
+        campaign_id = db.session.scalar(
+            select(Campaign.id).where(Campaign.name == demo.DECISIONS_CAMPAIGN)
+        )
+        if campaign_id is not None:
+            base = current_app.config["BASE_URL"].rstrip("/")
+            click.echo(f"Names open for public comment: {base}/public/campaigns/{campaign_id}")
     else:
         click.echo("Demo already loaded; nothing changed.")
 

@@ -1,15 +1,21 @@
-"""One throttle for both doors: the login page and POST /api/v1/auth/token.
+"""Throttles on shared counters: failed logins at both doors, and the public's comments.
 
-Failed attempts are counted three ways, each with its own limit:
+A throttle is a few named limits ("N per M minutes" settings), each counted per a key made of
+parts of the request (the username, the client's address). Every throttle counts in the same
+storage: Redis when `RATELIMIT_STORAGE_URI` (or `REDIS_URL`) is set, so every web worker shares
+the counts, falling back to this process's memory while that Redis cannot be reached.
+
+Failed logins, at the login page and POST /api/v1/auth/token alike, are counted three ways:
 
 - per (username, address): the strict limit, which stops guessing at one account from one place;
 - per username alone: looser, so that guessing from many addresses is slowed too, while a
   stranger cannot lock a real user out for long (the user's own address has its own bucket);
 - per address: trying many usernames from one place.
 
-A successful login empties its (username, address) bucket. The counters live in Redis when
-`RATELIMIT_STORAGE_URI` (or `REDIS_URL`) is set, so every web worker shares them, and fall back
-to this process's memory while that Redis cannot be reached.
+A successful login empties its (username, address) bucket.
+
+Comments on the public page are counted per address (`PUBLIC_COMMENT_LIMIT`): anyone may write,
+nobody may flood the reviewers.
 """
 
 import logging
@@ -24,64 +30,138 @@ from werkzeug.exceptions import TooManyRequests
 
 log = logging.getLogger(__name__)
 
-# (setting, the parts of the key); the settings hold "N per M minutes" strings.
-LIMITS = (
-    ("LOGIN_LIMIT_PER_USERNAME_AND_ADDRESS", ("username", "address")),
-    ("LOGIN_LIMIT_PER_USERNAME", ("username",)),
-    ("LOGIN_LIMIT_PER_ADDRESS", ("address",)),
-)
-DEFAULTS = {
-    "LOGIN_LIMIT_PER_USERNAME_AND_ADDRESS": "5 per 15 minutes",
-    "LOGIN_LIMIT_PER_USERNAME": "20 per 15 minutes",
-    "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
-}
+EXTENSION = "throttle_counters"
 
 
-class LoginThrottle:
+class Throttle:
+    """Limits counted per key. `limits`: (setting, the parts of the key) pairs; `defaults`: the
+    settings' values unless the app's configuration says otherwise. `parts` name the request's
+    parts a key is made of: {"username": …, "address": …}."""
+
+    def __init__(self, name, limits, defaults):
+        self.name = name
+        self.limits = limits
+        self.defaults = defaults
+
     def init_app(self, app):
-        for setting, value in DEFAULTS.items():
+        for setting, value in self.defaults.items():
             app.config.setdefault(setting, value)
-        storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
-        app.extensions["login_throttle"] = _Counters(storage)
+        if EXTENSION not in app.extensions:  # one storage for every throttle of the app
+            storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+            app.extensions[EXTENSION] = _Counters(storage)
 
     @property
     def _counters(self):
-        return current_app.extensions["login_throttle"]
+        return current_app.extensions[EXTENSION]
 
-    def check(self, username):
-        """429 with Retry-After while `username` must wait (from this address): both doors ask."""
-        wait = self.retry_after(username)
-        if wait:
-            raise TooManyRequests(
-                f"too many failed logins; try again in {wait} seconds", retry_after=wait
-            )
-
-    def retry_after(self, username):
-        """Seconds to wait before `username` may try again from this address; 0 when it may."""
-        wait = 0.0
-        for item, identifiers in self._limits(username):
+    def wait(self, parts):
+        """Seconds until every limit has room again for `parts`; 0 when it has now."""
+        seconds = 0.0
+        for item, identifiers in self._keys(parts):
             stats = self._counters.call("get_window_stats", item, *identifiers)
             if stats is not None and stats.remaining <= 0:
-                wait = max(wait, stats.reset_time - time.time())
-        return math.ceil(wait) if wait > 0 else 0
+                seconds = max(seconds, stats.reset_time - time.time())
+        return math.ceil(seconds) if seconds > 0 else 0
 
-    def failed(self, username):
-        for item, identifiers in self._limits(username):
+    def check(self, parts, message):
+        """429 with Retry-After while some limit is exhausted for `parts`."""
+        seconds = self.wait(parts)
+        if seconds:
+            raise TooManyRequests(message.format(seconds=seconds), retry_after=seconds)
+
+    def hit(self, parts):
+        """Count one event in every limit."""
+        for item, identifiers in self._keys(parts):
             self._counters.call("hit", item, *identifiers)
 
-    def succeeded(self, username):
-        item, identifiers = next(iter(self._limits(username)))
+    def take(self, parts, message):
+        """Count one event if the limits have room for it, else 429 with Retry-After. Counting
+        and refusing are one step, so that requests at the same moment cannot all slip in."""
+        for item, identifiers in self._keys(parts):
+            if not self._counters.call("hit", item, *identifiers):
+                seconds = max(self.wait(parts), 1)
+                raise TooManyRequests(message.format(seconds=seconds), retry_after=seconds)
+
+    def clear(self, parts):
+        """Empty the first (strictest) limit's bucket for `parts`."""
+        item, identifiers = next(iter(self._keys(parts)))
         self._counters.call("clear", item, *identifiers)
 
     def reset(self):
-        """Forget every counter (tests)."""
+        """Forget every counter of every throttle (tests)."""
         self._counters.reset()
 
-    def _limits(self, username):
-        parts = {"username": _username_key(username), "address": client_address()}
-        for setting, key in LIMITS:
+    def _keys(self, parts):
+        for setting, key in self.limits:
             item = parse(current_app.config[setting])
-            yield item, ("login", setting, *(parts[name] for name in key))
+            yield item, (self.name, setting, *(parts[name] for name in key))
+
+
+class LoginThrottle:
+    """One throttle for both doors: the login page and POST /api/v1/auth/token."""
+
+    def __init__(self):
+        self.throttle = Throttle(
+            "login",
+            (
+                ("LOGIN_LIMIT_PER_USERNAME_AND_ADDRESS", ("username", "address")),
+                ("LOGIN_LIMIT_PER_USERNAME", ("username",)),
+                ("LOGIN_LIMIT_PER_ADDRESS", ("address",)),
+            ),
+            {
+                "LOGIN_LIMIT_PER_USERNAME_AND_ADDRESS": "5 per 15 minutes",
+                "LOGIN_LIMIT_PER_USERNAME": "20 per 15 minutes",
+                "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+            },
+        )
+
+    def init_app(self, app):
+        self.throttle.init_app(app)
+
+    def check(self, username):
+        """429 with Retry-After while `username` must wait (from this address): both doors ask."""
+        self.throttle.check(
+            _login_parts(username), "too many failed logins; try again in {seconds} seconds"
+        )
+
+    def retry_after(self, username):
+        """Seconds to wait before `username` may try again from this address; 0 when it may."""
+        return self.throttle.wait(_login_parts(username))
+
+    def failed(self, username):
+        self.throttle.hit(_login_parts(username))
+
+    def succeeded(self, username):
+        self.throttle.clear(_login_parts(username))
+
+    def reset(self):
+        """Forget every counter, of this throttle and the others (tests)."""
+        self.throttle.reset()
+
+
+def _login_parts(username):
+    return {"username": (username or "").strip().casefold()[:60], "address": client_address()}
+
+
+class CommentThrottle:
+    """Comments sent from the public page, per address."""
+
+    def __init__(self):
+        self.throttle = Throttle(
+            "comment",
+            (("PUBLIC_COMMENT_LIMIT", ("address",)),),
+            {"PUBLIC_COMMENT_LIMIT": "5 per hour"},
+        )
+
+    def init_app(self, app):
+        self.throttle.init_app(app)
+
+    def take(self):
+        """Count a comment from this address, or 429 with Retry-After once it sent its share."""
+        self.throttle.take(
+            {"address": client_address()},
+            "too many comments from this address; try again in {seconds} seconds",
+        )
 
 
 class _Counters:
@@ -95,17 +175,13 @@ class _Counters:
     def call(self, name, *args):
         try:
             return getattr(self.primary, name)(*args)
-        except Exception:  # Redis unreachable: count here rather than refuse every login
-            log.warning("login throttle storage failed; counting in memory", exc_info=True)
+        except Exception:  # Redis unreachable: count here rather than refuse every request
+            log.warning("throttle storage failed; counting in memory", exc_info=True)
             return getattr(self.fallback, name)(*args)
 
     def reset(self):
         self.storage.reset()
         self.fallback.storage.reset()
-
-
-def _username_key(username):
-    return (username or "").strip().casefold()[:60]
 
 
 def client_address():
@@ -115,3 +191,4 @@ def client_address():
 
 
 login_throttle = LoginThrottle()
+comment_throttle = CommentThrottle()

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from web import i18n, labels
 from web.extensions import babel, csrf, login_manager
 from web.problems import problem, with_error_headers
-from web.throttle import login_throttle
+from web.throttle import comment_throttle, login_throttle
 from workflow import lists, minutes
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -69,6 +69,7 @@ def init_app(app):
 
     csrf.init_app(app)
     login_throttle.init_app(app)
+    comment_throttle.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
@@ -105,6 +106,10 @@ def init_app(app):
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["here_without_lang"] = i18n.here_without_lang
     app.jinja_env.globals["LANGUAGES"] = i18n.LANGUAGES
+
+    from web.public import bp as public_bp
+
+    app.register_blueprint(public_bp)  # /public: names open for comment, without logging in
 
 
 def _security_headers(response):

@@ -108,7 +108,12 @@ def reopen(session, actor, nomination, *, reason):
 
 
 def published(session, campaign, *, on):
-    """(publication, nomination) pairs of `campaign` open for comment on `on`, by unit and name."""
+    """(publication, nomination) pairs of `campaign` open for comment on `on`, by unit and name.
+
+    A name is open while its period runs, its publication stands and the nomination still waits
+    at the publishing unit since before it was published (as `decisions.publication_of` counts
+    it): a name withdrawn, returned, rejected or sent back since leaves the public page at once.
+    """
     return session.execute(
         select(Publication, Nomination)
         .join(Nomination, Publication.nomination_id == Nomination.id)
@@ -117,6 +122,8 @@ def published(session, campaign, *, on):
             Publication.withdrawn_at.is_(None),
             Publication.published_on <= on,
             Publication.ends_on >= on,
+            Nomination.pending_unit_id == Publication.unit_id,
+            Publication.created_at >= Nomination.pending_since,
         )
         .options(joinedload(Nomination.cell), joinedload(Publication.unit))
         .order_by(Publication.unit_id, Nomination.kind, Nomination.nominee_name, Nomination.id)

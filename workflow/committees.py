@@ -247,8 +247,13 @@ def close_meeting(session, actor, meeting, *, version=None, present=None, agree=
         raise NotAllowedNow("the meeting is already closed")
     committee = committee_of(session, meeting.unit)
     size = committee.size
+    # The counts are read again under the lock: ballots move them in UPDATEs that rows this
+    # session loaded before (the agenda, when the meeting opened) know nothing of.
     items = session.scalars(
-        select(MeetingItem).where(MeetingItem.meeting_id == meeting.id).with_for_update()
+        select(MeetingItem)
+        .where(MeetingItem.meeting_id == meeting.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     if meeting.mode == "paper":
         present = _paper_counts(items, size, present, agree)

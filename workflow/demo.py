@@ -1,10 +1,13 @@
-"""A small demo province with a user for every role and nominations in every state."""
+"""A small demo province with a user for every role and nominations in every state, and a
+second campaign that Cẩm Khê decides by committee votes within a quota and the province after
+a public comment period."""
 
 import datetime as dt
+import hashlib
 
 from sqlalchemy import select
 
-from workflow import policy, services
+from workflow import campaigns, comments, committees, files, policy, services, workdays
 from workflow.imports import import_units, import_users
 from workflow.models import Campaign, Unit, User
 
@@ -136,8 +139,20 @@ COMMENTS = {
 }
 
 
-def seed(session, today=None):
-    """Load the demo; running it again changes nothing. Returns True if it loaded anything."""
+def seed(session, today=None, *, store=None):
+    """Load the demo; running it again changes nothing. Returns True if it loaded anything.
+
+    `store` keeps the demo's files (a paper meeting's scanned minutes); without one, the
+    campaign decided by committee votes is left out.
+    """
+    loaded = _seed_every_state(session, today)
+    if store is not None:
+        loaded = seed_decisions(session, store, today) or loaded
+    return loaded
+
+
+def _seed_every_state(session, today=None):
+    """The first campaign: every level decides alone, nominations in every state."""
     import_units(session, policy.OPERATOR, UNITS)
     import_users(session, policy.OPERATOR, USERS)
     if session.scalar(select(Campaign).where(Campaign.name == CAMPAIGN)) is not None:
@@ -184,3 +199,397 @@ def seed(session, today=None):
                 comment=COMMENTS.get(action),
             )
     return True
+
+
+# The campaign decided by committee votes -------------------------------------------------------
+#
+# Cẩm Khê's standing committee (five members, each with an account) votes on what reaches the
+# district, within a quota per kind; the province recognises after five working days of public
+# comment. Two meetings are over (one on paper with its scanned minutes, one in the app), one is
+# open with some ballots cast; two names are on the public page with comments, one recognised
+# at the province after its period ended.
+
+DECISIONS_CAMPAIGN = "Biểu dương điển hình tiên tiến 10 năm thực hiện Chỉ thị 05-CT/TW"
+DECISION_OPTIONS = {"district": {"decision": "committee"}, "province": {"comment_days": 5}}
+COMMITTEE_SIZE = 5
+MEMBERS = ("uyvien1", "uyvien2", "uyvien3", "uyvien4", "uyvien5")
+QUOTA = {"collective": 2, "individual": 3}  # what Cẩm Khê may recognise at the district level
+MEETING_PLACE = "Phòng họp Ban Thường vụ Huyện ủy Cẩm Khê"
+
+DECISION_USERS = f"""username,full_name,email,role,unit_code,password
+bithu3,Ngô Thị Thanh Hà,bithu@khu3tienluong.example,secretary,PT-CK-TL-K3,{DEMO_PASSWORD}
+uyvien1,Nguyễn Quang Vinh,uyvien1@camkhe.example,reviewer,PT-CK,{DEMO_PASSWORD}
+uyvien2,Hà Thị Minh Nguyệt,uyvien2@camkhe.example,reviewer,PT-CK,{DEMO_PASSWORD}
+uyvien3,Đặng Văn Khoa,uyvien3@camkhe.example,reviewer,PT-CK,{DEMO_PASSWORD}
+uyvien4,Phùng Thị Hạnh,uyvien4@camkhe.example,reviewer,PT-CK,{DEMO_PASSWORD}
+uyvien5,Cao Văn Lợi,uyvien5@camkhe.example,reviewer,PT-CK,{DEMO_PASSWORD}
+"""
+
+# key: (secretary, nominee, kind, title, field, target level, summary, birth year, position,
+# e-mail)
+CANDIDATES = {
+    "nong-dan": (
+        "bithu",
+        "Chi hội Nông dân thôn Đồng Hội",
+        "collective",
+        "Dồn điền đổi thửa, xây dựng cánh đồng lớn 50 ha",
+        "Kinh tế nông nghiệp",
+        "district",
+        "Vận động 212 hộ dồn điền đổi thửa, đưa cơ giới hóa vào 50 ha lúa; thu nhập tăng 30 %.",
+        None,
+        None,
+        None,
+    ),
+    "lan": (
+        "bithu3",
+        "Trần Thị Lan",
+        "individual",
+        "Mười năm giữ tủ sách khuyến học cho thiếu nhi khu 3",
+        "Giáo dục",
+        "district",
+        "Gây dựng tủ sách 1.500 cuốn tại nhà văn hóa khu, mở cửa miễn phí mỗi tối.",
+        1968,
+        "Chi hội trưởng Chi hội Khuyến học khu 3",
+        None,
+    ),
+    "hai": (
+        "bithu",
+        "Nguyễn Văn Hải",
+        "individual",
+        "Hiến 1.200 m² đất, vận động 46 hộ mở rộng đường liên thôn",
+        "Xây dựng nông thôn mới",
+        "province",
+        "Gương mẫu hiến đất trước, vận động 46 hộ hiến tổng cộng 3.400 m² mở đường liên thôn.",
+        1957,
+        "Nguyên Bí thư Chi bộ thôn Đồng Hội",
+        None,
+    ),
+    "tuan": (
+        "bithu3",
+        "Đinh Văn Tuấn",
+        "individual",
+        "Nuôi cá lồng trên sông Thao",
+        "Kinh tế",
+        "district",
+        "Phát triển 12 lồng cá trên sông Thao, tạo việc làm cho 15 lao động địa phương.",
+        1979,
+        None,
+        None,
+    ),
+    "ccb": (
+        "bithu",
+        "Chi hội Cựu chiến binh thôn Đồng Hội",
+        "collective",
+        "Giúp 12 hội viên thoát nghèo bằng mô hình nuôi bò sinh sản",
+        "Giảm nghèo",
+        "province",
+        "Lập quỹ “Bò giống nghĩa tình”, trao 24 con bò giống; 12 hộ hội viên đã thoát nghèo.",
+        None,
+        None,
+        None,
+    ),
+    "ngoc": (
+        "bithu3",
+        "Bùi Thị Ngọc",
+        "individual",
+        "Mười lăm năm chăm sóc sức khỏe người cao tuổi không lấy tiền",
+        "Y tế",
+        "district",
+        "Đo huyết áp, hướng dẫn dùng thuốc miễn phí cho hơn 200 người cao tuổi trong khu.",
+        1975,
+        "Nhân viên y tế khu 3",
+        None,
+    ),
+    "quang": (
+        "bithu",
+        "Lê Minh Quang",
+        "individual",
+        "Chế tạo máy tách hạt ngô giá rẻ cho bà con",
+        "Sáng kiến",
+        "province",
+        "Tự chế máy tách hạt ngô giá 4 triệu đồng, đã làm 35 chiếc cho các hộ trong xã.",
+        1983,
+        None,
+        None,
+    ),
+    "sau": (
+        "bithu3",
+        "Hà Văn Sáu",
+        "individual",
+        "Vận động con cháu hiến 2.000 m² đất xây nhà văn hóa khu",
+        "Xây dựng nông thôn mới",
+        "province",
+        "Cùng con cháu hiến 2.000 m² đất và 200 ngày công xây nhà văn hóa khu 3.",
+        1958,
+        "Trưởng khu dân cư khu 3",
+        "havansau@example.vn",
+    ),
+    "ha": (
+        "bithu",
+        "Phạm Thị Thu Hà",
+        "individual",
+        "Dạy bơi miễn phí cho hơn 300 trẻ em",
+        "Giáo dục",
+        "district",
+        "Mỗi hè mở lớp dạy bơi miễn phí; 5 năm qua hơn 300 em biết bơi, phòng chống đuối nước.",
+        1986,
+        "Giáo viên Trường Tiểu học Tiên Lương",
+        "thuha.gv@example.vn",
+    ),
+    "an-ninh": (
+        "bithu3",
+        "Tổ tự quản an ninh trật tự khu 3",
+        "collective",
+        "Năm năm liền không có tội phạm và tệ nạn xã hội",
+        "An ninh trật tự",
+        "district",
+        "Duy trì tuần tra đêm, hòa giải thành 100 % mâu thuẫn; 5 năm không có tội phạm.",
+        None,
+        None,
+        None,
+    ),
+    "thinh": (
+        "bithu",
+        "Nguyễn Đức Thịnh",
+        "individual",
+        "Thành lập hợp tác xã chè, bao tiêu sản phẩm cho 80 hộ",
+        "Kinh tế",
+        "district",
+        "Lập hợp tác xã chè an toàn, bao tiêu chè búp tươi cho 80 hộ với giá ổn định.",
+        1972,
+        "Giám đốc Hợp tác xã chè Đồng Hội",
+        None,
+    ),
+}
+
+# The paper meeting: those present and the agree counts, as the chair enters them.
+PAPER_PRESENT = 5
+PAPER_AGREE = {"nong-dan": 4, "lan": 5, "hai": 4, "tuan": 2}
+# The app meeting now closed: each member's ballot (four of five voted).
+CLOSED_AGENDA = ("ccb", "ngoc", "quang", "sau")
+CLOSED_BALLOTS = {
+    "uyvien1": {"ccb": "agree", "ngoc": "agree", "quang": "agree", "sau": "agree"},
+    "uyvien2": {"ccb": "agree", "ngoc": "agree", "quang": "disagree", "sau": "agree"},
+    "uyvien3": {"ccb": "agree", "ngoc": "agree", "quang": "agree", "sau": "agree"},
+    "uyvien4": {"ccb": "agree", "ngoc": "disagree", "quang": "disagree", "sau": "agree"},
+}
+# The app meeting still open: two members have voted so far.
+OPEN_AGENDA = ("ha", "an-ninh", "thinh")
+OPEN_BALLOTS = {
+    "uyvien1": {"ha": "agree", "an-ninh": "agree", "thinh": "agree"},
+    "uyvien2": {"ha": "agree", "an-ninh": "agree", "thinh": "disagree"},
+}
+PUBLIC_COMMENTS = (
+    (
+        "ccb",
+        "Nguyễn Văn Toàn",
+        "0912 000 111",
+        "Tôi là hội viên, xác nhận năm 2023 chi hội đã giúp gia đình tôi hai con bò giống.",
+        "203.0.113.10",
+    ),
+    (
+        "sau",
+        "Lê Thị Hằng",
+        "hang.le@example.vn",
+        "Đề nghị làm rõ diện tích đất hiến là của gia đình ông hay của cả dòng họ.",
+        "198.51.100.24",
+    ),
+)
+RETURN_COMMENT = "Ban Thường vụ chưa thông qua (2/5 đồng ý); đề nghị bổ sung minh chứng hiệu quả."
+
+
+def seed_decisions(session, store, today=None):
+    """The campaign Cẩm Khê decides by committee votes (see above); once. True if loaded."""
+    import_users(session, policy.OPERATOR, DECISION_USERS)
+    if session.scalar(select(Campaign).where(Campaign.name == DECISIONS_CAMPAIGN)) is not None:
+        return False
+    today = today or services.today()
+    users = {user.username: user for user in session.scalars(select(User))}
+    units = {unit.code: unit for unit in session.scalars(select(Unit))}
+    admin, chair, province = users["admin"], users["huyen"], units["PT"]
+    district = units["PT-CK"]
+    campaign = services.create_campaign(
+        session,
+        admin,
+        province,
+        name=DECISIONS_CAMPAIGN,
+        year=today.year,
+        submission_deadline=today + dt.timedelta(days=30),
+        review_deadlines={
+            "commune": today + dt.timedelta(days=40),
+            "district": today + dt.timedelta(days=50),
+            "province": today + dt.timedelta(days=70),
+        },
+        options=DECISION_OPTIONS,
+    )
+    committees.set_committee(session, admin, district, size=COMMITTEE_SIZE, members=MEMBERS)
+    campaigns.set_quota(
+        session,
+        admin,
+        campaign,
+        district,
+        reason="Chỉ tiêu do Ban Thường vụ Tỉnh ủy giao",
+        **QUOTA,
+    )
+    _add_a_day_off(session, admin, province, today)
+    waiting = {key: _at_district(session, users, campaign, key) for key in CANDIDATES}
+
+    # Ten days ago, on paper: the chair enters the counts and attaches the scanned minutes.
+    agenda = tuple(PAPER_AGREE)
+    paper = _meeting(session, chair, campaign, waiting, agenda, today, -10, -10, "paper")
+    _attach_scan(session, store, chair, paper)
+    committees.close_meeting(
+        session,
+        chair,
+        paper,
+        present=PAPER_PRESENT,
+        agree={str(waiting[key].id): count for key, count in PAPER_AGREE.items()},
+        on=paper.held_on,
+    )
+    # Six days ago, in the app: four members voted, the chair closed it two days later.
+    closed = _meeting(session, chair, campaign, waiting, CLOSED_AGENDA, today, -6, -4)
+    _cast(session, users, closed, waiting, CLOSED_BALLOTS)
+    committees.close_meeting(session, chair, closed, on=closed.closes_on)
+    # Yesterday, in the app, open until three days from now: two members have voted.
+    opened = _meeting(session, chair, campaign, waiting, OPEN_AGENDA, today, -1, 3)
+    _cast(session, users, opened, waiting, OPEN_BALLOTS)
+
+    # What passed is recognised or sent on; what did not is returned or left for the chair.
+    for key in ("nong-dan", "lan", "hai", "ccb", "ngoc", "sau"):
+        _act(session, waiting[key], chair, "approve")
+    _act(session, waiting["quang"], chair, "return", RETURN_COMMENT)
+
+    # The province publishes for five working days of comment, then recognises.
+    reviewer = users["tinh"]
+    days = DECISION_OPTIONS["province"]["comment_days"]
+    comments.publish(
+        session, reviewer, waiting["hai"], on=_ended_period_start(session, province, today, days)
+    )
+    _act(session, waiting["hai"], reviewer, "approve")
+    for key in ("ccb", "sau"):
+        comments.publish(session, reviewer, waiting[key], on=today)
+    for key, name, contact, text, address in PUBLIC_COMMENTS:
+        comments.add_comment(
+            session,
+            campaign,
+            waiting[key].id,
+            name=name,
+            contact=contact,
+            text=text,
+            address=address,
+            on=today,
+        )
+    return True
+
+
+def _at_district(session, users, campaign, key):
+    """Candidate `key`, submitted by its cell and approved by the commune: waiting at Cẩm Khê."""
+    secretary, nominee, kind, title, field, target, summary, born, position, email = CANDIDATES[key]
+    nomination = services.create_nomination(
+        session,
+        users[secretary],
+        campaign,
+        {
+            "kind": kind,
+            "nominee_name": nominee,
+            "title": title,
+            "field": field,
+            "summary": summary,
+            "achievements": f"{summary} Thành tích được chi bộ và nhân dân ghi nhận qua 10 năm.",
+            "target_level": target,
+            "nominee_birth_year": born,
+            "nominee_position": position,
+            "nominee_email": email,
+        },
+    )
+    _act(session, nomination, users[secretary], "submit")
+    _act(session, nomination, users["xa"], "approve")
+    return nomination
+
+
+def _act(session, nomination, actor, action, comment=None):
+    services.perform(
+        session, nomination, actor, action=action, version=nomination.version, comment=comment
+    )
+
+
+def _meeting(session, chair, campaign, waiting, agenda, today, held, closes, mode="app"):
+    """A meeting of Cẩm Khê's committee held `held` days from today, closing `closes` days."""
+    return committees.open_meeting(
+        session,
+        chair,
+        chair.unit,
+        campaign,
+        held_on=today + dt.timedelta(days=held),
+        closes_on=today + dt.timedelta(days=closes),
+        place=MEETING_PLACE,
+        mode=mode,
+        nominations=[waiting[key] for key in agenda],
+    )
+
+
+def _cast(session, users, meeting, waiting, ballots):
+    for member, choices in ballots.items():
+        votes = {str(waiting[key].id): choice for key, choice in choices.items()}
+        committees.cast_ballot(session, users[member], meeting, votes)
+
+
+def _attach_scan(session, store, chair, meeting):
+    data = scanned_minutes_pdf(f"Bien ban hop Ban Thuong vu Huyen uy Cam Khe so {meeting.id}")
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"minutes-scan-{meeting.id}-{digest[:16]}"
+    committees.attach_scan(
+        session,
+        chair,
+        meeting,
+        key=key,
+        name=f"bien-ban-{meeting.id}.pdf",
+        sha256=digest,
+        size=len(data),
+    )
+    files.stage(session, store, key, data)
+
+
+def _ended_period_start(session, province, today, days):
+    """The latest day a name could be published on for its period to have ended by `today`."""
+    day = today - dt.timedelta(days=1)
+    while workdays.period_end(day, days, workdays.days_off(session, province, day, days)) >= today:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def _add_a_day_off(session, admin, province, today):
+    """An extra day off the province declared: the first working day six weeks from now."""
+    day = today + dt.timedelta(days=42)
+    while not workdays.is_working_day(day):
+        day += dt.timedelta(days=1)
+    workdays.add_day_off(
+        session, admin, province, day=day, name="Nghỉ hoán đổi theo thông báo của Tỉnh ủy"
+    )
+
+
+def scanned_minutes_pdf(line):
+    """A tiny valid one-page PDF standing for a scan: the demo has no scanner (`line`: ASCII)."""
+    text = line.encode("ascii").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    content = b"BT /F1 14 Tf 56 780 Td (" + text + b") Tj ET"
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+    ]
+    pdf = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(bodies) + 1,
+        xref,
+    )
+    return bytes(pdf)

@@ -20,6 +20,12 @@ def public_holidays(year):
     return frozenset(holidays.Vietnam(years=year))
 
 
+def named_holidays(year, language="vi"):
+    """[(day, name)] of Vietnam's public holidays in `year`, named in `language` ("vi", "en")."""
+    calendar = holidays.Vietnam(years=year, language="en_US" if language == "en" else "vi")
+    return sorted(calendar.items())
+
+
 def is_working_day(day, days_off=frozenset()):
     return day.weekday() < 5 and day not in public_holidays(day.year) and day not in days_off
 
@@ -75,11 +81,16 @@ def add_day_off(session, actor, province, *, day, name):
 def remove_day_off(session, actor, province, *, day):
     if not policy.can_keep_days_off(actor, province):
         raise Forbidden("only an administrator of the province keeps its days off")
+    session.delete(get_day_off(session, province, day))
+    session.flush()
+
+
+def get_day_off(session, province, day):
+    """`province`'s extra day off on `day`, else NotFound."""
     row = session.scalar(select(DayOff).where(DayOff.unit_id == province.id, DayOff.day == day))
     if row is None:
         raise NotFound(f"{day.isoformat()} is not a day off of {province.code}")
-    session.delete(row)
-    session.flush()
+    return row
 
 
 def days_off_of(session, province):

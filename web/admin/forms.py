@@ -72,6 +72,20 @@ class ImportForm(Form):
     text = TextAreaField(_l("…or paste the CSV text"), validators=[optional(), length(10_000_000)])
 
 
+class DayOffForm(Form):
+    """An extra day off of the administrator's province."""
+
+    day = DateField(_l("Date"), validators=[date_required()])
+    name = StringField(_l("Name or reason"), validators=[required(), length(200)])
+
+
+class RemoveDayOffForm(Form):
+    """Removing a day off: asked once, then confirmed."""
+
+    day = DateField(validators=[date_required()])
+    confirm = HiddenField()
+
+
 class CampaignForm(Form):
     name = StringField(_l("Name"), validators=[required(), length(200)])
     year = IntegerField(
