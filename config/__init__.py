@@ -26,6 +26,7 @@ NUMERIC_ENVIRONMENT_VARIABLES = {
     "OUTBOX_LEASE_SECONDS": float,
     "OUTBOX_SEND_TIME_LIMIT_SECONDS": float,
     "SMTP_TIMEOUT_SECONDS": float,
+    "HAND_OFF_GATHER_SECONDS": float,
     "TASK_TIME_LIMIT_SECONDS": float,
     "LIST_TIME_LIMIT_SECONDS": float,
     "BROKER_VISIBILITY_TIMEOUT": int,
@@ -67,6 +68,9 @@ class Default:
     # it publishes to the broker, or without one runs the tasks and beat's schedule itself, so
     # no request waits for Redis or SMTP. False: right after the commit, in the request.
     HAND_OFF_THREAD = True
+    # How long the thread lets work gather before handing it on: a notice leaves this much
+    # later, and under load one broker message carries the notices of many actions.
+    HAND_OFF_GATHER_SECONDS = 0.2
     # Recovery after a fault is bounded by these: a notice reaches its recipient within about
     # OUTBOX_SWEEP_SECONDS of Redis or the SMTP server coming back, and within
     # OUTBOX_LEASE_SECONDS + OUTBOX_SWEEP_SECONDS of a killed worker's restart.

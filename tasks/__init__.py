@@ -111,7 +111,10 @@ def celery_init_app(app):
         from tasks.handoff import HandOff
 
         app.extensions["hand_off"] = HandOff(
-            app, celery_app, keeps_schedule=not app.config.get("CELERY_BROKER_URL")
+            app,
+            celery_app,
+            keeps_schedule=not app.config.get("CELERY_BROKER_URL"),
+            gather=app.config["HAND_OFF_GATHER_SECONDS"],
         )
     return celery_app
 

@@ -18,6 +18,7 @@ import logging
 import os
 import queue
 import threading
+import time
 
 from celery.schedules import maybe_schedule
 
@@ -27,8 +28,9 @@ DRAIN_SECONDS = 60  # at exit, how long to finish what is queued (a CLI command'
 
 
 class HandOff:
-    def __init__(self, app, celery_app, *, keeps_schedule):
+    def __init__(self, app, celery_app, *, keeps_schedule, gather=0.0):
         self.app = app
+        self.gather = gather
         self.celery_app = celery_app
         self.keeps_schedule = keeps_schedule
         self.queue = queue.SimpleQueue()
@@ -84,9 +86,12 @@ class HandOff:
             except queue.Empty:
                 continue
             work = [first]
-            while True:  # everything that has gathered meanwhile goes in one hand-off
+            # Whatever gathers in the next moment goes in the same hand-off: under load, one
+            # message to the broker carries the notices of many actions.
+            until = time.monotonic() + self.gather
+            while (remaining := until - time.monotonic()) > 0:
                 try:
-                    work.append(self.queue.get_nowait())
+                    work.append(self.queue.get(timeout=remaining))
                 except queue.Empty:
                     break
             stop = STOP in work

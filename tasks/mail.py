@@ -11,7 +11,6 @@
 Unset, every message is written as one `.eml` file under `instance/mail/` (or `MAIL_DIR`).
 """
 
-import email.policy
 import hashlib
 import os
 import smtplib
@@ -19,9 +18,10 @@ import socket
 import ssl
 import tempfile
 from contextlib import contextmanager
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -39,23 +39,25 @@ def message_id(key, mail_from):
     return f"<{digest}@{domain}>"
 
 
-# Python's folding of long non-ASCII headers can drop the space between two encoded words
-# ("Hồ sơ bịtrả lại"); folding only past RFC 5322's hard limit keeps Vietnamese subjects whole.
-POLICY = email.policy.default.clone(max_line_length=998)
-
-
 def build(*, key, mail_from, to, subject, text, html, language, date):
-    message = EmailMessage(policy=POLICY)
-    message["Subject"] = subject
-    message["From"] = mail_from
-    message["To"] = str(Address(addr_spec=to)) if "@" in to else to
+    """The message, text and HTML alternatives, UTF-8.
+
+    Built with the email package's classic API: several times cheaper than EmailMessage's
+    content manager, which matters where every action's notices are built. Its Header class
+    writes a Vietnamese subject as RFC 2047 encoded words that keep every space.
+    """
+    message = MIMEMultipart("alternative")
+    message["Subject"] = Header(subject, "utf-8")
+    name, address = parseaddr(mail_from)
+    message["From"] = formataddr((name, address), charset="utf-8")
+    message["To"] = to
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id(key, mail_from)
     # Tells mail servers and vacation responders not to answer a machine.
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    message["Content-Language"] = language  # after set_content, which drops Content-* headers
+    message["Content-Language"] = language
+    message.attach(MIMEText(text, "plain", "utf-8"))
+    message.attach(MIMEText(html, "html", "utf-8"))
     return message
 
 

@@ -122,70 +122,71 @@ def listen_for_commits():
 def send_notices(task, message_ids):
     """Send a batch of notices over one connection to the mail server.
 
-    Each row is claimed under its own lease just before its send, so a lease always outlives
-    the send it covers; only the lease's holder marks the row sent. A failed send backs off
-    and the sweep takes the row again when it is due, or as soon as the mail server answers.
-    When the server cannot be reached, the rest of the batch waits for it without an attempt.
+    The batch is claimed in one statement under one lease, which outlives the task's hard time
+    limit; only the lease's holder marks the rows sent, once the sends are done. A failed send
+    backs off and the sweep takes the row again when it is due, or as soon as the mail server
+    answers; when the server cannot be reached, the rest of the batch waits for it without an
+    attempt. Killed mid-batch, the rows come back when the lease ends: a notice in flight may
+    then arrive twice, with one Message-ID.
     """
     config = current_app.config
     session = db.session
-    backend = mail.backend_for(config, current_app.instance_path)
-    results = []
-    ids = list(message_ids) if isinstance(message_ids, list | tuple) else [message_ids]
-    with backend.session() as send:
-        for position, message_id in enumerate(ids):
-            try:
-                outcome = _send_one(session, send, message_id, config)
-            except SoftTimeLimitExceeded:
-                session.rollback()
-                outbox.mark_handoff_failed(session, ids[position:])  # due at the next sweep
-                session.commit()
-                raise
-            results.append(outcome)
-            if outcome == "server down":
-                outbox.wait_for_server(
-                    session, ids[position + 1 :], delay=config["OUTBOX_RETRY_BASE_SECONDS"]
-                )
-                session.commit()
-                break
-    return results
-
-
-def _send_one(session, send, message_id, config):
     lease_token = secrets.token_hex(16)
-    if not outbox.claim(session, message_id, lease_token=lease_token):
-        session.rollback()
-        return "not pending"
-    session.commit()  # the claim is visible to every other worker before SMTP is touched
-    message = session.get(OutboxMessage, message_id)
+    ids = list(message_ids) if isinstance(message_ids, list | tuple) else [message_ids]
+    rows = outbox.claim(session, ids, lease_token=lease_token)
+    session.commit()  # the claims are visible to every other worker before SMTP is touched
+    outcomes, sent = {}, []
+    backend = mail.backend_for(config, current_app.instance_path)
     try:
-        send(notices.build_message(message))
-    except SoftTimeLimitExceeded:
-        raise
-    except Exception as error:
-        log.warning("sending outbox message %s failed", message_id, exc_info=True)
-        unreachable = mail.is_unreachable(error)
-        delay = outbox.mark_unsent(
-            session,
-            message,
-            f"{type(error).__name__}: {error}"[:2000],
-            lease_token=lease_token,
-            server_down=unreachable,
-            max_attempts=config["OUTBOX_MAX_ATTEMPTS"],
-            base=config["OUTBOX_RETRY_BASE_SECONDS"],
-            cap=config["OUTBOX_RETRY_MAX_SECONDS"],
-        )
+        with backend.session() as send:
+            for position, row in enumerate(rows):
+                try:
+                    send(notices.build_message(row))
+                except SoftTimeLimitExceeded:
+                    outbox.hand_back(
+                        session, [r.id for r in rows[position:]], lease_token=lease_token
+                    )
+                    raise
+                except Exception as error:
+                    outcomes[row.id] = _unsent(session, row, error, lease_token, config)
+                    if outcomes[row.id] == "server down":
+                        rest = [r.id for r in rows[position + 1 :]]
+                        outbox.wait_for_server(
+                            session,
+                            rest,
+                            lease_token=lease_token,
+                            delay=config["OUTBOX_RETRY_BASE_SECONDS"],
+                        )
+                        outcomes.update(dict.fromkeys(rest, "waits for the server"))
+                        break
+                else:
+                    sent.append(row.id)
+    finally:
+        if sent and outbox.mark_sent(session, sent, lease_token=lease_token) < len(sent):
+            # A lease outlives the task's time limit, so this is rare; said so that a possible
+            # copy is never unnoticed.
+            log.error("outbox rows %s were sent after their lease ended: possible copies", sent)
         session.commit()
-        if delay is None:
-            return "failed"
-        return "server down" if unreachable else "retry later"
-    if not outbox.mark_sent(session, message_id, lease_token=lease_token):
-        # The lease ended mid-send (it outlives a send's time limit, so this is rare) and the
-        # row went to another worker: its recipient may see this message twice, with one
-        # Message-ID. Said here so that it is never unnoticed.
-        log.error("outbox message %s sent after its lease ended: a possible copy", message_id)
-    session.commit()
-    return "sent"
+    outcomes.update(dict.fromkeys(sent, "sent"))
+    return [outcomes.get(message_id, "not pending") for message_id in ids]
+
+
+def _unsent(session, row, error, lease_token, config):
+    log.warning("sending outbox message %s failed", row.id, exc_info=True)
+    unreachable = mail.is_unreachable(error)
+    delay = outbox.mark_unsent(
+        session,
+        row,
+        f"{type(error).__name__}: {error}"[:2000],
+        lease_token=lease_token,
+        server_down=unreachable,
+        max_attempts=config["OUTBOX_MAX_ATTEMPTS"],
+        base=config["OUTBOX_RETRY_BASE_SECONDS"],
+        cap=config["OUTBOX_RETRY_MAX_SECONDS"],
+    )
+    if delay is None:
+        return "failed"
+    return "server down" if unreachable else "retry later"
 
 
 def sweep(task):

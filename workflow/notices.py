@@ -2,9 +2,9 @@
 
 import hashlib
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import JSON, Integer, String, bindparam, cast, insert, literal, or_, select
 
-from workflow.models import User, utcnow
+from workflow.models import OutboxMessage, User, utcnow
 
 
 # The notice each (action, new state) produces; "approve" names two, forwarded or commended.
@@ -33,43 +33,56 @@ AUDIENCE = {
     "commended": (True, None),
     "withdrawn": (False, "previous"),
 }
-# Built once: on the hot path of every action, only the parameters change.
-_PEOPLE = (
-    select(User.id, User.email, User.language)
-    .where(
-        User.active,
-        or_(
-            (User.role == "secretary") & (User.unit_id == bindparam("cell_id")),
-            (User.role == "reviewer") & (User.unit_id == bindparam("reviewing_unit_id")),
-        ),
+
+
+def _outbox_from_people():
+    """INSERT INTO outbox … SELECT … FROM users: one row per active account the notice goes to,
+    written by the database itself, so that an action asks for its recipients and writes their
+    rows in one statement. Built once: on the hot path, only the parameters change."""
+    outbox = OutboxMessage.__table__
+    people = (
+        select(
+            bindparam("key_prefix", type_=String) + cast(User.id, String),
+            bindparam("notice", type_=String),
+            bindparam("nomination_id", type_=Integer),
+            bindparam("history_id", type_=Integer),
+            User.id,
+            User.email,
+            User.language,
+            bindparam("context", type_=JSON),
+            literal("pending"),
+            literal(0),
+            bindparam("created_at", type_=outbox.c.created_at.type),
+        )
+        .where(
+            User.active,
+            or_(
+                (User.role == "secretary") & (User.unit_id == bindparam("cell_id")),
+                (User.role == "reviewer") & (User.unit_id == bindparam("reviewing_unit_id")),
+            ),
+        )
+        .order_by(User.id)
     )
-    .order_by(User.id)
-)
+    columns = (
+        "key",
+        "notice",
+        "nomination_id",
+        "history_id",
+        "recipient_user_id",
+        "recipient_email",
+        "language",
+        "context",
+        "status",
+        "attempts",
+        "created_at",
+    )
+    return (
+        insert(outbox).from_select(columns, people).returning(outbox.c.id, outbox.c.recipient_email)
+    )
 
 
-def recipients(session, notice, nomination, previous_pending_unit_id):
-    """(user id or None, e-mail, language) for each person the notice goes to, once each."""
-    secretaries, reviewers = AUDIENCE[notice]
-    reviewing_unit_id = {
-        "pending": nomination.pending_unit_id,
-        "previous": previous_pending_unit_id,
-        None: None,
-    }[reviewers]
-    with session.no_autoflush:  # the action's own changes are flushed once, with these rows
-        people = session.execute(
-            _PEOPLE,
-            {
-                "cell_id": nomination.cell_id if secretaries else None,
-                "reviewing_unit_id": reviewing_unit_id,
-            },
-        ).all()
-    if notice == "commended" and nomination.nominee_email:
-        people.append((None, nomination.nominee_email, "vi"))
-    seen = set()
-    for user_id, email, language in people:
-        if email.casefold() not in seen:
-            seen.add(email.casefold())
-            yield user_id, email, language
+_OUTBOX_FROM_PEOPLE = _outbox_from_people()
+_INSERT_ONE = OutboxMessage.__table__.insert().returning(OutboxMessage.__table__.c.id)
 
 
 def address_tag(email):
@@ -77,10 +90,11 @@ def address_tag(email):
     return hashlib.sha256(email.casefold().encode()).hexdigest()[:24]
 
 
-def outbox_rows(session, entry, acting_unit, notice, nomination, previous_pending_unit_id):
-    """One pending outbox row per recipient of `notice` about history `entry`, written in the
-    same flush as the entry and the nomination's versioned update (the rows name the entry
-    through the relationship, and the version the action gives the nomination)."""
+def write_outbox(session, entry, acting_unit, notice, nomination, previous_pending_unit_id):
+    """The outbox rows of `notice` about history `entry`, one per recipient, written in the
+    action's transaction; their ids. Keys are "<notice>-<nomination>-v<version>-<recipient>":
+    each action moves the nomination's version, so every event's keys are its own."""
+    secretaries, reviewers = AUDIENCE[notice]
     context = {
         "nomination_id": nomination.id,
         "nominee_name": nomination.nominee_name,
@@ -93,23 +107,45 @@ def outbox_rows(session, entry, acting_unit, notice, nomination, previous_pendin
         "comment": entry["comment"],
         "recognized_level": nomination.recognized_level,
     }
+    prefix = f"{notice}-{nomination.id}-v{nomination.version}-"
     now = utcnow()
-    return [
+    written = session.execute(
+        _OUTBOX_FROM_PEOPLE,
         {
-            "key": f"{notice}-{entry['id']}-{address_tag(email)}",
+            "key_prefix": prefix + "u",
             "notice": notice,
             "nomination_id": nomination.id,
             "history_id": entry["id"],
-            "recipient_user_id": user_id,
-            "recipient_email": email,
-            "language": language,
             "context": context,
-            "status": "pending",
-            "attempts": 0,
-            "server_down": False,
             "created_at": now,
-        }
-        for user_id, email, language in recipients(
-            session, notice, nomination, previous_pending_unit_id
+            "cell_id": nomination.cell_id if secretaries else None,
+            "reviewing_unit_id": {
+                "pending": nomination.pending_unit_id,
+                "previous": previous_pending_unit_id,
+                None: None,
+            }[reviewers],
+        },
+    ).all()
+    ids = [row_id for row_id, _email in written]
+    addresses = {email.casefold() for _row_id, email in written}
+    email = nomination.nominee_email
+    if notice == "commended" and email and email.casefold() not in addresses:
+        ids.append(
+            session.execute(
+                _INSERT_ONE,
+                {
+                    "key": prefix + address_tag(email),
+                    "notice": notice,
+                    "nomination_id": nomination.id,
+                    "history_id": entry["id"],
+                    "recipient_user_id": None,
+                    "recipient_email": email,
+                    "language": "vi",
+                    "context": context,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                },
+            ).scalar_one()
         )
-    ]
+    return ids

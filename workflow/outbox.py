@@ -38,46 +38,52 @@ def _update(session, *conditions, **values):
     return session.execute(statement).rowcount
 
 
-def claim(session, message_id, *, lease_token, now=None):
-    """Take a pending row for sending under a lease; False when another worker has it or it is
-    done. The lease is `lease_token`: only its holder may mark the row sent or unsent."""
-    return (
-        _update(
-            session,
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == "pending",
-            status="sending",
-            attempts=OutboxMessage.attempts + 1,
-            claimed_at=now or utcnow(),
-            lease_token=lease_token,
-        )
-        == 1
-    )
+# What a worker needs of a row to send it: claimed and read in one statement.
+_CLAIMED = (
+    OutboxMessage.id,
+    OutboxMessage.key,
+    OutboxMessage.notice,
+    OutboxMessage.recipient_email,
+    OutboxMessage.language,
+    OutboxMessage.context,
+    OutboxMessage.attempts,
+    OutboxMessage.created_at,
+)
 
 
-def _leased(message_id, lease_token):
+def claim(session, message_ids, *, lease_token, now=None):
+    """Take the pending rows among `message_ids` for sending, under one lease; the rows taken
+    (another worker has the others, or they are done). Only the lease's holder marks them."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "pending")
+        .values(status="sending", claimed_at=now or utcnow(), lease_token=lease_token)
+        .returning(*_CLAIMED)
+        .execution_options(synchronize_session=False)
+    ).all()
+
+
+def _leased(message_ids, lease_token):
     return (
-        OutboxMessage.id == message_id,
+        OutboxMessage.id.in_(message_ids),
         OutboxMessage.status == "sending",
         OutboxMessage.lease_token == lease_token,
     )
 
 
-def mark_sent(session, message_id, *, lease_token, now=None):
-    """True if the lease still held; False when it had ended and the row went to another
-    worker meanwhile (then the recipient may get a second copy, with the same Message-ID)."""
-    return (
-        _update(
-            session,
-            *_leased(message_id, lease_token),
-            status="sent",
-            sent_at=now or utcnow(),
-            last_error=None,
-            next_attempt_at=None,
-            lease_token=None,
-            server_down=False,
-        )
-        == 1
+def mark_sent(session, message_ids, *, lease_token, now=None):
+    """Record the sends; how many rows the lease still held. Fewer: the lease ended mid-batch
+    and a row went to another worker (its recipient may get a copy, with the same Message-ID)."""
+    return _update(
+        session,
+        *_leased(message_ids, lease_token),
+        status="sent",
+        attempts=OutboxMessage.attempts + 1,
+        sent_at=now or utcnow(),
+        last_error=None,
+        next_attempt_at=None,
+        lease_token=None,
+        server_down=False,
     )
 
 
@@ -95,30 +101,58 @@ def mark_unsent(
     sweep may bring the row forward as soon as the server answers again.
     """
     now = now or utcnow()
-    if message.attempts >= max_attempts:
+    attempts = message.attempts + 1
+    done = {"attempts": attempts, "last_error": error, "claimed_at": None, "lease_token": None}
+    if attempts >= max_attempts:
         _update(
             session,
-            *_leased(message.id, lease_token),
+            *_leased([message.id], lease_token),
             status="failed",
-            last_error=error,
-            claimed_at=None,
             next_attempt_at=None,
-            lease_token=None,
             server_down=server_down,
+            **done,
         )
         return None
-    delay = retry_delay(message.attempts, base=base, cap=cap)
+    delay = retry_delay(attempts, base=base, cap=cap)
     _update(
         session,
-        *_leased(message.id, lease_token),
+        *_leased([message.id], lease_token),
         status="pending",
-        last_error=error,
-        claimed_at=None,
         next_attempt_at=now + dt.timedelta(seconds=delay),
-        lease_token=None,
         server_down=server_down,
+        **done,
     )
     return delay
+
+
+def wait_for_server(session, message_ids, *, lease_token, delay, now=None):
+    """These claimed rows were not tried: the mail server could not be reached for the row
+    before them. They wait for it as if they had failed the same way, without an attempt."""
+    if not message_ids:
+        return 0
+    return _update(
+        session,
+        *_leased(message_ids, lease_token),
+        status="pending",
+        claimed_at=None,
+        lease_token=None,
+        server_down=True,
+        next_attempt_at=(now or utcnow()) + dt.timedelta(seconds=delay),
+    )
+
+
+def hand_back(session, message_ids, *, lease_token, now=None):
+    """These claimed rows were not tried (the task ran out of time): due at the next sweep."""
+    if not message_ids:
+        return 0
+    return _update(
+        session,
+        *_leased(message_ids, lease_token),
+        status="pending",
+        claimed_at=None,
+        lease_token=None,
+        next_attempt_at=now or utcnow(),
+    )
 
 
 def release_expired_leases(session, *, lease, now=None):
@@ -145,20 +179,6 @@ def mark_handoff_failed(session, message_ids, *, now=None):
         OutboxMessage.id.in_(message_ids),
         OutboxMessage.status == "pending",
         next_attempt_at=now or utcnow(),
-    )
-
-
-def wait_for_server(session, message_ids, *, delay, now=None):
-    """These rows were not tried: the mail server could not be reached for the row before them.
-    They wait for it as if they had failed the same way, without spending an attempt."""
-    if not message_ids:
-        return 0
-    return _update(
-        session,
-        OutboxMessage.id.in_(message_ids),
-        OutboxMessage.status == "pending",
-        server_down=True,
-        next_attempt_at=(now or utcnow()) + dt.timedelta(seconds=delay),
     )
 
 

@@ -27,8 +27,8 @@ from workflow.errors import (
 )
 from workflow.levels import LEVEL_OF_REVIEW_STATE, rank
 from workflow.machine import fire
-from workflow.models import Campaign, HistoryEntry, Nomination, OutboxMessage, Unit, utcnow
-from workflow.notices import notice_for, outbox_rows
+from workflow.models import Campaign, HistoryEntry, Nomination, Unit, utcnow
+from workflow.notices import notice_for, write_outbox
 from workflow.outbox import remember_for_hand_off
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -119,10 +119,8 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
     entry["id"] = session.execute(_INSERT_HISTORY, entry).scalar_one()
     notice = notice_for(action, to_state, from_pending=previous_pending is not None)
     if notice:
-        rows = outbox_rows(session, entry, actor.unit.name, notice, nomination, previous_pending)
-        if rows:
-            ids = session.scalars(_INSERT_OUTBOX, rows).all()
-            remember_for_hand_off(session, "notice", ids)
+        ids = write_outbox(session, entry, actor.unit.name, notice, nomination, previous_pending)
+        remember_for_hand_off(session, "notice", ids)
     return entry
 
 
@@ -134,7 +132,6 @@ _UPDATE_ON_VERSION = _NOMINATIONS.update().where(
     _NOMINATIONS.c.version == bindparam("read_version"),
 )
 _INSERT_HISTORY = HistoryEntry.__table__.insert().returning(HistoryEntry.__table__.c.id)
-_INSERT_OUTBOX = OutboxMessage.__table__.insert().returning(OutboxMessage.__table__.c.id)
 
 
 def _pending(nomination, chain):

@@ -1,0 +1,158 @@
+"""Load through HTTP: the app served by gunicorn, driven by wrk, both outside this process.
+
+gunicorn runs 4 workers × 4 threads (gthread), as a small office would deploy it; wrk keeps its
+connections alive across 2 threads, so that the client is not the bottleneck, and runs in its
+own process. Each measurement is a few seconds of wrk against one route.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+
+GET_SCRIPT = """
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer {token}"
+"""
+
+# Each wrk thread takes every other pair, so no two requests approve the same nomination.
+APPROVE_SCRIPT = """
+local pairs_ = {{{pairs}}}
+local threads = 0
+function setup(thread)
+  thread:set("offset", threads)
+  threads = threads + 1
+end
+function init(args)
+  sent = 0
+end
+function request()
+  local pair = pairs_[offset + 1 + sent * {threads}]
+  sent = sent + 1
+  if pair == nil then
+    pair = pairs_[1]  -- out of nominations: a 409, counted apart
+  end
+  return wrk.format("POST", "/api/v1/nominations/" .. pair[1] .. "/actions/approve",
+    {{["Authorization"] = "Bearer " .. pair[2], ["Content-Type"] = "application/json"}},
+    '{{"version": ' .. pair[3] .. '}}')
+end
+"""
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving web:create_app() with the given settings, on a free loopback port."""
+
+    def __init__(self, database_url, *, broker=None, workers=4, threads=4):
+        self.port = free_port()
+        self.instance = tempfile.mkdtemp(prefix="commend-bench-")
+        env = {
+            **os.environ,
+            "COMMEND_ENV": "production",
+            "SECRET_KEY": "bench-only-key",
+            "DATABASE_URL": database_url,
+            "COMMEND_INSTANCE_PATH": self.instance,
+        }
+        env.pop("CELERY_BROKER_URL", None)
+        env.pop("SMTP_URL", None)
+        if broker:
+            env["CELERY_BROKER_URL"] = broker
+        self.process = subprocess.Popen(
+            [
+                str(GUNICORN),
+                "-w",
+                str(workers),
+                "--threads",
+                str(threads),
+                "-k",
+                "gthread",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "web:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        self._wait_until_serving()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _wait_until_serving(self):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        # Every worker imports the app on its first request: warm them all before measuring.
+        subprocess.run(
+            ["wrk", "-t2", "-c16", "-d2s", f"{self.url}/api/v1/me"], capture_output=True, check=True
+        )
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def wrk(url, script, *, seconds=8, connections=8, threads=2):
+    """Requests per second, the latency percentiles (ms), and the non-2xx answers."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "-s",
+            lua.name,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(lua.name)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    latency = {
+        percent: _milliseconds(value)
+        for percent, value in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+\w+)", output, re.M)
+    }
+    return {"rate": rate, "latency": latency, "errors": int(errors.group(1)) if errors else 0}
+
+
+def _milliseconds(text):
+    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def get(url, token, **options):
+    return wrk(url, GET_SCRIPT.format(token=token), **options)
+
+
+def approve(url, pairs, **options):
+    """Approve distinct nominations: `pairs` of (id, reviewer's token, version)."""
+    body = ",".join(f'{{{number},"{token}",{version}}}' for number, token, version in pairs)
+    threads = options.get("threads", 2)
+    return wrk(url, APPROVE_SCRIPT.format(pairs=body, threads=threads), **options)
