@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import joinedload
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from workflow.models import ApiToken, BrowserSession, User, utcnow
+from workflow.models import ApiToken, BrowserSession, CommitteeMember, User, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 200
@@ -131,10 +131,17 @@ def purge_ended_sessions(session, *, before):
 
 def assign(session, user, *, role, unit):
     """Give `user` a role and a unit; a change of either changes what they may see and do, so
-    their sessions and API tokens end. The one rule of the admin pages and the imports."""
+    their sessions and API tokens end, and a seat on another unit's committee is given up
+    (members vote only in their own unit). The one rule of the admin pages and the imports."""
     if (user.role, user.unit_id) == (role, unit.id):
         return False
     user.role, user.unit = role, unit
+    if user.id is not None:
+        session.execute(
+            delete(CommitteeMember).where(
+                CommitteeMember.user_id == user.id, CommitteeMember.unit_id != unit.id
+            )
+        )
     end_sessions(session, user)
     return True
 
