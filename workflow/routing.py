@@ -12,7 +12,9 @@ from workflow.models import Nomination, Unit
 
 def reviewing_chain(session, cell):
     """The cell's reviewing ancestors, nearest first; absent levels are simply not there."""
-    units = session.scalars(select(Unit).where(Unit.code.in_(cell.ancestor_codes))).all()
+    units = session.scalars(
+        select(Unit).where(Unit.code.in_(cell.ancestor_codes), Unit.retired_at.is_(None))
+    ).all()
     chain = [unit for unit in units if unit.level in REVIEW_LEVELS]
     return sorted(chain, key=lambda unit: rank(unit.level))
 

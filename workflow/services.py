@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import policy, routing
 from workflow.errors import (
+    RETIRED_UNIT,
     DeadlinePassed,
     Forbidden,
     Invalid,
@@ -203,6 +204,8 @@ def check_deadlines(submission_deadline, review_deadlines):
 def create_campaign(session, actor, unit, *, name, year, submission_deadline, review_deadlines):
     if not policy.can_open_campaign(actor, unit):
         raise Forbidden("only an administrator of the unit or above may open a campaign")
+    if unit.retired:
+        raise Invalid("unit_code", RETIRED_UNIT)
     check_deadlines(submission_deadline, review_deadlines)
     campaign = Campaign(
         name=name,

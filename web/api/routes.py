@@ -23,10 +23,16 @@ from web.api.schemas import (
     SummaryQuery,
     TokenRequest,
 )
-from web.api.serializers import campaign_json, history_json, nomination_json, unit_json, user_json
+from web.api.serializers import (
+    campaign_json,
+    history_json,
+    nomination_json,
+    unit_detail_json,
+    user_json,
+)
 from web.database import db
 from web.throttle import login_throttle
-from workflow import accounts, queries, reports, services
+from workflow import accounts, queries, reports, services, unit_history
 from workflow.machine import ACTIONS
 from workflow.models import Unit
 
@@ -66,13 +72,11 @@ def unit(code):
     actor = require_actor()
     found = services.get_unit(db.session, actor, code)
     children = db.session.scalars(
-        select(Unit.code).where(Unit.parent_id == found.id).order_by(Unit.code)
+        select(Unit.code)
+        .where(Unit.parent_id == found.id, Unit.retired_at.is_(None))
+        .order_by(Unit.code)
     ).all()
-    return {
-        **unit_json(found),
-        "parent_code": found.parent.code if found.parent else None,
-        "children": children,
-    }
+    return unit_detail_json(found, children, unit_history.names(db.session, found))
 
 
 @bp.post("/campaigns")
