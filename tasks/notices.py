@@ -24,6 +24,12 @@ LABELS = {
         },
         "levels": {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"},
         "kinds": {"individual": "cá nhân", "collective": "tập thể"},
+        "operator": "Người vận hành máy chủ",
+        "moves": {
+            "pending": "Đang chờ xét duyệt tại",
+            "returned_by": "Khi gửi lại, hồ sơ chuyển đến",
+            "cell": "Chi bộ",
+        },
     },
     "en": {
         "states": {
@@ -42,6 +48,12 @@ LABELS = {
             "province": "province level",
         },
         "kinds": {"individual": "individual", "collective": "collective"},
+        "operator": "The server's operator",
+        "moves": {
+            "pending": "Now under review at",
+            "returned_by": "Once resubmitted, it goes to",
+            "cell": "Party cell",
+        },
     },
 }
 
@@ -78,7 +90,7 @@ def _nomination(message, labels):
         "title": context["title"],
         "kind": labels["kinds"].get(context["kind"], context["kind"]),
         "state": labels["states"].get(context["to_state"], context["to_state"]),
-        "acting_unit": context["acting_unit"],
+        "acting_unit": context["acting_unit"] or labels["operator"],
         "comment": context.get("comment"),
         "level": labels["levels"].get(context.get("recognized_level") or "", ""),
         "url": nomination_url(context["nomination_id"]),
@@ -96,6 +108,18 @@ NOMINATION_NOTICES = (
     "withdrawn",
 )
 CONTEXTS.update(dict.fromkeys(NOMINATION_NOTICES, _nomination))
+
+
+@notice("reorganised")
+def reorganised(message, labels):
+    """A nomination that follows the new units: what it waits at, resubmits to, belongs to."""
+    details = message.context.get("details") or {}
+    moves = []
+    for name, label in labels["moves"].items():
+        before, after = details.get(f"{name}_from"), details.get(f"{name}_to")
+        if before and after and before["code"] != after["code"]:
+            moves.append({"label": label, "from": before["name"], "to": after["name"]})
+    return {**_nomination(message, labels), "moves": moves}
 
 
 @notice("deadline_digest")

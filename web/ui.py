@@ -23,6 +23,7 @@ ERROR_PAGES = (400, 403, 404, 405, 409, 410, 413, 422, 429, 500)
 LARGE_BODIES = {
     "nominations.upload": "ATTACHMENT_MAX_BYTES",
     "admin.import_csv": "IMPORT_MAX_BYTES",
+    "admin.reorganise": "IMPORT_MAX_BYTES",
 }
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

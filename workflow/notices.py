@@ -34,6 +34,8 @@ def recipients(session, notice, nomination, previous_pending_unit_id):
         "rejected": [secretaries],
         "commended": [secretaries],
         "withdrawn": [reviewers_of(previous_pending_unit_id)],
+        # Moved by a reorganisation: whoever reviews it now, and the cell.
+        "reorganised": [secretaries, reviewers_of(nomination.pending_unit_id)],
     }[notice]
     users = session.scalars(select(User).where(User.active, or_(*audience)).order_by(User.id)).all()
     people = [(user, user.email, user.language) for user in users]
@@ -61,9 +63,10 @@ def outbox_rows(session, entry, notice, nomination, previous_pending_unit_id):
         "action": entry.action,
         "from_state": entry.from_state,
         "to_state": entry.to_state,
-        "acting_unit": entry.actor_unit.name,
+        "acting_unit": entry.actor_unit_name,
         "comment": entry.comment,
         "recognized_level": nomination.recognized_level,
+        "details": entry.details,
     }
     return [
         OutboxMessage(

@@ -3,7 +3,15 @@
 from sqlalchemy import or_, select
 
 from workflow.machine import REVIEWER_ACTIONS, SECRETARY_ACTIONS
-from workflow.models import Campaign, CommendationList, Nomination, OutboxMessage, Unit, User
+from workflow.models import (
+    Campaign,
+    CommendationList,
+    Nomination,
+    OutboxMessage,
+    Reorganisation,
+    Unit,
+    User,
+)
 
 EDIT = "edit"
 
@@ -121,6 +129,21 @@ def visible_campaigns(actor):
 def can_administer(actor, unit):
     """Administrators keep the units, users and campaigns of their own subtree."""
     return actor.active and actor.role == "admin" and actor.unit.contains(unit)
+
+
+def can_reorganise(actor):
+    """Administrators merge, dissolve, move and rename the units of their own subtree."""
+    return can_administer(actor, actor.unit)
+
+
+def can_see_reorganisation(actor, reorganisation):
+    """An administrator reads a reorganisation whose every unit lies in their subtree."""
+    return can_reorganise(actor) and reorganisation.scope_path.startswith(actor.unit.path)
+
+
+def visible_reorganisations(actor):
+    """Filter on `Reorganisation` rows: the same rule as `can_see_reorganisation`, as SQL."""
+    return Reorganisation.scope_path.startswith(actor.unit.path, autoescape=True)
 
 
 def can_add_province(actor):

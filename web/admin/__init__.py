@@ -15,4 +15,5 @@ def _administrators_only():
         abort(403)
 
 
-from web.admin import routes  # noqa: E402, F401 (registers the views on the blueprint)
+from web.admin import routes  # noqa: E402, F401, I001 (registers the views on the blueprint)
+from web.admin import reorganisation  # noqa: E402, F401 (merge, dissolve, move, rename units)

@@ -2,7 +2,16 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Email, InputRequired, NumberRange
 
 from web import labels
@@ -100,3 +109,16 @@ class OutboxFilterForm(Form):
         validate_choice=True,
         default="failed",
     )
+
+
+class ReorganiseForm(Form):
+    """A reorganisation: its reason and its old_code,new_code CSV; then a confirmed apply."""
+
+    reason = TextAreaField(
+        _l("Reason (e.g. the resolution)"), validators=[required(), length(1000)]
+    )
+    file = FileField(_l("CSV file"))
+    text = TextAreaField(_l("…or paste the CSV text"), validators=[optional(), length(10_000_000)])
+    confirm = BooleanField(_l("I have checked every change above; apply them all."))
+    # What the preview showed: applying waits until the same preview comes out again.
+    preview = HiddenField()

@@ -6,3 +6,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from web.api import routes  # noqa: E402, F401, I001 (registers the views on the blueprint)
 from web.api import background  # noqa: E402, F401 (the lists and outbox views)
+from web.api import reorganisation  # noqa: E402, F401 (merge, dissolve, move, rename units)
