@@ -193,4 +193,6 @@ def summary():
     scope = services.get_unit(db.session, actor, query.unit_code) if query.unit_code else actor.unit
     if query.campaign_id is not None:
         services.get_campaign(db.session, actor, query.campaign_id)
-    return reports.summary(db.session, actor, scope, campaign_id=query.campaign_id)
+    return reports.summary(
+        db.session, actor, scope, campaign_id=query.campaign_id, as_of=query.as_of, by=query.by
+    )
