@@ -1,5 +1,7 @@
 """CLI commands: CSV imports (idempotent, all-or-nothing, errors naming line and column), demo."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
@@ -135,7 +137,9 @@ def test_a_bad_user_row_writes_nothing(cli, session, tmp_path, row, where):
 def test_seed_demo_is_idempotent_and_covers_every_state(cli, session):
     assert "Demo loaded" in cli("seed-demo").output
     assert "nothing changed" in cli("seed-demo").output
-    assert session.scalar(select(func.count()).select_from(Campaign)) == 1
+    # Phú Thọ's tree of before 2025, and Lai Châu's two tiers (communes under the province).
+    assert session.scalar(select(func.count()).select_from(Campaign)) == 2
+    assert session.scalar(select(Unit.path).where(Unit.code == "LC-BL-NL")) == "/LC/LC-BL/LC-BL-NL/"
     states = set(session.scalars(select(Nomination.state)))
     assert states == {
         "draft",
@@ -149,6 +153,51 @@ def test_seed_demo_is_idempotent_and_covers_every_state(cli, session):
     }
     roles = set(session.scalars(select(User.role)))
     assert roles == {"admin", "reviewer", "secretary"}
+
+
+def test_reorganise_demo_moves_the_campaign_across_2025(cli, session):
+    assert "load the demo first" in cli("reorganise-demo").output
+    cli("seed-demo")
+    pending = session.scalar(
+        select(Nomination).where(Nomination.nominee_name == "Trần Văn Bình")
+    )  # approved by the commune, waiting at the district of Cẩm Khê
+    assert (pending.state, pending.pending_unit.code) == ("district_review", "PT-CK")
+    session.rollback()  # SQLite: the CLI needs the write lock this read took
+    output = cli("reorganise-demo").output
+    assert "3 nominations changed" in output, output
+    session.expire_all()
+    assert (pending.state, pending.pending_unit.code) == ("province_review", "PT")
+    units = {unit.code: unit for unit in session.scalars(select(Unit))}
+    assert units["PT-CK"].retired
+    assert units["PT-LT"].retired
+    assert units["PT-CK-TL-DH"].path == "/PT/PT-CKX/PT-CK-TL-DH/"
+    assert units["PT-LT-YT"].path == "/PT/PT-LT-TT/PT-LT-YT/"
+    assert units["PT-LT-TT"].name == "Đảng ủy xã Lâm Thao"
+    users = {user.username: user for user in session.scalars(select(User))}
+    assert users["xa"].unit.code == "PT-CKX"
+    assert users["xa"].active
+    assert not users["huyen"].active
+    session.rollback()
+    assert "nothing changed" in cli("reorganise-demo").output
+    assert "nothing changed" in cli("seed-demo").output
+
+
+def test_reorganise_previews_unless_told_to_apply(cli, session, tmp_path):
+    cli("import-units", write(tmp_path, "units.csv", UNITS))
+    path = write(tmp_path, "reorganisation.csv", "old_code,new_code\nHN-BD,HN\n")
+    preview = cli("reorganise", path, "--reason", "Nghị quyết 60-NQ/TW")
+    assert "would change" in preview.output
+    assert "unit HN-BD: dissolved" in preview.output
+    assert not session.scalar(select(Unit).where(Unit.code == "HN-BD")).retired
+    session.rollback()
+    applied = cli("reorganise", path, "--reason", "Nghị quyết 60-NQ/TW", "--apply")
+    assert re.search(r"changed \(reorganisation \d+\)", applied.output)
+    assert session.scalar(select(Unit.path).where(Unit.code == "HN-BD-PX")) == "/HN/HN-BD-PX/"
+    session.rollback()
+    bad = write(tmp_path, "bad.csv", "old_code,new_code\nHN-BD-PX,HN-X\n")
+    result = cli("reorganise", bad, "--reason", "x", "--apply")
+    assert result.exit_code != 0
+    assert "line 2, column name: is required for a new unit" in result.output
 
 
 def test_workflow_diagram(cli):
