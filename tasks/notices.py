@@ -9,6 +9,7 @@ import datetime as dt
 from flask import current_app, render_template
 
 from tasks import mail
+from workflow import reorganisation
 
 LABELS = {
     "vi": {
@@ -113,12 +114,10 @@ CONTEXTS.update(dict.fromkeys(NOMINATION_NOTICES, _nomination))
 @notice("reorganised")
 def reorganised(message, labels):
     """A nomination that follows the new units: what it waits at, resubmits to, belongs to."""
-    details = message.context.get("details") or {}
-    moves = []
-    for name, label in labels["moves"].items():
-        before, after = details.get(f"{name}_from"), details.get(f"{name}_to")
-        if before and after and before["code"] != after["code"]:
-            moves.append({"label": label, "from": before["name"], "to": after["name"]})
+    moves = [
+        {"label": labels["moves"][what], "from": before, "to": after}
+        for what, before, after in reorganisation.moves_of(message.context.get("details") or {})
+    ]
     return {**_nomination(message, labels), "moves": moves}
 
 

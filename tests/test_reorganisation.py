@@ -7,6 +7,7 @@ C1 and C2 merged into a new commune CX, and D1 dissolved: CX and KD answer to P 
 import datetime as dt
 
 import pytest
+from conftest import read_mail
 from sqlalchemy import func, select
 
 from workflow import (
@@ -538,3 +539,22 @@ def test_a_row_the_reorganisation_refuses_is_named_and_nothing_is_written(
         reorganisation.apply_csv(db_session, world.users["adm_p"], text, reason=REASON)
     assert (raised.value.line, raised.value.column) == (line, column)
     assert snapshot(db_session) == before
+
+
+def test_the_notice_says_where_the_nomination_waits_now(
+    app, world, in_flight, db_session, dispatching
+):
+    db_session.commit()
+    reorganise(db_session, world.users["adm_p"])
+    with app.app_context():
+        db_session.commit()  # the after-commit hand-off sends the notices
+    messages = {
+        message["To"]: message
+        for message in read_mail(dispatching)
+        if "Trần Văn Bình" in message["Subject"]
+    }
+    assert set(messages) == {"rev_p@example.org", "sec_k3@example.org"}
+    body = messages["sec_k3@example.org"].get_body(("plain",)).get_content()
+    assert "Đang chờ xét duyệt tại: Tỉnh ủy Phú Thọ (trước đây: Huyện ủy Cẩm Khê)" in body
+    assert "Ý kiến: " + REASON in body
+    assert "sắp xếp tổ chức" in messages["sec_k3@example.org"]["Subject"]

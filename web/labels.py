@@ -5,6 +5,7 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from workflow import reorganisation
 from workflow.errors import (
     DeadlinePassed,
     Forbidden,
@@ -309,9 +310,7 @@ def explain(error):
 def reorganised_moves(details):
     """One sentence for each thing a reorganisation changed for a nomination, naming the
     units as they were called then."""
-    sentences = []
-    for name, sentence in MOVES.items():
-        before, after = details.get(f"{name}_from"), details.get(f"{name}_to")
-        if before and after and before["code"] != after["code"]:
-            sentences.append(str(sentence) % {"from": before["name"], "to": after["name"]})
-    return sentences
+    return [
+        str(MOVES[what]) % {"from": before, "to": after}
+        for what, before, after in reorganisation.moves_of(details)
+    ]

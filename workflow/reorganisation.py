@@ -105,6 +105,20 @@ def reorganise(session, actor, operations, *, reason, dry_run):
     return report
 
 
+MOVES = ("pending", "returned_by", "cell")  # what a nomination's `reorganised` entry records
+
+
+def moves_of(details):
+    """What a `reorganised` history entry changed, as (what, name before, name after), with
+    the names of the time; `what` is one of MOVES."""
+    changed = []
+    for what in MOVES:
+        before, after = details.get(f"{what}_from"), details.get(f"{what}_to")
+        if before and after and before["code"] != after["code"]:
+            changed.append((what, before["name"], after["name"]))
+    return changed
+
+
 def _unit_json(unit, name=None):
     return {"code": unit.code, "name": name or unit.name, "level": unit.level}
 
@@ -438,11 +452,11 @@ class _Run:
         )
         moves = []
         for user in sorted(users, key=lambda user: user.username):
-            unit, disabled = user.unit, False
+            unit = user.unit
             while unit.retired and self.retired.get(unit.code) == "merged":
                 unit = unit.successor
-            if unit.retired:  # dissolved (perhaps after a merge)
-                disabled = user.active
+            disabled = unit.retired  # dissolved (perhaps after a merge)
+            if disabled and user.active:
                 user.active = False
                 accounts.end_sessions(self.session, user)
             moves.append(
