@@ -57,17 +57,17 @@ def summary(session, actor, scope, *, campaign_id=None, as_of=None, by="today"):
             .join(then, then.id == last.c.entry_id)
             .subquery()
         )
+    # One pass: by state, level and kind; both tables are sums of it.
     by_state = dict.fromkeys(STATES, 0)
-    by_state.update(
-        session.execute(select(rows.c.state, func.count()).group_by(rows.c.state)).all()
-    )
     commended = {level: dict.fromkeys(KINDS, 0) for level in REVIEW_LEVELS}
-    for level, kind, count in session.execute(
-        select(rows.c.recognized_level, rows.c.kind, func.count())
-        .where(rows.c.state == "commended")
-        .group_by(rows.c.recognized_level, rows.c.kind)
+    for state, level, kind, count in session.execute(
+        select(rows.c.state, rows.c.recognized_level, rows.c.kind, func.count()).group_by(
+            rows.c.state, rows.c.recognized_level, rows.c.kind
+        )
     ).all():
-        commended[level][kind] = count
+        by_state[state] += count
+        if state == "commended":
+            commended[level][kind] += count
     return {
         "unit": unit,
         "as_of": as_of.isoformat() if as_of is not None else None,

@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import defer, joinedload
 
 from web.admin import bp
 from web.admin.forms import ReorganiseForm
@@ -46,9 +47,10 @@ def reorganise():
                 show_invalid(form, error)
             db.session.rollback()
             if report is not None and request.form.get("action") == "apply":
-                applied = _apply(form, text, report)
+                applied, errors = _apply(form, text, report)
                 if applied is not None:
                     return applied
+                report = None if errors else report
             if report is not None:
                 form.preview.data = fingerprint(report)
                 form.confirm.data = False
@@ -64,30 +66,35 @@ def reorganise():
 
 
 def _apply(form, text, report):
-    """Apply what was previewed, once confirmed and only if the preview still holds."""
+    """Apply what was previewed, once confirmed and only if the preview still holds:
+    (the redirect to the record, or None with the errors to show)."""
     if not form.confirm.data:
         form.confirm.errors = [_("Tick the box to confirm that you checked the changes.")]
-        return None
+        return None, []
     if form.preview.data != fingerprint(report):
         form.form_errors.append(
             _("The units or nominations changed since your check; here is the new preview.")
         )
-        return None
+        return None, []
     try:
         applied = reorganisation.apply_csv(db.session, current_user, text, reason=form.reason.data)
     except ImportError_ as error:  # the tree changed between the two: nothing was written
         db.session.rollback()
-        form.form_errors.append(str(error))
-        return None
+        return None, [error]
     db.session.commit()  # the after-commit hand-off sends the notices
     flash(_("The reorganisation is applied."), "success")
-    return redirect(url_for("admin.reorganisation", reorganisation_id=applied["id"]))
+    return redirect(url_for("admin.reorganisation", reorganisation_id=applied["id"])), []
 
 
 def _recent():
     return db.session.scalars(
         select(Reorganisation)
         .where(policy.visible_reorganisations(current_user))
+        .options(
+            joinedload(Reorganisation.actor),
+            defer(Reorganisation.report),
+            defer(Reorganisation.operations),
+        )
         .order_by(Reorganisation.id.desc())
         .limit(RECENT)
     ).all()
