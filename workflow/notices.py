@@ -1,6 +1,7 @@
 """Which notices an action produces and for whom: outbox rows written in its transaction."""
 
 import hashlib
+from collections import defaultdict
 
 from sqlalchemy import or_, select
 
@@ -34,13 +35,16 @@ def recipients(session, notice, nomination, previous_pending_unit_id):
         "rejected": [secretaries],
         "commended": [secretaries],
         "withdrawn": [reviewers_of(previous_pending_unit_id)],
-        # Moved by a reorganisation: whoever reviews it now, and the cell.
-        "reorganised": [secretaries, reviewers_of(nomination.pending_unit_id)],
     }[notice]
     users = session.scalars(select(User).where(User.active, or_(*audience)).order_by(User.id)).all()
     people = [(user, user.email, user.language) for user in users]
     if notice == "commended" and nomination.nominee_email:
         people.append((None, nomination.nominee_email, "vi"))
+    return _once(people)
+
+
+def _once(people):
+    """Each address once, in the order given."""
     seen = set()
     for user, email, language in people:
         if email.casefold() not in seen:
@@ -48,13 +52,48 @@ def recipients(session, notice, nomination, previous_pending_unit_id):
             yield user, email, language
 
 
+CHUNK = 5000  # ids per IN list: well below any driver's limit of bound parameters
+
+
+def reorganised_rows(session, moved):
+    """The `reorganised` notices of many nominations at once, `moved` being (nomination,
+    history entry) pairs: each goes to the reviewers of the unit it now waits at and to its
+    cell's secretaries. Two queries whatever the number (a province moves thousands)."""
+    units = sorted(
+        {nomination.cell_id for nomination, _ in moved}
+        | {nomination.pending_unit_id for nomination, _ in moved if nomination.pending_unit_id}
+    )
+    people = defaultdict(list)  # (role, unit id) → active users, by id
+    for start in range(0, len(units), CHUNK):
+        for user in session.scalars(
+            select(User)
+            .where(
+                User.active,
+                User.unit_id.in_(units[start : start + CHUNK]),
+                User.role.in_(("secretary", "reviewer")),
+            )
+            .order_by(User.id)
+        ):
+            people[(user.role, user.unit_id)].append(user)
+    rows = []
+    for nomination, entry in moved:
+        audience = people[("secretary", nomination.cell_id)]
+        audience = sorted(
+            audience + people[("reviewer", nomination.pending_unit_id)], key=lambda u: u.id
+        )
+        found = _once((user, user.email, user.language) for user in audience)
+        rows += outbox_rows(session, entry, "reorganised", nomination, None, people=found)
+    return rows
+
+
 def address_tag(email):
     """A short, fixed-length stand-in for an address in outbox keys (addresses reach 254)."""
     return hashlib.sha256(email.casefold().encode()).hexdigest()[:24]
 
 
-def outbox_rows(session, entry, notice, nomination, previous_pending_unit_id):
-    """One pending outbox row per recipient of `notice` about history `entry`."""
+def outbox_rows(session, entry, notice, nomination, previous_pending_unit_id, people=None):
+    """One pending outbox row per recipient of `notice` about history `entry` (`people`, when
+    the caller found them already, else `recipients`)."""
     context = {
         "nomination_id": nomination.id,
         "nominee_name": nomination.nominee_name,
@@ -79,7 +118,9 @@ def outbox_rows(session, entry, notice, nomination, previous_pending_unit_id):
             language=language,
             context=context,
         )
-        for user, email, language in recipients(
-            session, notice, nomination, previous_pending_unit_id
+        for user, email, language in (
+            people
+            if people is not None
+            else recipients(session, notice, nomination, previous_pending_unit_id)
         )
     ]

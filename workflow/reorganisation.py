@@ -38,7 +38,7 @@ from workflow.models import (
     User,
     utcnow,
 )
-from workflow.notices import outbox_rows
+from workflow.notices import reorganised_rows
 
 OPERATIONS = ("merge", "dissolve", "move", "rename")
 MAX_PATH = 400  # Unit.path's length
@@ -143,6 +143,7 @@ class _Run:
     before: dict = field(default_factory=dict)  # code → _Before
     created: list = field(default_factory=list)  # codes of new units, in order
     retired: dict = field(default_factory=dict)  # code → "merged" | "dissolved"
+    chains: dict = field(default_factory=dict)  # cell code → its reviewing units, nearest first
 
     def apply(self, operations):
         for index, operation in enumerate(operations):
@@ -494,19 +495,24 @@ class _Run:
     def _move_nominations(self, record):
         """Move what is in flight in the cells whose place changed; history and notices for
         each nomination that now waits elsewhere, resubmits elsewhere or changed cell."""
-        cells = [
+        moved_cells = [
             unit.id
             for code, unit in self.units.items()
-            if self.before.get(code) is not None
-            and (unit.retired or unit.path != self.before[code].path)
+            if self.before.get(code) is not None and unit.path != self.before[code].path
         ]
+        retired_cells = {self.units[code].id for code in self.retired}
+        # A draft waits nowhere: it moves only with a cell that was merged.
         nominations = self._chunked(
             lambda ids: (
                 select(Nomination)
-                .where(Nomination.cell_id.in_(ids), Nomination.state.not_in(TERMINAL_STATES))
+                .where(
+                    Nomination.cell_id.in_(ids),
+                    Nomination.state.not_in(TERMINAL_STATES),
+                    (Nomination.state != "draft") | Nomination.cell_id.in_(retired_cells),
+                )
                 .with_for_update()
             ),
-            cells,
+            moved_cells,
         )
         moved = []
         for nomination in sorted(nominations, key=lambda nomination: nomination.id):
@@ -514,9 +520,9 @@ class _Run:
             if entry is not None:
                 moved.append((nomination, entry))
         self.session.flush()  # the entries' ids name the notices
+        self.session.add_all(reorganised_rows(self.session, moved))
         report = []
         for nomination, entry in moved:
-            self.session.add_all(outbox_rows(self.session, entry, ACTION, nomination, None))
             codes = {
                 key: value["code"] if isinstance(value, dict) else value
                 for key, value in entry.details.items()
@@ -525,12 +531,18 @@ class _Run:
             report.append({"id": nomination.id, "nominee_name": nomination.nominee_name, **codes})
         return report
 
+    def _chain(self, cell):
+        """The cell's reviewing units on its new path, nearest first (as routing reads them)."""
+        if cell.code not in self.chains:
+            self.chains[cell.code] = sorted(
+                (unit for unit in self._ancestors(cell) if unit.level in REVIEW_LEVELS),
+                key=lambda unit: rank(unit.level),
+            )
+        return self.chains[cell.code]
+
     def _move_nomination(self, nomination, record):
         cell = self._heir(nomination.cell)
-        chain = sorted(
-            (unit for unit in self._ancestors(cell) if unit.level in REVIEW_LEVELS),
-            key=lambda unit: rank(unit.level),
-        )
+        chain = self._chain(cell)
         # (before, after) of the cell, and of the unit it waits at or resubmits to.
         moves = {"cell": (nomination.cell, cell), "pending": (None, None)}
         moves["returned_by"] = (None, None)

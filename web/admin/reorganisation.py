@@ -32,7 +32,6 @@ def fingerprint(report):
 def reorganise():
     form = ReorganiseForm()
     errors, report = [], None
-    status = 200
     if form.validate_on_submit():
         text = csv_text(form)
         if text is None:
@@ -40,22 +39,25 @@ def reorganise():
         else:
             form.text.data = text  # the confirmation posts what was checked
             try:
-                errors, report = reorganisation.preview_csv(
-                    db.session, current_user, text, reason=form.reason.data
-                )
+                if request.form.get("action") == "apply" and form.confirm.data:
+                    applied, errors, report = _apply(form, text)
+                    if applied is not None:
+                        return applied
+                else:
+                    errors, report = reorganisation.preview_csv(
+                        db.session, current_user, text, reason=form.reason.data
+                    )
+                    if request.form.get("action") == "apply":
+                        form.confirm.errors = [
+                            _("Tick the box to confirm that you checked the changes.")
+                        ]
             except Invalid as error:
                 show_invalid(form, error)
-            db.session.rollback()
-            if report is not None and request.form.get("action") == "apply":
-                applied, errors = _apply(form, text, report)
-                if applied is not None:
-                    return applied
-                report = None if errors else report
+            db.session.rollback()  # a dry run, or an apply that did not match its preview
             if report is not None:
                 form.preview.data = fingerprint(report)
                 form.confirm.data = False
-    if form.errors or errors:
-        status = 422
+    status = 422 if form.errors or errors or form.form_errors else 200
     return render_template(
         "admin/reorganise.html",
         form=form,
@@ -65,25 +67,21 @@ def reorganise():
     ), status
 
 
-def _apply(form, text, report):
-    """Apply what was previewed, once confirmed and only if the preview still holds:
-    (the redirect to the record, or None with the errors to show)."""
-    if not form.confirm.data:
-        form.confirm.errors = [_("Tick the box to confirm that you checked the changes.")]
-        return None, []
-    if form.preview.data != fingerprint(report):
+def _apply(form, text):
+    """Apply the reorganisation, and commit it only if it does what its preview showed:
+    (the redirect to its record, or None with the errors or the new preview to show)."""
+    try:
+        applied = reorganisation.apply_csv(db.session, current_user, text, reason=form.reason.data)
+    except ImportError_ as error:  # the tree changed since the preview: nothing was written
+        return None, [error], None
+    if form.preview.data != fingerprint(applied):
         form.form_errors.append(
             _("The units or nominations changed since your check; here is the new preview.")
         )
-        return None, []
-    try:
-        applied = reorganisation.apply_csv(db.session, current_user, text, reason=form.reason.data)
-    except ImportError_ as error:  # the tree changed between the two: nothing was written
-        db.session.rollback()
-        return None, [error]
+        return None, [], applied
     db.session.commit()  # the after-commit hand-off sends the notices
     flash(_("The reorganisation is applied."), "success")
-    return redirect(url_for("admin.reorganisation", reorganisation_id=applied["id"])), []
+    return redirect(url_for("admin.reorganisation", reorganisation_id=applied["id"])), [], None
 
 
 def _recent():
