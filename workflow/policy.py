@@ -165,8 +165,9 @@ def can_manage_outbox(actor):
 
 
 def can_request_list(actor, unit):
-    """Administrators of the unit or above, and the unit's own reviewers, produce its lists."""
-    if not actor.active or not actor.unit.contains(unit):
+    """Administrators of the unit or above, and the unit's own reviewers, produce its lists;
+    a unit merged or dissolved issues none (its successor does)."""
+    if not actor.active or not actor.unit.contains(unit) or unit.retired:
         return False
     return actor.role == "admin" or (actor.role == "reviewer" and actor.unit_id == unit.id)
 
