@@ -33,7 +33,7 @@ def _require_admin(actor, unit):
         raise Forbidden("only an administrator of this unit or above may do this")
 
 
-def require_live(unit, field):
+def _require_live(unit, field):
     """Nothing new is placed in, moved to or asked of a unit that was merged or dissolved."""
     if unit.retired:
         raise Invalid(field, RETIRED_UNIT)
@@ -51,7 +51,7 @@ def _check_level_under(level, parent, field):
 def add_unit(session, actor, parent, *, code, name, level):
     """A new unit below `parent`, which must lie in the actor's subtree."""
     _require_admin(actor, parent)
-    require_live(parent, "parent_code")
+    _require_live(parent, "parent_code")
     code = _text("code", code, 40)
     if not re.match(CODE_PATTERN, code):
         raise Invalid("code", "may hold only letters, digits, '.', '_' and '-'")
@@ -67,7 +67,7 @@ def add_unit(session, actor, parent, *, code, name, level):
 
 def rename_unit(session, actor, unit, *, name):
     _require_admin(actor, unit)
-    require_live(unit, "name")
+    _require_live(unit, "name")
     unit.name = _text("name", name, 200)
     session.flush()
     return unit
@@ -79,8 +79,8 @@ def move_unit(session, actor, unit, new_parent):
     _require_admin(actor, new_parent)
     if unit.id == actor.unit_id:
         raise Forbidden("an administrator cannot move their own unit")
-    require_live(unit, "code")
-    require_live(new_parent, "parent_code")
+    _require_live(unit, "code")
+    _require_live(new_parent, "parent_code")
     if unit.contains(new_parent):
         raise Invalid("parent_code", "a unit cannot move under itself or its own subtree")
     _check_level_under(unit.level, new_parent, "parent_code")
@@ -113,7 +113,7 @@ def _check_role_unit(role, unit):
 def create_user(session, actor, unit, *, username, full_name, email, role, password=None):
     """A new account in `unit`; without a password it waits for a set-password link."""
     _require_admin(actor, unit)
-    require_live(unit, "unit_code")
+    _require_live(unit, "unit_code")
     username = _text("username", username, 60)
     _check_role_unit(role, unit)
     if password:
@@ -149,7 +149,7 @@ def change_user(session, actor, user, *, role, unit):
     _require_admin(actor, user.unit)
     _require_admin(actor, unit)
     if unit.id != user.unit_id:
-        require_live(unit, "unit_code")
+        _require_live(unit, "unit_code")
     _check_role_unit(role, unit)
     if user.id == actor.id and (role, unit.id) != (user.role, user.unit_id):
         raise Forbidden("administrators cannot change their own role or unit")
@@ -241,7 +241,7 @@ def close_level(session, actor, campaign, unit, *, on):
     same transaction for the unit's final list (None for a unit above the campaign's, which
     recognises nothing in it). Returns (closure, list)."""
     _require_admin(actor, unit)
-    require_live(unit, "unit_code")
+    _require_live(unit, "unit_code")
     if unit.level not in REVIEW_LEVELS:
         raise Invalid("unit_code", "only a reviewing unit closes a level")
     if not (campaign.unit.contains(unit) or unit.contains(campaign.unit)):

@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from sqlalchemy import or_, select
 
+from workflow import routing
 from workflow.models import OutboxMessage, User
 
 
@@ -52,9 +53,6 @@ def _once(people):
             yield user, email, language
 
 
-CHUNK = 5000  # ids per IN list: well below any driver's limit of bound parameters
-
-
 def reorganised_rows(session, moved):
     """The `reorganised` notices of many nominations at once, `moved` being (nomination,
     history entry) pairs: each goes to the reviewers of the unit it now waits at and to its
@@ -64,12 +62,12 @@ def reorganised_rows(session, moved):
         | {nomination.pending_unit_id for nomination, _ in moved if nomination.pending_unit_id}
     )
     people = defaultdict(list)  # (role, unit id) → active users, by id
-    for start in range(0, len(units), CHUNK):
+    for start in range(0, len(units), routing.CHUNK):
         for user in session.scalars(
             select(User)
             .where(
                 User.active,
-                User.unit_id.in_(units[start : start + CHUNK]),
+                User.unit_id.in_(units[start : start + routing.CHUNK]),
                 User.role.in_(("secretary", "reviewer")),
             )
             .order_by(User.id)

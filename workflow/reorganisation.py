@@ -23,7 +23,7 @@ from pydantic import field_validator
 from sqlalchemy import or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow import accounts, policy
+from workflow import accounts, policy, routing
 from workflow.errors import RETIRED_UNIT, Conflict, DomainError, Forbidden, Invalid, NotFound
 from workflow.fields import Text, clean_text
 from workflow.imports import CODE_PATTERN, ImportError_, Row, read_rows, recompute_paths
@@ -42,7 +42,7 @@ from workflow.notices import reorganised_rows
 
 OPERATIONS = ("merge", "dissolve", "move", "rename")
 MAX_PATH = 400  # Unit.path's length
-CHUNK = 5000  # ids per IN list: well below any driver's limit of bound parameters
+CHUNK = routing.CHUNK  # ids per IN list
 ACTION = "reorganised"  # the history entry of a nomination moved by a reorganisation
 
 
