@@ -9,6 +9,7 @@ import datetime as dt
 from flask import current_app, render_template
 
 from tasks import mail
+from workflow import reorganisation
 
 LABELS = {
     "vi": {
@@ -24,6 +25,12 @@ LABELS = {
         },
         "levels": {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"},
         "kinds": {"individual": "cá nhân", "collective": "tập thể"},
+        "operator": "Người vận hành máy chủ",
+        "moves": {
+            "pending": "Đang chờ xét duyệt tại",
+            "returned_by": "Khi gửi lại, hồ sơ chuyển đến",
+            "cell": "Chi bộ",
+        },
     },
     "en": {
         "states": {
@@ -42,6 +49,12 @@ LABELS = {
             "province": "province level",
         },
         "kinds": {"individual": "individual", "collective": "collective"},
+        "operator": "The server's operator",
+        "moves": {
+            "pending": "Now under review at",
+            "returned_by": "Once resubmitted, it goes to",
+            "cell": "Party cell",
+        },
     },
 }
 
@@ -78,7 +91,7 @@ def _nomination(message, labels):
         "title": context["title"],
         "kind": labels["kinds"].get(context["kind"], context["kind"]),
         "state": labels["states"].get(context["to_state"], context["to_state"]),
-        "acting_unit": context["acting_unit"],
+        "acting_unit": context["acting_unit"] or labels["operator"],
         "comment": context.get("comment"),
         "level": labels["levels"].get(context.get("recognized_level") or "", ""),
         "url": nomination_url(context["nomination_id"]),
@@ -96,6 +109,16 @@ NOMINATION_NOTICES = (
     "withdrawn",
 )
 CONTEXTS.update(dict.fromkeys(NOMINATION_NOTICES, _nomination))
+
+
+@notice("reorganised")
+def reorganised(message, labels):
+    """A nomination that follows the new units: what it waits at, resubmits to, belongs to."""
+    moves = [
+        {"label": labels["moves"][what], "from": before, "to": after}
+        for what, before, after in reorganisation.moves_of(message.context.get("details") or {})
+    ]
+    return {**_nomination(message, labels), "moves": moves}
 
 
 @notice("deadline_digest")

@@ -227,7 +227,12 @@ def test_create_read_and_history(client, world, auth):
         ("create", None, "draft"),
         ("submit", "draft", "commune_review"),
     ]
-    assert detail["history"][1]["actor"] == {"username": "sec_k1", "unit_code": "K1"}
+    assert detail["history"][1]["actor"] == {
+        "username": "sec_k1",
+        "unit_code": "K1",
+        "unit_name": "Chi bộ thôn Đồng Hội",
+        "unit_level": "cell",
+    }
 
 
 def test_only_secretaries_inside_the_campaign_nominate(client, world, auth, db_session):

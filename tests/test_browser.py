@@ -320,3 +320,50 @@ def test_the_public_page_fits_a_phone_and_takes_a_comment(browser, live_server):
     assert page.evaluate(wide)
     context.close()
     assert not problems, problems
+
+
+TWO_TIER_MERGE = """old_code,new_code,name
+LC-TP,LC-TB,Đảng ủy phường Tân Phong – Bình Lư
+LC-BL,LC-TB,
+"""
+
+
+def _fits(page):
+    """Nothing is wider than the window: wide tables scroll inside their own box."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_an_administrator_reorganises_in_a_browser(page_for):
+    admin = page_for("admin2")  # Lai Châu: merging its two communes leaves Phú Thọ alone
+    admin.set_viewport_size({"width": 390, "height": 844})
+    admin.goto("/admin/units")
+    admin.click("nav.subnav >> text=Sắp xếp đơn vị")
+    admin.fill("textarea[name=reason]", "Nghị quyết 60-NQ/TW: sáp nhập đơn vị cấp xã")
+    admin.fill("textarea[name=text]", TWO_TIER_MERGE)
+    admin.click("button[name=action][value=preview]")
+    admin.wait_for_load_state()
+    moved = admin.locator("table[data-table=nominations]")
+    assert "Tổ hợp tác dệt thổ cẩm bản Nà Luồng" in moved.inner_text()
+    assert "LC-TB" in moved.inner_text()
+    assert _fits(admin)
+    _shot(admin, "reorganisation-preview")
+
+    admin.click("button[name=action][value=apply]")  # not confirmed yet: nothing happens
+    admin.wait_for_load_state()
+    assert "Hãy đánh dấu" in admin.locator(".confirm .error").inner_text()
+    admin.check("input[name=confirm]")
+    admin.click("button[name=action][value=apply]")
+    admin.wait_for_url(re.compile(r"/admin/reorganisations/\d+$"))
+    assert "Đã thực hiện việc sắp xếp." in admin.locator(".flash").inner_text()
+    assert _fits(admin)
+    admin.set_viewport_size({"width": 1280, "height": 900})
+    assert "Đảng ủy xã Bình Lư" in admin.locator("table[data-table=units]").inner_text()
+    _shot(admin, "reorganisation")
+
+    reviewer = page_for("xa2")  # moved with the merged commune: the queue follows at once
+    reviewer.goto("/queue")
+    assert "Tổ hợp tác dệt thổ cẩm bản Nà Luồng" in reviewer.locator("table.list").inner_text()
+    reviewer.click("text=Tổ hợp tác dệt thổ cẩm bản Nà Luồng")
+    timeline = reviewer.locator("ol.timeline").inner_text()
+    assert "nay chờ xét duyệt tại Đảng ủy phường Tân Phong – Bình Lư" in timeline
+    assert "(trước đây: Đảng ủy xã Bình Lư)" in timeline

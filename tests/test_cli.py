@@ -1,6 +1,7 @@
 """CLI commands: CSV imports (idempotent, all-or-nothing, errors naming line and column), demo."""
 
 import hashlib
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -154,7 +155,10 @@ def demo_files(app, tmp_path, monkeypatch):
 def test_seed_demo_is_idempotent_and_covers_every_state(cli, session, demo_files):
     assert "Demo loaded" in cli("seed-demo").output
     assert "nothing changed" in cli("seed-demo").output
-    assert session.scalar(select(func.count()).select_from(Campaign)) == 2
+    # Phú Thọ's tree of before 2025 with two campaigns, and Lai Châu's two tiers (communes
+    # under the province) with one.
+    assert session.scalar(select(func.count()).select_from(Campaign)) == 3
+    assert session.scalar(select(Unit.path).where(Unit.code == "LC-BL-NL")) == "/LC/LC-BL/LC-BL-NL/"
     first = session.scalar(select(Campaign.id).where(Campaign.name == demo.CAMPAIGN))
     states = set(session.scalars(select(Nomination.state).where(Nomination.campaign_id == first)))
     assert states == {
@@ -235,6 +239,52 @@ def test_the_demo_decides_by_committee_within_a_quota_and_after_public_comment(
     assert "havansau@example.vn" not in page.text
     for username in (*demo.MEMBERS, "bithu3"):
         assert accounts.authenticate(session, username, demo.DEMO_PASSWORD) is not None
+
+
+def test_reorganise_demo_moves_the_campaigns_across_2025(cli, session, demo_files):
+    assert "load the demo first" in cli("reorganise-demo").output
+    cli("seed-demo")
+    pending = session.scalar(
+        select(Nomination).where(Nomination.nominee_name == "Trần Văn Bình")
+    )  # approved by the commune, waiting at the district of Cẩm Khê
+    assert (pending.state, pending.pending_unit.code) == ("district_review", "PT-CK")
+    session.rollback()  # SQLite: the CLI needs the write lock this read took
+    output = cli("reorganise-demo").output
+    # Three of the first campaign, five of the one decided by committee votes.
+    assert "8 nominations changed" in output, output
+    session.expire_all()
+    assert (pending.state, pending.pending_unit.code) == ("province_review", "PT")
+    units = {unit.code: unit for unit in session.scalars(select(Unit))}
+    assert units["PT-CK"].retired
+    assert units["PT-LT"].retired
+    assert units["PT-CK-TL-DH"].path == "/PT/PT-CKX/PT-CK-TL-DH/"
+    assert units["PT-LT-YT"].path == "/PT/PT-LT-TT/PT-LT-YT/"
+    assert units["PT-LT-TT"].name == "Đảng ủy xã Lâm Thao"
+    users = {user.username: user for user in session.scalars(select(User))}
+    assert users["xa"].unit.code == "PT-CKX"
+    assert users["xa"].active
+    assert not users["huyen"].active
+    session.rollback()
+    assert "nothing changed" in cli("reorganise-demo").output
+    assert "nothing changed" in cli("seed-demo").output
+
+
+def test_reorganise_previews_unless_told_to_apply(cli, session, tmp_path):
+    cli("import-units", write(tmp_path, "units.csv", UNITS))
+    path = write(tmp_path, "reorganisation.csv", "old_code,new_code\nHN-BD,HN\n")
+    preview = cli("reorganise", path, "--reason", "Nghị quyết 60-NQ/TW")
+    assert "would change" in preview.output
+    assert "unit HN-BD: dissolved" in preview.output
+    assert not session.scalar(select(Unit).where(Unit.code == "HN-BD")).retired
+    session.rollback()
+    applied = cli("reorganise", path, "--reason", "Nghị quyết 60-NQ/TW", "--apply")
+    assert re.search(r"changed \(reorganisation \d+\)", applied.output)
+    assert session.scalar(select(Unit.path).where(Unit.code == "HN-BD-PX")) == "/HN/HN-BD-PX/"
+    session.rollback()
+    bad = write(tmp_path, "bad.csv", "old_code,new_code\nHN-BD-PX,HN-X\n")
+    result = cli("reorganise", bad, "--reason", "x", "--apply")
+    assert result.exit_code != 0
+    assert "line 2, column name: is required for a new unit" in result.output
 
 
 def test_workflow_diagram(cli):

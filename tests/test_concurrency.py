@@ -7,9 +7,10 @@ from conftest import World
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from workflow import accounts, services
+from workflow import accounts, reorganisation, services
 from workflow.errors import StaleVersion
 from workflow.models import HistoryEntry, Nomination
+from workflow.reorganisation import Operation
 
 THREADS = 8
 
@@ -93,3 +94,47 @@ def test_a_writer_that_lost_the_race_gets_a_conflict_not_a_double_transition(
     assert world.session.get(Nomination, nomination.id).state == "district_review"
     first.close()
     second.close()
+
+
+@pytest.mark.postgres
+def test_an_action_racing_a_reorganisation_sees_the_old_or_the_new_pending_unit(
+    app, committed, committed_world, is_postgres
+):
+    if not is_postgres:
+        pytest.skip("SQLite takes the write lock at BEGIN, so two writers cannot interleave")
+    world = committed_world
+    first = world.nominate(cell="K1", target="district")
+    world.act(first, "sec_k1", "submit")
+    second = world.nominate(cell="K2", target="district")
+    world.act(second, "sec_k2", "submit")
+    world.session.commit()
+    make = sessionmaker(bind=committed, expire_on_commit=False)
+    reviewer, admin = make(), make()
+    late = services.get_nomination(reviewer, world.users["rev_c1"], first.id)
+    early = services.get_nomination(reviewer, world.users["rev_c1"], second.id)
+    # The reviewer acts before the reorganisation starts: it moves what the approval left.
+    services.perform(
+        reviewer, early, reviewer.merge(world.users["rev_c1"]), action="approve", version=2
+    )
+    reviewer.commit()
+    operations = [
+        Operation("merge", units=("C1", "C2"), into="CX", name="Đảng ủy xã Cẩm Khê"),
+        Operation("dissolve", unit="D1"),
+    ]
+    reorganisation.reorganise(
+        admin, admin.merge(world.users["adm_p"]), operations, reason="NQ 60", dry_run=False
+    )
+    admin.commit()
+    # The reviewer read `late` before the reorganisation committed: its UPDATE finds no row.
+    with pytest.raises(StaleVersion):
+        services.perform(
+            reviewer, late, reviewer.merge(world.users["rev_c1"]), action="approve", version=2
+        )
+    reviewer.rollback()
+    world.session.expire_all()
+    moved = world.session.get(Nomination, first.id)
+    assert (moved.state, moved.pending_unit.code) == ("commune_review", "CX")
+    forwarded = world.session.get(Nomination, second.id)
+    assert (forwarded.state, forwarded.pending_unit.code) == ("province_review", "P")
+    reviewer.close()
+    admin.close()

@@ -8,20 +8,26 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from web.database import db
-from workflow import demo, files, imports, machine, policy
-from workflow.models import Campaign, User
+from workflow import demo, files, imports, machine, policy, reorganisation
+from workflow.errors import DomainError
+from workflow.models import Campaign, Unit, User
 
 
 def init_app(app):
-    for command in (import_units, import_users, seed_demo, workflow_diagram):
+    commands = (import_units, import_users, seed_demo, reorganise, reorganise_demo)
+    for command in (*commands, workflow_diagram):
         app.cli.add_command(command)
 
 
-def _run_import(kind, path, username):
+def _read(path):
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise click.ClickException(f"{path}: not UTF-8 text (byte {error.start})") from None
+
+
+def _run_import(kind, path, username):
+    text = _read(path)
     session = db.session
     actor = _actor(session, username)
     _schema, function = imports.IMPORTS[kind]
@@ -73,7 +79,8 @@ def import_users(path, username):
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo():
-    """Load the demo province, its users, nominations in every state and committee decisions."""
+    """Load the demo provinces, their users, nominations in every state and committee
+    decisions."""
     store = files.LocalStore(current_app.config["ATTACHMENTS_DIR"])
     loaded = demo.seed(db.session, store=store)
     db.session.commit()
@@ -93,3 +100,76 @@ def seed_demo():
 def workflow_diagram():
     """Print the workflow as a Mermaid state diagram."""
     click.echo(machine.mermaid())
+
+
+@click.command("reorganise")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--reason", required=True, help="Why (e.g. the resolution), kept with the record.")
+@click.option("--apply", "apply_", is_flag=True, help="Apply it; without this, a dry run.")
+@click.option(
+    "--as",
+    "username",
+    metavar="USERNAME",
+    help="Act as this administrator: only inside their subtree (default: the whole tree).",
+)
+def reorganise(path, reason, apply_, username):
+    """Merge, dissolve, move and rename units from an old_code,new_code CSV file."""
+    text = _read(path)
+    session = db.session
+    actor = _actor(session, username)
+    try:
+        if apply_:
+            report = reorganisation.apply_csv(session, actor, text, reason=reason)
+        else:
+            errors, report = reorganisation.preview_csv(session, actor, text, reason=reason)
+            if errors:
+                lines = "\n".join(f"  {error}" for error in errors)
+                raise click.ClickException(f"{path}: nothing would change:\n{lines}")
+    except imports.ImportError_ as error:
+        session.rollback()
+        raise click.ClickException(f"{path}, {error}; nothing was changed") from None
+    except DomainError as error:
+        session.rollback()
+        raise click.ClickException(f"{path}: {error}; nothing was changed") from None
+    if apply_:
+        session.commit()
+    else:
+        session.rollback()
+    _echo_report(report)
+
+
+def _echo_report(report):
+    verb = "would change" if report["dry_run"] else "changed"
+    click.echo(
+        f"{len(report['units'])} units, {len(report['accounts'])} accounts, "
+        f"{len(report['campaigns'])} campaigns and {len(report['nominations'])} nominations "
+        f"{verb}" + ("" if report["dry_run"] else f" (reorganisation {report['id']})")
+    )
+    for unit in report["units"]:
+        click.echo(f"  unit {unit['code']}: {', '.join(unit['changes'])}")
+    for account in report["accounts"]:
+        click.echo(
+            f"  account {account['username']}: {account['change']}, "
+            f"{account['unit_from']} → {account['unit_to']}"
+        )
+    for campaign in report["campaigns"]:
+        click.echo(f"  campaign {campaign['id']}: {campaign['unit_from']} → {campaign['unit_to']}")
+    for item in report["nominations"]:
+        before = item["pending_from"] or item["returned_by_from"] or item["cell_from"]
+        after = item["pending_to"] or item["returned_by_to"] or item["cell_to"]
+        click.echo(f"  nomination {item['id']} ({item['state_to']}): {before} → {after}")
+
+
+@click.command("reorganise-demo")
+@with_appcontext
+def reorganise_demo():
+    """Replay the 2025 reorganisation on the demo's district tree, as its administrator."""
+    if db.session.scalar(select(Unit.id).where(Unit.code == "PT-CK")) is None:
+        raise click.ClickException("load the demo first: flask --app web seed-demo")
+    report = demo.reorganise(db.session)
+    if report is None:
+        click.echo("The demo was reorganised already; nothing changed.")
+        return
+    db.session.commit()
+    _echo_report(report)

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from web.i18n import format_day
+from workflow import reorganisation
 from workflow.errors import (
     CommentPeriodOpen,
     DeadlinePassed,
@@ -50,7 +51,23 @@ DONE = {
     "vote": _l("recorded the committee's vote"),
     "published": _l("published the name for public comment"),
     "vote_reopened": _l("reopened the decision"),
+    "reorganised": _l("moved it to the new units (reorganisation)"),
 }
+# What a reorganisation changed for a nomination (its history entry's details).
+MOVES = {
+    "pending": _l("now under review at %(to)s (before: %(from)s)"),
+    "returned_by": _l("resubmits to %(to)s (before: %(from)s)"),
+    "cell": _l("now belongs to %(to)s (before: %(from)s)"),
+}
+# What a reorganisation did to a unit or an account.
+UNIT_CHANGES = {
+    "created": _l("created"),
+    "merged": _l("merged"),
+    "dissolved": _l("dissolved"),
+    "moved": _l("moved"),
+    "renamed": _l("renamed"),
+}
+ACCOUNT_CHANGES = {"moved": _l("moves with its unit"), "disabled": _l("disabled")}
 KINDS = {"individual": _l("Individual"), "collective": _l("Collective")}
 KINDS_PLURAL = {"individual": _l("Individuals"), "collective": _l("Collectives")}
 LEVELS = {
@@ -87,6 +104,7 @@ NOTICES = {
     "set_password": _l("Set-password link"),
     "meeting_opened": _l("Meeting opened"),
     "meeting_closing": _l("Meeting closes tomorrow"),
+    "reorganised": _l("Moved by a reorganisation"),
 }
 ROLES = {
     "secretary": _l("Cell secretary"),
@@ -118,6 +136,8 @@ FIELDS = {
     "unit_code": _l("Unit"),
     "password": _l("Password"),
     "submission_deadline": _l("Submission deadline"),
+    "old_code": _l("Old code"),
+    "new_code": _l("New code"),
     "held_on": _l("Meeting day"),
     "closes_on": _l("Voting closes on"),
     "place": _l("Place"),
@@ -245,6 +265,38 @@ MESSAGES = {
     "must be a whole number of working days": _l("A whole number of working days, please."),
     "is not a reviewing level": _l("This is not a reviewing level."),
     "must be one of: single, committee": _l("Choose the reviewer or a committee vote."),
+    # Reorganisation.
+    "the unit was merged or dissolved": _l("This unit was merged into another or dissolved."),
+    "the unit did not exist then": _l("This unit did not exist on that day."),
+    "name at least one operation": _l("Name at least one change."),
+    "name at least one unit": _l("Name at least one unit."),
+    "the unit is named twice": _l("This unit is named twice."),
+    "only an administrator of this unit may change it": _l(
+        "Only an administrator of this unit may change it."
+    ),
+    "an administrator cannot merge, dissolve or move their own unit": _l(
+        "You cannot merge, dissolve or move your own unit."
+    ),
+    "a province cannot be dissolved; merge it into another": _l(
+        "A province cannot be dissolved; merge it into another province."
+    ),
+    "a cell cannot be dissolved; merge it into another cell": _l(
+        "A party cell cannot be dissolved; merge it into another cell."
+    ),
+    "only a new unit takes a parent here; move the unit instead": _l(
+        "Only a new unit takes a parent here; move the existing unit in a row of its own."
+    ),
+    "is required for a new unit": _l("A new unit needs a name."),
+    "the new unit would sit outside your subtree; name its parent": _l(
+        "The new unit would sit outside your units; give its parent unit."
+    ),
+    "a nomination would have no unit to review it": _l(
+        "A nomination would be left without a unit to review it."
+    ),
+    "must be empty when a unit is dissolved": _l("Leave this empty for a unit that is dissolved."),
+    "a nomination changed meanwhile; preview the reorganisation again": _l(
+        "A nomination changed meanwhile; check the reorganisation again."
+    ),
 }
 
 
@@ -261,6 +313,17 @@ PATTERNS = (
         _l("This role (%(role)s) does not fit a unit of this level (%(levels)s)."),
     ),
     (r"at most (?P<limit>\d+) characters", _l("At most %(limit)s characters.")),
+    (
+        r"a (?P<level>\w+) cannot merge (?:with|into) a (?P<other>\w+)",
+        _l("A %(level)s cannot be merged with a %(other)s."),
+    ),
+    (
+        r"units merge into it on line (?P<line>\d+)",
+        _l(
+            "Other units merge into this one (line %(line)s); it cannot be merged or dissolved too."
+        ),
+    ),
+    (r"differs from line (?P<line>\d+)", _l("This differs from line %(line)s.")),
     (r"at least (?P<limit>\d+) characters", _l("At least %(limit)s characters.")),
     (r"the file is larger than (?P<limit>\d+) bytes", _l("The file is too large.")),
     (r"(?:not a CSV file|malformed CSV).*", _l("This is not a well-formed CSV file.")),
@@ -427,3 +490,12 @@ def explain(error):
     return known_message(str(error)) or _(
         "This conflicts with the current state; nothing was changed."
     )
+
+
+def reorganised_moves(details):
+    """One sentence for each thing a reorganisation changed for a nomination, naming the
+    units as they were called then."""
+    return [
+        str(MOVES[what]) % {"from": before, "to": after}
+        for what, before, after in reorganisation.moves_of(details)
+    ]

@@ -24,6 +24,7 @@ LARGE_BODIES = {
     "nominations.upload": "ATTACHMENT_MAX_BYTES",
     "admin.import_csv": "IMPORT_MAX_BYTES",
     "meetings.close_paper": "ATTACHMENT_MAX_BYTES",
+    "admin.reorganise": "IMPORT_MAX_BYTES",
 }
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -6,7 +6,7 @@ import secrets
 from sqlalchemy import select
 
 from workflow import accounts, lists, policy, routing
-from workflow.errors import Conflict, Forbidden, Invalid, NotFound
+from workflow.errors import RETIRED_UNIT, Conflict, Forbidden, Invalid, NotFound
 from workflow.fields import clean_text
 from workflow.imports import CODE_PATTERN, REVIEWING_LEVELS_FOR_ROLE
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS, rank
@@ -32,6 +32,12 @@ def _require_admin(actor, unit):
         raise Forbidden("only an administrator of this unit or above may do this")
 
 
+def _require_live(unit, field):
+    """Nothing new is placed in, moved to or asked of a unit that was merged or dissolved."""
+    if unit.retired:
+        raise Invalid(field, RETIRED_UNIT)
+
+
 def _check_level_under(level, parent, field):
     if level not in UNIT_LEVELS:
         raise Invalid("level", "not a unit level")
@@ -44,6 +50,7 @@ def _check_level_under(level, parent, field):
 def add_unit(session, actor, parent, *, code, name, level):
     """A new unit below `parent`, which must lie in the actor's subtree."""
     _require_admin(actor, parent)
+    _require_live(parent, "parent_code")
     code = _text("code", code, 40)
     if not re.match(CODE_PATTERN, code):
         raise Invalid("code", "may hold only letters, digits, '.', '_' and '-'")
@@ -59,6 +66,7 @@ def add_unit(session, actor, parent, *, code, name, level):
 
 def rename_unit(session, actor, unit, *, name):
     _require_admin(actor, unit)
+    _require_live(unit, "name")
     unit.name = _text("name", name, 200)
     session.flush()
     return unit
@@ -70,6 +78,8 @@ def move_unit(session, actor, unit, new_parent):
     _require_admin(actor, new_parent)
     if unit.id == actor.unit_id:
         raise Forbidden("an administrator cannot move their own unit")
+    _require_live(unit, "code")
+    _require_live(new_parent, "parent_code")
     if unit.contains(new_parent):
         raise Invalid("parent_code", "a unit cannot move under itself or its own subtree")
     _check_level_under(unit.level, new_parent, "parent_code")
@@ -102,6 +112,7 @@ def _check_role_unit(role, unit):
 def create_user(session, actor, unit, *, username, full_name, email, role, password=None):
     """A new account in `unit`; without a password it waits for a set-password link."""
     _require_admin(actor, unit)
+    _require_live(unit, "unit_code")
     username = _text("username", username, 60)
     _check_role_unit(role, unit)
     if password:
@@ -136,6 +147,8 @@ def change_user(session, actor, user, *, role, unit):
     ends the person's sessions and API tokens (accounts.assign, as the imports do)."""
     _require_admin(actor, user.unit)
     _require_admin(actor, unit)
+    if unit.id != user.unit_id:
+        _require_live(unit, "unit_code")
     _check_role_unit(role, unit)
     if user.id == actor.id and (role, unit.id) != (user.role, user.unit_id):
         raise Forbidden("administrators cannot change their own role or unit")
@@ -216,6 +229,7 @@ def close_level(session, actor, campaign, unit, *, on):
     recognises nothing in it). Closing is the confirmation a new number needs. Returns
     (closure, list)."""
     _require_admin(actor, unit)
+    _require_live(unit, "unit_code")
     if unit.level not in REVIEW_LEVELS:
         raise Invalid("unit_code", "only a reviewing unit closes a level")
     if not (campaign.unit.contains(unit) or unit.contains(campaign.unit)):

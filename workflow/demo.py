@@ -1,13 +1,27 @@
-"""A small demo province with a user for every role and nominations in every state, and a
-second campaign that Cẩm Khê decides by committee votes within a quota and the province after
-a public comment period."""
+"""Two small demo provinces with a user for every role and nominations in every state.
+
+Phú Thọ keeps the tree of before 1 July 2025 (province, districts, communes, cells), with a
+campaign under way, and a second campaign that Cẩm Khê decides by committee votes within a
+quota and the province after a public comment period; `reorganise` replays that year's
+reorganisation on it while the campaigns run (communes merged, districts dissolved). Lai Châu
+is already two-tier: its communes answer straight to the province.
+"""
 
 import datetime as dt
 import hashlib
 
 from sqlalchemy import select
 
-from workflow import campaigns, comments, committees, files, policy, services, workdays
+from workflow import (
+    campaigns,
+    comments,
+    committees,
+    files,
+    policy,
+    reorganisation,
+    services,
+    workdays,
+)
 from workflow.imports import import_units, import_users
 from workflow.models import Campaign, Unit, User
 
@@ -133,6 +147,68 @@ NOMINATIONS = [
     ),
 ]
 
+# The second province: two tiers, as every province has been since 1 July 2025.
+TWO_TIER_UNITS = """code,name,level,parent_code
+LC,Tỉnh ủy Lai Châu,province,
+LC-TP,Đảng ủy phường Tân Phong,commune,LC
+LC-BL,Đảng ủy xã Bình Lư,commune,LC
+LC-TP-05,Chi bộ tổ dân phố số 5,cell,LC-TP
+LC-BL-NL,Chi bộ bản Nà Luồng,cell,LC-BL
+"""
+
+TWO_TIER_USERS = f"""username,full_name,email,role,unit_code,password
+admin2,Lò Văn Phong,admin@laichau.example,admin,LC,{DEMO_PASSWORD}
+tinh2,Tòng Thị Hạnh,tinh@laichau.example,reviewer,LC,{DEMO_PASSWORD}
+xa2,Lù Văn Pản,xa@binhlu.example,reviewer,LC-BL,{DEMO_PASSWORD}
+bithu4,Vàng Thị Sua,bithu@naluong.example,secretary,LC-BL-NL,{DEMO_PASSWORD}
+"""
+
+TWO_TIER_CAMPAIGN = "Điển hình tiên tiến năm 2026 – Tỉnh ủy Lai Châu"
+
+TWO_TIER_NOMINATIONS = [
+    (
+        "Tổ hợp tác dệt thổ cẩm bản Nà Luồng",
+        "collective",
+        "Giữ nghề dệt thổ cẩm, tạo việc làm cho 30 phụ nữ",
+        "Kinh tế",
+        "commune",
+        [("bithu4", "submit")],
+    ),
+    (
+        "Lò Văn Thanh",
+        "individual",
+        "Vận động bà con trồng 40 ha chè Shan tuyết",
+        "Kinh tế",
+        "province",
+        [("bithu4", "submit"), ("xa2", "approve")],
+    ),
+    (
+        "Chi đoàn bản Nà Luồng",
+        "collective",
+        "Làm 2 km đường bê tông liên bản",
+        "Xây dựng nông thôn mới",
+        "commune",
+        [("bithu4", "submit"), ("xa2", "approve")],
+    ),
+]
+
+# The 2025 reorganisation of Phú Thọ's demo tree, in the form the provinces used
+# (old_code,new_code): two communes of Cẩm Khê merge into a new one, both districts are
+# dissolved (their units now answer to the province), the town of Lâm Thao becomes a commune,
+# and the district's health centre cell moves under it.
+REORGANISATION_2025 = """old_code,new_code,name,parent_code
+PT-CK-TL,PT-CKX,Đảng ủy xã Cẩm Khê,
+PT-CK-PX,PT-CKX,,
+PT-CK,PT,,
+PT-LT,PT,,
+PT-LT-TT,PT-LT-TT,Đảng ủy xã Lâm Thao,
+PT-LT-YT,PT-LT-YT,,PT-LT-TT
+"""
+REORGANISATION_REASON = (
+    "Sắp xếp tổ chức bộ máy theo Nghị quyết số 60-NQ/TW: kết thúc hoạt động cấp huyện, "
+    "sáp nhập đơn vị cấp xã từ ngày 01/7/2025."
+)
+
 COMMENTS = {
     "return": "Đề nghị bổ sung minh chứng về kết quả công việc.",
     "reject": "Thành tích chưa đủ tiêu chuẩn điển hình cấp xã.",
@@ -145,35 +221,45 @@ def seed(session, today=None, *, store=None):
     `store` keeps the demo's files (a paper meeting's scanned minutes); without one, the
     campaign decided by committee votes is left out.
     """
-    loaded = _seed_every_state(session, today)
+    today = today or services.today()
+    loaded = False
+    for units, users, province, name, nominations, deadlines in (
+        (UNITS, USERS, "PT", CAMPAIGN, NOMINATIONS, ("commune", "district", "province")),
+        (
+            TWO_TIER_UNITS,
+            TWO_TIER_USERS,
+            "LC",
+            TWO_TIER_CAMPAIGN,
+            TWO_TIER_NOMINATIONS,
+            ("commune", "province"),
+        ),
+    ):
+        # Once its campaign runs, a province is left alone: it may have been reorganised since.
+        if session.scalar(select(Campaign).where(Campaign.name == name)) is None:
+            import_units(session, policy.OPERATOR, units)
+            import_users(session, policy.OPERATOR, users)
+            _campaign(session, province, name, nominations, deadlines, today)
+            loaded = True
     if store is not None:
         loaded = seed_decisions(session, store, today) or loaded
     return loaded
 
 
-def _seed_every_state(session, today=None):
-    """The first campaign: every level decides alone, nominations in every state."""
-    import_units(session, policy.OPERATOR, UNITS)
-    import_users(session, policy.OPERATOR, USERS)
-    if session.scalar(select(Campaign).where(Campaign.name == CAMPAIGN)) is not None:
-        return False
-    today = today or services.today()
+def _campaign(session, province_code, name, nominations, levels, today):
     users = {user.username: user for user in session.scalars(select(User))}
-    province = session.scalar(select(Unit).where(Unit.code == "PT"))
+    province = session.scalar(select(Unit).where(Unit.code == province_code))
+    admin = next(user for user in users.values() if user.role == "admin" and user.unit == province)
+    days = {"commune": 75, "district": 90, "province": 120}
     campaign = services.create_campaign(
         session,
-        users["admin"],
+        admin,
         province,
-        name=CAMPAIGN,
+        name=name,
         year=today.year,
         submission_deadline=today + dt.timedelta(days=60),
-        review_deadlines={
-            "commune": today + dt.timedelta(days=75),
-            "district": today + dt.timedelta(days=90),
-            "province": today + dt.timedelta(days=120),
-        },
+        review_deadlines={level: today + dt.timedelta(days=days[level]) for level in levels},
     )
-    for nominee, kind, title, field, target, actions in NOMINATIONS:
+    for nominee, kind, title, field, target, actions in nominations:
         secretary = users[actions[0][0]] if actions else users["bithu"]
         nomination = services.create_nomination(
             session,
@@ -198,7 +284,6 @@ def _seed_every_state(session, today=None):
                 version=nomination.version,
                 comment=COMMENTS.get(action),
             )
-    return True
 
 
 # The campaign decided by committee votes -------------------------------------------------------
@@ -400,9 +485,9 @@ RETURN_COMMENT = "Ban Thường vụ chưa thông qua (2/5 đồng ý); đề ng
 
 def seed_decisions(session, store, today=None):
     """The campaign Cẩm Khê decides by committee votes (see above); once. True if loaded."""
-    import_users(session, policy.OPERATOR, DECISION_USERS)
     if session.scalar(select(Campaign).where(Campaign.name == DECISIONS_CAMPAIGN)) is not None:
-        return False
+        return False  # and left alone: the province may have been reorganised since
+    import_users(session, policy.OPERATOR, DECISION_USERS)
     today = today or services.today()
     users = {user.username: user for user in session.scalars(select(User))}
     units = {unit.code: unit for unit in session.scalars(select(Unit))}
@@ -593,3 +678,15 @@ def scanned_minutes_pdf(line):
         xref,
     )
     return bytes(pdf)
+
+
+def reorganise(session):
+    """Replay the 2025 reorganisation on Phú Thọ's demo tree as its administrator, while the
+    demo campaign runs. Returns the report, or None when it was replayed already."""
+    district = session.scalar(select(Unit).where(Unit.code == "PT-CK"))
+    if district is None or district.retired:
+        return None
+    admin = session.scalar(select(User).where(User.username == "admin"))
+    return reorganisation.apply_csv(
+        session, admin, REORGANISATION_2025, reason=REORGANISATION_REASON
+    )

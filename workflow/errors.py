@@ -1,5 +1,9 @@
 """Domain errors: services raise these, the web layer turns them into HTTP answers."""
 
+# Said of a unit merged into another or dissolved: it keeps its code for history, and nothing
+# new is placed in, moved to or asked of it.
+RETIRED_UNIT = "the unit was merged or dissolved"
+
 
 class DomainError(Exception):
     """Base class; `args[0]` is a sentence for the person who asked."""

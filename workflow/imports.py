@@ -8,7 +8,7 @@ operator at the server's shell (`policy.OPERATOR`) writes anywhere.
 import csv
 import io
 import re
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from workflow import policy, routing
 from workflow.accounts import assign, check_password, password_problem, replace_password
-from workflow.errors import Forbidden
+from workflow.errors import RETIRED_UNIT, Forbidden
 from workflow.fields import Email, Text, problems_from
 from workflow.levels import UNIT_LEVELS, rank
 from workflow.models import ROLES, Committee, CommitteeMember, Unit, User
@@ -40,9 +40,6 @@ class ImportError_(Exception):
 
 class Row(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    # Columns a file may leave out (files written before they existed keep working).
-    OPTIONAL: ClassVar[tuple[str, ...]] = ()
 
 
 class UnitRow(Row):
@@ -69,8 +66,6 @@ class UserRow(Row):
     # The units whose committee the account sits on, ";"-separated (in practice its own unit).
     committee: Text(1000, min_length=0) = ""
 
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("committee",)
-
     @field_validator("password")
     @classmethod
     def _password(cls, value, info: ValidationInfo):
@@ -80,7 +75,7 @@ class UserRow(Row):
         return value
 
 
-def _rows(text, schema, errors=None):
+def read_rows(text, schema, errors=None):
     """(line, validated row) for each data row; ImportError_ on the first bad one.
 
     With an `errors` list, a bad row is appended there and skipped instead, so that a preview
@@ -94,7 +89,9 @@ def _rows(text, schema, errors=None):
         header = reader.fieldnames or []
     except csv.Error as error:
         raise ImportError_(1, None, f"not a CSV file ({error})") from None
-    missing = [name for name in expected if name not in header and name not in schema.OPTIONAL]
+    # A column with a default may be left out: files written before it existed keep working.
+    required = [name for name, field in schema.model_fields.items() if field.is_required()]
+    missing = [name for name in required if name not in header]
     if missing:
         raise ImportError_(1, missing[0], "column missing from the header row")
     unknown = [name for name in header if name not in expected]
@@ -133,7 +130,7 @@ def preview(session, actor, kind, text):
     schema, function = IMPORTS[kind]
     errors = []
     try:
-        list(_rows(text, schema, errors))
+        list(read_rows(text, schema, errors))
     except ImportError_ as error:
         errors.append(error)
     if errors:
@@ -162,7 +159,7 @@ def _outside(actor, unit):
 def import_units(session, actor, text, *, dry_run=False):
     """Create or update units from units.csv text as `actor`; returns (created, updated)."""
     _require_importer(actor)
-    rows = list(_rows(text, UnitRow))
+    rows = list(read_rows(text, UnitRow))
     units = {unit.code: unit for unit in session.scalars(select(Unit))}
     stored_paths = {unit.id: unit.path for unit in units.values()}
     seen, moved = {}, set()
@@ -177,6 +174,8 @@ def import_units(session, actor, text, *, dry_run=False):
         unit = units.get(row.code)
         if unit is not None and _outside(actor, unit):
             raise ImportError_(line, "code", f"the code {row.code} is taken by another unit")
+        if unit is not None and unit.retired:
+            raise ImportError_(line, "code", RETIRED_UNIT)
         if unit is None:
             unit = Unit(code=row.code, path="")
             units[row.code] = unit
@@ -193,11 +192,13 @@ def import_units(session, actor, text, *, dry_run=False):
         if row.parent_code and (parent is None or _outside(actor, parent)):
             # Outside the importer's subtree reads as absent, as everywhere else.
             raise ImportError_(line, "parent_code", f"no unit with code {row.parent_code!r}")
+        if parent is not None and parent.retired:
+            raise ImportError_(line, "parent_code", RETIRED_UNIT)
         becomes_root = parent is None and (unit.id is None or unit.parent is not None)
         if becomes_root and not policy.can_add_province(actor):
             raise ImportError_(line, "parent_code", "only the operator adds a province")
         unit.parent = parent
-    _recompute_paths(units, seen)
+    recompute_paths(units.values(), seen)
     for unit in units.values():
         if unit.parent is not None and rank(unit.level) >= rank(unit.parent.level):
             line = seen.get(unit.code) or seen.get(unit.parent.code)
@@ -231,9 +232,10 @@ def _parent_code(unit):
     return unit.parent.code if unit.parent is not None else None
 
 
-def _recompute_paths(units, lines):
-    """Set every unit's materialised path from its parents, refusing cycles."""
-    for unit in units.values():
+def recompute_paths(units, lines):
+    """Set every unit's materialised path from its parents, refusing cycles: the one way a
+    change of the tree rewrites paths (imports, reorganisations); `lines` names a unit's line."""
+    for unit in units:
         codes, cursor = [], unit
         while cursor is not None:
             if cursor.code in codes:
@@ -260,7 +262,7 @@ def import_users(session, actor, text, *, dry_run=False):
     account then counts as a change.
     """
     _require_importer(actor)
-    rows = list(_rows(text, UserRow))
+    rows = list(read_rows(text, UserRow))
     seats = _header_has(text, "committee")
     codes = {row.unit_code for _, row in rows}
     codes |= {code for _, row in rows for code in _committee_codes(row)}
@@ -280,6 +282,8 @@ def import_users(session, actor, text, *, dry_run=False):
         unit = units.get(row.unit_code)
         if unit is None or _outside(actor, unit):
             raise ImportError_(line, "unit_code", f"no unit with code {row.unit_code!r}")
+        if unit.retired:
+            raise ImportError_(line, "unit_code", RETIRED_UNIT)
         user = users.get(row.username)
         if user is not None and _outside(actor, user.unit):
             raise ImportError_(line, "username", f"the username {row.username} is taken")

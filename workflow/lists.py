@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import defer, joinedload
 
 from workflow import policy
-from workflow.errors import Conflict, Forbidden, Invalid, ListChanged, NotFound
+from workflow.errors import RETIRED_UNIT, Conflict, Forbidden, Invalid, ListChanged, NotFound
 from workflow.levels import COMMUNE, DISTRICT, PROVINCE, REVIEW_LEVELS
 from workflow.models import KINDS, CommendationList, Nomination, Unit, utcnow
 
@@ -52,6 +52,7 @@ def issuing_units(session, actor, campaign):
             policy.subtree(actor.unit),
             policy.subtree(campaign.unit),
             Unit.level.in_(REVIEW_LEVELS),
+            Unit.retired_at.is_(None),
         )
         .order_by(Unit.path)
     ).all()
@@ -97,6 +98,8 @@ def request_list(session, actor, campaign, unit, *, on, confirm=False):
         raise Invalid("unit_code", "a list is issued by a commune, district or province unit")
     if not campaign.unit.contains(unit):
         raise Invalid("unit_code", "the unit does not take part in this campaign")
+    if unit.retired:  # its successor issues the lists from now on
+        raise Invalid("unit_code", RETIRED_UNIT)
     if not policy.can_request_list(actor, unit):
         raise Forbidden("only administrators and the unit's reviewers may produce its lists")
     # Requests for one unit's lists queue here, so the second finds the first's list rather than
@@ -207,7 +210,7 @@ def file_path(directory, commendation_list, file_format):
 def download_name(commendation_list, file_format):
     """ "Danh sách 01-DS-HU Huyện ủy Cẩm Khê.pdf": readable, no path separators."""
     number = number_label(commendation_list).replace("/", "-")
-    return f"Danh sách {number} {commendation_list.unit.name}.{file_format}"
+    return f"Danh sách {number} {commendation_list.issuer_name}.{file_format}"
 
 
 def claim(session, list_id, *, now=None):
@@ -306,6 +309,7 @@ def snapshot(session, commendation_list, *, on):
     commendation_list.rows = rows
     commendation_list.summary = summary_counts(session, commendation_list)
     commendation_list.count = len(rows)
+    commendation_list.unit_name = commendation_list.unit.name
     commendation_list.issued_on = on
     session.flush()
     return rows

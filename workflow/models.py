@@ -18,11 +18,14 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    inspect,
+    update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS
 from workflow.machine import STATES
+from workflow.options import defaults as default_options
 
 ROLES = ("secretary", "reviewer", "admin")
 KINDS = ("individual", "collective")
@@ -84,8 +87,18 @@ class Unit(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     # "/PROVINCE/DISTRICT/.../CODE/": the codes of every ancestor and of the unit itself.
     path: Mapped[str] = mapped_column(String(400))
+    # A unit merged into another or dissolved is retired, not deleted: history, lists and
+    # closures still name it. It hangs below its successor (its parent from then on), so what
+    # it did counts inside today's units; nothing new is ever placed in or routed to it.
+    retired_at: Mapped[dt.datetime | None]
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
-    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    successor: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[successor_id])
+
+    @property
+    def retired(self):
+        return self.retired_at is not None
 
     @property
     def ancestor_codes(self):
@@ -98,6 +111,28 @@ class Unit(Base):
 
     def __repr__(self):
         return f"<Unit {self.code} {self.level}>"
+
+
+class UnitVersion(Base):
+    """How a unit stood during a period: its name, level and place in the tree.
+
+    Written by the listener at the end of this module whenever a unit is created or its name,
+    level or path changes, so reports can place things as they were and pages can name a unit
+    as it was called then. `valid_from` is None for what stood before records began.
+    """
+
+    __tablename__ = "unit_versions"
+    __table_args__ = (Index("ix_unit_versions_unit_id_valid_from", "unit_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    path: Mapped[str] = mapped_column(String(400))
+    valid_from: Mapped[dt.datetime | None]
+    valid_to: Mapped[dt.datetime | None]
+
+    unit: Mapped[Unit] = relationship()
 
 
 class User(Base):
@@ -185,7 +220,7 @@ class Campaign(Base):
     commune_review_deadline: Mapped[dt.date | None]
     district_review_deadline: Mapped[dt.date | None]
     province_review_deadline: Mapped[dt.date | None]
-    options: Mapped[dict] = mapped_column(JSON)
+    options: Mapped[dict] = mapped_column(JSON, default=default_options)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -462,8 +497,12 @@ class HistoryEntry(Base):
     action: Mapped[str] = mapped_column(String(20))
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
-    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    actor_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # None only for the server's operator (a reorganisation applied from the shell).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # The acting unit's name and level when the entry was written (units are renamed, merged).
+    actor_unit_name: Mapped[str | None] = mapped_column(String(200))
+    actor_unit_level: Mapped[str | None] = mapped_column(String(20))
     comment: Mapped[str | None] = mapped_column(Text)
     # What this kind of entry adds, as the API shows it: a committee's tally, a reorganisation's
     # old and new unit. Written once with the entry, like every other column.
@@ -471,8 +510,8 @@ class HistoryEntry(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     nomination: Mapped[Nomination] = relationship(back_populates="history")
-    actor: Mapped[User] = relationship()
-    actor_unit: Mapped[Unit] = relationship()
+    actor: Mapped[User | None] = relationship()
+    actor_unit: Mapped[Unit | None] = relationship()
 
 
 class Attachment(Base):
@@ -564,6 +603,8 @@ class CommendationList(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     # The issuing unit: the list holds what was recognised at its level inside its subtree.
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # Its name when the list was issued (part of the snapshot; units are renamed, merged).
+    unit_name: Mapped[str | None] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(_enum(REVIEW_LEVELS, "list_level"))
     year: Mapped[int]
     number: Mapped[int]
@@ -591,9 +632,75 @@ class CommendationList(Base):
     unit: Mapped[Unit] = relationship()
     requested_by: Mapped[User] = relationship()
 
+    @property
+    def issuer_name(self):
+        """The issuing unit's name as the list was issued (its current name until then)."""
+        return self.unit_name or self.unit.name
+
+
+class Reorganisation(Base):
+    """A change of the unit tree as applied: who, why, the operations and what they moved."""
+
+    __tablename__ = "reorganisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    # None for the server's operator.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The path of the nearest unit above everything it touched: who may read the record.
+    scope_path: Mapped[str] = mapped_column(String(400))
+    operations: Mapped[list] = mapped_column(JSON)
+    # The preview as applied: units, accounts, campaigns and nominations (see reorganisation.py).
+    report: Mapped[dict] = mapped_column(JSON)
+    applied_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
 
 class HistoryIsAppendOnly(Exception):
     pass
+
+
+UNIT_VERSIONED = ("name", "level", "path")
+_CHUNK = 5000  # ids per IN list: well below any driver's limit of bound parameters
+
+
+@event.listens_for(Session, "before_flush")
+def _record_how_things_were(session, flush_context, instances):
+    """Keep names and places as they were: a new version of every unit created or renamed,
+    moved or re-levelled (closing the one before), and the acting unit's name and level on
+    every new history entry. One listener, so no writer of units or history can forget it."""
+    now = utcnow()
+    changed = []
+    for instance in session.new:
+        if isinstance(instance, Unit):
+            session.add(_version_of(instance, unit=instance, valid_from=now))
+        elif isinstance(instance, HistoryEntry) and instance.actor_unit_name is None:
+            unit = instance.actor_unit
+            if unit is None and instance.actor_unit_id is not None:
+                unit = session.get(Unit, instance.actor_unit_id)
+            if unit is not None:
+                instance.actor_unit_name, instance.actor_unit_level = unit.name, unit.level
+    for instance in session.dirty:
+        if isinstance(instance, Unit) and instance.id is not None:
+            state = inspect(instance)
+            if any(state.attrs[name].history.has_changes() for name in UNIT_VERSIONED):
+                changed.append(instance)
+    ids = [unit.id for unit in changed]
+    for start in range(0, len(ids), _CHUNK):
+        session.execute(
+            update(UnitVersion)
+            .where(
+                UnitVersion.unit_id.in_(ids[start : start + _CHUNK]), UnitVersion.valid_to.is_(None)
+            )
+            .values(valid_to=now)
+            .execution_options(synchronize_session=False)
+        )
+    session.add_all(_version_of(unit, unit_id=unit.id, valid_from=now) for unit in changed)
+
+
+def _version_of(source, **keys):
+    return UnitVersion(name=source.name, level=source.level, path=source.path, **keys)
 
 
 @event.listens_for(Session, "before_flush")

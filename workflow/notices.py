@@ -1,9 +1,11 @@
 """Which notices an action produces and for whom: outbox rows written in its transaction."""
 
 import hashlib
+from collections import defaultdict
 
 from sqlalchemy import JSON, Integer, String, bindparam, cast, insert, literal, or_, select
 
+from workflow import routing
 from workflow.models import OutboxMessage, User, utcnow
 
 
@@ -85,9 +87,87 @@ _OUTBOX_FROM_PEOPLE = _outbox_from_people()
 _INSERT_ONE = OutboxMessage.__table__.insert().returning(OutboxMessage.__table__.c.id)
 
 
+def _once(people):
+    """Each address once, in the order given."""
+    seen = set()
+    for user, email, language in people:
+        if email.casefold() not in seen:
+            seen.add(email.casefold())
+            yield user, email, language
+
+
+def reorganised_rows(session, moved):
+    """The `reorganised` notices of many nominations at once, `moved` being (nomination,
+    history entry) pairs: each goes to the reviewers of the unit it now waits at and to its
+    cell's secretaries. Two queries whatever the number (a province moves thousands)."""
+    units = sorted(
+        {nomination.cell_id for nomination, _ in moved}
+        | {nomination.pending_unit_id for nomination, _ in moved if nomination.pending_unit_id}
+    )
+    people = defaultdict(list)  # (role, unit id) → active users, by id
+    for start in range(0, len(units), routing.CHUNK):
+        for user in session.scalars(
+            select(User)
+            .where(
+                User.active,
+                User.unit_id.in_(units[start : start + routing.CHUNK]),
+                User.role.in_(("secretary", "reviewer")),
+            )
+            .order_by(User.id)
+        ):
+            people[(user.role, user.unit_id)].append(user)
+    rows = []
+    for nomination, entry in moved:
+        audience = people[("secretary", nomination.cell_id)]
+        audience = sorted(
+            audience + people[("reviewer", nomination.pending_unit_id)], key=lambda u: u.id
+        )
+        found = _once((user, user.email, user.language) for user in audience)
+        rows += outbox_rows(entry, "reorganised", nomination, found)
+    return rows
+
+
 def address_tag(email):
     """A short, fixed-length stand-in for an address in outbox keys (addresses reach 254)."""
     return hashlib.sha256(email.casefold().encode()).hexdigest()[:24]
+
+
+def context_of(nomination, entry, acting_unit):
+    """What every workflow notice tells: which nomination, what happened to it, who acted (as
+    the unit was named then), with the entry's details. `entry` is a history row or its dict."""
+    value = entry.get if isinstance(entry, dict) else lambda name: getattr(entry, name)
+    return {
+        "nomination_id": nomination.id,
+        "nominee_name": nomination.nominee_name,
+        "kind": nomination.kind,
+        "title": nomination.title,
+        "action": value("action"),
+        "from_state": value("from_state"),
+        "to_state": value("to_state"),
+        "acting_unit": acting_unit,
+        "comment": value("comment"),
+        "recognized_level": nomination.recognized_level,
+        "details": value("details"),
+    }
+
+
+def outbox_rows(entry, notice, nomination, people):
+    """Outbox rows of `notice` about history `entry` for `people` ((user, e-mail, language)),
+    as objects: the bulk path of a reorganisation, which finds its recipients at once."""
+    context = context_of(nomination, entry, entry.actor_unit_name)
+    return [
+        OutboxMessage(
+            key=f"{notice}-{entry.id}-{address_tag(email)}",
+            notice=notice,
+            nomination_id=nomination.id,
+            history_id=entry.id,
+            recipient_user_id=user.id if user else None,
+            recipient_email=email,
+            language=language,
+            context=context,
+        )
+        for user, email, language in people
+    ]
 
 
 def write_outbox(session, entry, acting_unit, notice, nomination, previous_pending_unit_id):
@@ -95,18 +175,7 @@ def write_outbox(session, entry, acting_unit, notice, nomination, previous_pendi
     action's transaction; their ids. Keys are "<notice>-<nomination>-v<version>-<recipient>":
     each action moves the nomination's version, so every event's keys are its own."""
     secretaries, reviewers = AUDIENCE[notice]
-    context = {
-        "nomination_id": nomination.id,
-        "nominee_name": nomination.nominee_name,
-        "kind": nomination.kind,
-        "title": nomination.title,
-        "action": entry["action"],
-        "from_state": entry["from_state"],
-        "to_state": entry["to_state"],
-        "acting_unit": acting_unit,
-        "comment": entry["comment"],
-        "recognized_level": nomination.recognized_level,
-    }
+    context = context_of(nomination, entry, acting_unit)
     prefix = f"{notice}-{nomination.id}-v{nomination.version}-"
     now = utcnow()
     written = session.execute(

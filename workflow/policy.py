@@ -3,7 +3,15 @@
 from sqlalchemy import or_, select
 
 from workflow.machine import REVIEWER_ACTIONS, SECRETARY_ACTIONS
-from workflow.models import Campaign, CommendationList, Nomination, OutboxMessage, Unit, User
+from workflow.models import (
+    Campaign,
+    CommendationList,
+    Nomination,
+    OutboxMessage,
+    Reorganisation,
+    Unit,
+    User,
+)
 
 EDIT = "edit"
 
@@ -123,6 +131,21 @@ def can_administer(actor, unit):
     return actor.active and actor.role == "admin" and actor.unit.contains(unit)
 
 
+def can_reorganise(actor):
+    """Administrators merge, dissolve, move and rename the units of their own subtree."""
+    return can_administer(actor, actor.unit)
+
+
+def can_see_reorganisation(actor, reorganisation):
+    """An administrator reads a reorganisation whose every unit lies in their subtree."""
+    return can_reorganise(actor) and reorganisation.scope_path.startswith(actor.unit.path)
+
+
+def visible_reorganisations(actor):
+    """Filter on `Reorganisation` rows: the same rule as `can_see_reorganisation`, as SQL."""
+    return Reorganisation.scope_path.startswith(actor.unit.path, autoescape=True)
+
+
 def can_add_province(actor):
     """A new root lies in no administrator's subtree: only the operator adds one."""
     return isinstance(actor, Operator)
@@ -170,8 +193,9 @@ def can_manage_outbox(actor):
 
 
 def can_request_list(actor, unit):
-    """Administrators of the unit or above, and the unit's own reviewers, produce its lists."""
-    if not actor.active or not actor.unit.contains(unit):
+    """Administrators of the unit or above, and the unit's own reviewers, produce its lists;
+    a unit merged or dissolved issues none (its successor does)."""
+    if not actor.active or not actor.unit.contains(unit) or unit.retired:
         return False
     return actor.role == "admin" or (actor.role == "reviewer" and actor.unit_id == unit.id)
 

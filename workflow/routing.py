@@ -12,9 +12,11 @@ from workflow.models import Nomination, Unit
 
 
 def reviewing_chain(session, cell, levels=REVIEW_LEVELS):
-    """The cell's reviewing ancestors at `levels`, nearest first; absent levels are simply not
-    there."""
-    units = session.scalars(select(Unit).where(Unit.code.in_(cell.ancestor_codes))).all()
+    """The cell's reviewing ancestors at `levels`, nearest first; absent levels and retired
+    units are simply not there."""
+    units = session.scalars(
+        select(Unit).where(Unit.code.in_(cell.ancestor_codes), Unit.retired_at.is_(None))
+    ).all()
     chain = [unit for unit in units if unit.level in levels]
     return sorted(chain, key=lambda unit: rank(unit.level))
 

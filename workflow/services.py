@@ -18,6 +18,7 @@ from workflow import decisions, policy, routing
 from workflow import options as campaign_options
 from workflow.campaigns import check_deadlines, starting_options
 from workflow.errors import (
+    RETIRED_UNIT,
     DeadlinePassed,
     Forbidden,
     Invalid,
@@ -113,7 +114,11 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
         "to_state": to_state,
         "actor_id": actor.id,
         "actor_unit_id": actor.unit_id,
+        # The acting unit as it is named now: the record stays true after a reorganisation.
+        "actor_unit_name": actor.unit.name,
+        "actor_unit_level": actor.unit.level,
         "comment": comment,
+        "details": None,
         "at": now,
     }
     entry["id"] = session.execute(_INSERT_HISTORY, entry).scalar_one()
@@ -252,6 +257,8 @@ def create_campaign(
     latest campaign (or the defaults)."""
     if not policy.can_open_campaign(actor, unit):
         raise Forbidden("only an administrator of the unit or above may open a campaign")
+    if unit.retired:
+        raise Invalid("unit_code", RETIRED_UNIT)
     check_deadlines(submission_deadline, review_deadlines)
     pinned = campaign_options.normalise(options, base=starting_options(session, unit))
     campaign = Campaign(

@@ -15,4 +15,8 @@ def _administrators_only():
         abort(403)
 
 
-from web.admin import days_off, routes  # noqa: E402, F401 (registers the views on the blueprint)
+from web.admin import (  # noqa: E402, F401 (registers the views on the blueprint)
+    days_off,
+    reorganisation,
+    routes,
+)

@@ -245,3 +245,16 @@ class QuotaForm(Form):
 
 
 with_option_fields(CampaignForm)  # a new campaign's options are shown, prefilled, when it opens
+
+
+class ReorganiseForm(Form):
+    """A reorganisation: its reason and its old_code,new_code CSV; then a confirmed apply."""
+
+    reason = TextAreaField(
+        _l("Reason (e.g. the resolution)"), validators=[required(), length(1000)]
+    )
+    file = FileField(_l("CSV file"))
+    text = TextAreaField(_l("…or paste the CSV text"), validators=[optional(), length(10_000_000)])
+    confirm = BooleanField(_l("I have checked every change above; apply them all."))
+    # What the preview showed: applying waits until the same preview comes out again.
+    preview = HiddenField()

@@ -52,9 +52,11 @@ CAMPAIGN_LISTS = 20  # the campaign page shows the newest lists; the list index 
 
 
 def _units():
-    """Every unit of the administrator's subtree, in tree order."""
+    """Every unit of the administrator's subtree, in tree order (retired ones are history)."""
     return db.session.scalars(
-        select(Unit).where(policy.subtree(current_user.unit)).order_by(Unit.path)
+        select(Unit)
+        .where(policy.subtree(current_user.unit), Unit.retired_at.is_(None))
+        .order_by(Unit.path)
     ).all()
 
 
@@ -301,7 +303,7 @@ def import_csv(kind):
     form = ImportForm()
     report = None
     if form.validate_on_submit():
-        text = _csv_text(form)
+        text = csv_text(form)
         if text is None:
             form.file.errors = [_("Choose a UTF-8 CSV file or paste its text.")]
         else:
@@ -321,7 +323,7 @@ def import_csv(kind):
     return render_template("admin/import.html", kind=kind, form=form, report=report), status
 
 
-def _csv_text(form):
+def csv_text(form):
     if form.file.data and getattr(form.file.data, "filename", ""):
         raw = form.file.data.read()
     else:

@@ -28,12 +28,12 @@ from web.api.serializers import (
     history_json,
     nomination_json,
     quota_json,
-    unit_json,
+    unit_detail_json,
     user_json,
 )
 from web.database import db
 from web.throttle import login_throttle
-from workflow import accounts, campaigns, queries, reports, services
+from workflow import accounts, campaigns, queries, reports, services, unit_history
 from workflow.machine import ACTIONS
 from workflow.models import Unit
 
@@ -73,13 +73,11 @@ def unit(code):
     actor = require_actor()
     found = services.get_unit(db.session, actor, code)
     children = db.session.scalars(
-        select(Unit.code).where(Unit.parent_id == found.id).order_by(Unit.code)
+        select(Unit.code)
+        .where(Unit.parent_id == found.id, Unit.retired_at.is_(None))
+        .order_by(Unit.code)
     ).all()
-    return {
-        **unit_json(found),
-        "parent_code": found.parent.code if found.parent else None,
-        "children": children,
-    }
+    return unit_detail_json(found, children, unit_history.names(db.session, found))
 
 
 @bp.post("/campaigns")
@@ -197,7 +195,9 @@ def summary():
     campaign = None
     if query.campaign_id is not None:
         campaign = services.get_campaign(db.session, actor, query.campaign_id)
-    body = reports.summary(db.session, actor, scope, campaign_id=query.campaign_id)
+    body = reports.summary(
+        db.session, actor, scope, campaign_id=query.campaign_id, as_of=query.as_of, by=query.by
+    )
     if campaign is not None and campaigns.quota_of(db.session, campaign, scope) is not None:
         # The scope unit's places at its own level: {"unit_code", …, kind: {limit, used, remaining}}
         body["quota"] = quota_json(scope, campaigns.quota_usage(db.session, campaign, scope))

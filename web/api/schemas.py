@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from workflow import options, services
+from workflow import options, reports, services
 from workflow.fields import Email, Id, IsoDate, QueryId, Text, Year
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
@@ -159,3 +159,6 @@ class SummaryQuery(BaseModel):
 
     campaign_id: QueryId | None = None
     unit_code: Text(40) | None = None
+    # States as they stood when that day ended; units placed as they stand today or stood then.
+    as_of: IsoDate | None = None
+    by: Literal[reports.BY] = "today"

@@ -16,6 +16,22 @@ def unit_json(unit):
     return {"id": unit.id, "code": unit.code, "name": unit.name, "level": unit.level}
 
 
+def unit_detail_json(unit, children, names):
+    """A unit with its place in the tree and its past names; a retired unit (merged into
+    another or dissolved) names the unit that carries it on."""
+    return {
+        **unit_json(unit),
+        "parent_code": unit.parent.code if unit.parent else None,
+        "children": children,
+        "retired_at": _iso(unit.retired_at),
+        "successor_code": unit.successor.code if unit.retired else None,
+        "names": [
+            {"name": name, "from": _iso(since), "until": _iso(until)}
+            for name, since, until in names
+        ],
+    }
+
+
 def user_json(user):
     return {
         "id": user.id,
@@ -65,6 +81,17 @@ def nomination_json(nomination):
     }
 
 
+def actor_json(entry):
+    """Who acted, from which unit, named as the unit was called then; all None for the
+    server's operator."""
+    return {
+        "username": entry.actor.username if entry.actor else None,
+        "unit_code": entry.actor_unit.code if entry.actor_unit else None,
+        "unit_name": entry.actor_unit_name,
+        "unit_level": entry.actor_unit_level,
+    }
+
+
 def history_json(session, nomination):
     entries = session.scalars(
         select(HistoryEntry)
@@ -80,7 +107,7 @@ def history_json(session, nomination):
             "action": entry.action,
             "from_state": entry.from_state,
             "to_state": entry.to_state,
-            "actor": {"username": entry.actor.username, "unit_code": entry.actor_unit.code},
+            "actor": actor_json(entry),
             "comment": entry.comment,
             "details": entry.details,
             "at": _iso(entry.at),

@@ -43,7 +43,7 @@ from workflow import (
 )
 from workflow.errors import Invalid
 from workflow.machine import ACTIONS
-from workflow.models import HistoryEntry, Unit, User
+from workflow.models import HistoryEntry, Unit
 
 LIMITS = {"summary": SUMMARY_MAX, "achievements": ACHIEVEMENTS_MAX}
 
@@ -57,7 +57,9 @@ def index():
     form.campaign_id.choices = options([("", _("All"))] + [(str(c.id), c.name) for c in campaigns])
     # Cells are found by the text filter; the list of units holds only the reviewing levels.
     units = db.session.scalars(
-        select(Unit).where(policy.subtree(actor.unit), Unit.level != "cell").order_by(Unit.path)
+        select(Unit)
+        .where(policy.subtree(actor.unit), Unit.level != "cell", Unit.retired_at.is_(None))
+        .order_by(Unit.path)
     ).all()
     form.unit.choices = options(
         [("", _("All"))] + [(u.code, f"{u.name} ({u.code})") for u in units]
@@ -171,8 +173,7 @@ def _render_page(nomination, action_form, status=200, upload_form=None, reopen_f
     history = db.session.scalars(
         select(HistoryEntry)
         .where(HistoryEntry.nomination_id == nomination.id)
-        .options(joinedload(HistoryEntry.actor).joinedload(User.unit))
-        .options(joinedload(HistoryEntry.actor_unit))
+        .options(joinedload(HistoryEntry.actor))  # units are named on the entry, as they were
         .order_by(HistoryEntry.id)
     ).all()
     may_edit = policy.can(actor, policy.EDIT, nomination) and services.is_editable(nomination)
