@@ -589,6 +589,27 @@ class OutboxMessage(Base):
 LIST_STATUSES = ("pending", "running", "done", "failed")
 
 
+class NominationCount(Base):
+    """How many nominations of a campaign and cell are in each state, by kind and level.
+
+    Kept by the database itself: triggers on `nominations` (see the migration
+    `nomination_counts`) add and take away one in the same statement as every insert, update
+    and delete, so the counts are exact in every transaction, whoever wrote the row. The
+    summary report and the list totals sum these instead of counting nominations.
+    `recognized_level` is "" while a nomination is not recognised.
+    """
+
+    __tablename__ = "nomination_counts"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    target_level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    recognized_level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int]
+
+
 class CommendationList(Base):
     """A final commendation list (danh sách), numbered per unit and year; immutable once done."""
 

@@ -1,14 +1,18 @@
 """Shared list queries over nominations: search filters and the review queue, as SQL."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from workflow import policy
-from workflow.models import Campaign, Nomination, Unit
+from workflow.models import Campaign, Nomination, NominationCount, Unit
 
 # The queue is served oldest first; ties broken by the last change, then by id.
 QUEUE_ORDER = (Nomination.pending_since, Nomination.updated_at, Nomination.id)
+# Lists are newest first, by id: a page after a cursor (`after`, the last id seen) costs what
+# the first page costs, however deep (keyset pagination).
 LIST_ORDER = (Nomination.id.desc(),)
+# A text search counts its matches up to this many; the total then says "at least".
+SEARCH_COUNT_CAP = 10_000
 
 
 def _like(text):
@@ -84,9 +88,75 @@ def visible_campaigns(session, actor):
     ).all()
 
 
-def page_of(session, conditions, *, order_by, page, per_page):
-    """(total, items) for one page of nominations, in two queries whatever the page size."""
-    total = session.scalar(select(func.count()).select_from(Nomination).where(*conditions))
+def search_page(session, actor, *, page=1, per_page, after=None, **filters):
+    """(total, whether it is a lower bound, items) of one page of a search (`search_conditions`'
+    filters), newest first: keyset from `after`, else by page; the total from `search_total`."""
+    total, capped = search_total(session, actor, **filters)
+    _total, items = page_of(
+        session,
+        search_conditions(actor, **filters),
+        order_by=LIST_ORDER,
+        page=page,
+        per_page=per_page,
+        after=after,
+        total=total,
+    )
+    return total, capped, items
+
+
+def search_total(session, actor, *, scope=None, q=None, **filters):
+    """(how many nominations match, whether that is only a lower bound), without counting a
+    province's million rows: from the counts the database keeps (`NominationCount`) unless a
+    text is searched, whose matches are counted up to SEARCH_COUNT_CAP."""
+    if q:
+        conditions = search_conditions(actor, scope=scope, q=q, **filters)
+        matches = select(literal(1)).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
+        found = session.scalar(select(func.count()).select_from(matches))
+        return min(found, SEARCH_COUNT_CAP), found > SEARCH_COUNT_CAP
+    return session.scalar(
+        select(func.coalesce(func.sum(NominationCount.n), 0)).where(
+            *_counted(scope or actor.unit, **filters)
+        )
+    ), False
+
+
+def _counted(scope, *, state=None, campaign_id=None, kind=None, level=None, cell_q=None):
+    """`search_conditions` on the counts: the same filters, but per cell, state, kind, level."""
+    counts = NominationCount
+    conditions = [counts.cell_id.in_(select(Unit.id).where(policy.subtree(scope)))]
+    if state:
+        conditions.append(counts.state == state)
+    if campaign_id is not None:
+        conditions.append(counts.campaign_id == campaign_id)
+    if kind:
+        conditions.append(counts.kind == kind)
+    if level:
+        conditions.append(
+            or_(
+                counts.recognized_level == level,
+                (counts.recognized_level == "") & (counts.target_level == level),
+            )
+        )
+    if cell_q:
+        pattern = _like(cell_q)
+        cells = select(Unit.id).where(
+            Unit.name.ilike(pattern, escape="\\") | Unit.code.ilike(pattern, escape="\\")
+        )
+        conditions.append(counts.cell_id.in_(cells))
+    return conditions
+
+
+def page_of(session, conditions, *, order_by, page=1, per_page, after=None, total=None):
+    """(total, items) for one page of nominations, in two queries whatever the page size.
+
+    `after` (lists only, in LIST_ORDER) is the last id of the page before: the page is then
+    read from the index where that one ended. `total`, when the caller knows it (from
+    `search_total`), spares the count.
+    """
+    if after is not None:
+        conditions, page = [*conditions, Nomination.id < after], 1
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(Nomination).where(*conditions))
     items = session.scalars(
         select(Nomination)
         .where(*conditions)

@@ -13,7 +13,15 @@ from workflow import policy, unit_history
 from workflow.errors import RETIRED_UNIT, Invalid
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
-from workflow.models import KINDS, HistoryEntry, Nomination, UnitVersion, utcnow
+from workflow.models import (
+    KINDS,
+    HistoryEntry,
+    Nomination,
+    NominationCount,
+    Unit,
+    UnitVersion,
+    utcnow,
+)
 
 BY = ("today", "then")
 
@@ -38,7 +46,40 @@ def summary(session, actor, scope, *, campaign_id=None, as_of=None, by="today"):
         conditions = [policy.visible_nominations(actor, within=scope)]
     if campaign_id is not None:
         conditions.append(Nomination.campaign_id == campaign_id)
+    if moment is None and by == "today":
+        # Now, in today's tree: the counts the database keeps, not a pass over the nominations.
+        counts = NominationCount
+        cells = select(Unit.id).where(policy.subtree(scope))
+        where = [counts.cell_id.in_(cells)]
+        if campaign_id is not None:
+            where.append(counts.campaign_id == campaign_id)
+        groups = session.execute(
+            select(counts.state, counts.recognized_level, counts.kind, func.sum(counts.n))
+            .where(*where)
+            .group_by(counts.state, counts.recognized_level, counts.kind)
+        ).all()
+    else:
+        groups = _groups_from_history(session, conditions, moment)
+    # Both tables are sums of one pass by state, level and kind.
+    by_state = dict.fromkeys(STATES, 0)
+    commended = {level: dict.fromkeys(KINDS, 0) for level in REVIEW_LEVELS}
+    for state, level, kind, count in groups:
+        by_state[state] += count
+        if state == "commended":
+            commended[level][kind] += count
+    return {
+        "unit": unit,
+        "as_of": as_of.isoformat() if as_of is not None else None,
+        "by": by,
+        "by_state": by_state,
+        "commended": commended,
+        "total_commended": by_state["commended"],
+    }
 
+
+def _groups_from_history(session, conditions, moment):
+    """(state, level, kind, count) of the nominations matching, as they stood at `moment`
+    (None: now) according to their history."""
     columns = (Nomination.id, Nomination.kind, Nomination.recognized_level)
     rows = select(*columns, Nomination.state).where(*conditions).subquery()
     if moment is not None:
@@ -57,22 +98,8 @@ def summary(session, actor, scope, *, campaign_id=None, as_of=None, by="today"):
             .join(then, then.id == last.c.entry_id)
             .subquery()
         )
-    # One pass: by state, level and kind; both tables are sums of it.
-    by_state = dict.fromkeys(STATES, 0)
-    commended = {level: dict.fromkeys(KINDS, 0) for level in REVIEW_LEVELS}
-    for state, level, kind, count in session.execute(
+    return session.execute(
         select(rows.c.state, rows.c.recognized_level, rows.c.kind, func.count()).group_by(
             rows.c.state, rows.c.recognized_level, rows.c.kind
         )
-    ).all():
-        by_state[state] += count
-        if state == "commended":
-            commended[level][kind] += count
-    return {
-        "unit": unit,
-        "as_of": as_of.isoformat() if as_of is not None else None,
-        "by": by,
-        "by_state": by_state,
-        "commended": commended,
-        "total_commended": by_state["commended"],
-    }
+    ).all()

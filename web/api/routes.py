@@ -125,10 +125,23 @@ def create_nomination():
 def list_nominations():
     actor, query = query_of(NominationQuery)
     scope = services.get_unit(db.session, actor, query.unit_code) if query.unit_code else None
-    conditions = queries.search_conditions(
-        actor, scope=scope, state=query.state, campaign_id=query.campaign_id, q=query.q
+    total, capped, items = queries.search_page(
+        db.session,
+        actor,
+        page=query.page,
+        per_page=query.per_page,
+        after=query.after,
+        scope=scope,
+        state=query.state,
+        campaign_id=query.campaign_id,
+        q=query.q,
     )
-    return _page(conditions, query, order_by=queries.LIST_ORDER)
+    return {
+        **_page_json(items, total, query),
+        "total_capped": capped,  # a text search counts up to 10,000 matches
+        # The cursor of the next page (`?after=`), as cheap as the first however deep.
+        "next": items[-1].id if len(items) == query.per_page else None,
+    }
 
 
 @bp.get("/queue")
@@ -142,6 +155,10 @@ def _page(conditions, query, order_by):
     total, items = queries.page_of(
         db.session, conditions, order_by=order_by, page=query.page, per_page=query.per_page
     )
+    return _page_json(items, total, query)
+
+
+def _page_json(items, total, query):
     return {
         "items": [nomination_json(item) for item in items],
         "total": total,

@@ -148,6 +148,7 @@ class Page(BaseModel):
 
 
 class NominationQuery(Page):
+    after: QueryId | None = None  # keyset: the last id of the page before (lists, newest first)
     state: State | None = None
     campaign_id: QueryId | None = None
     unit_code: Text(40) | None = None

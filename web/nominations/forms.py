@@ -14,6 +14,7 @@ from wtforms.validators import Email, NumberRange
 
 from web import labels
 from web.forms import Form, length, optional, options, required
+from workflow.fields import MAX_ID
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
 from workflow.models import KINDS
@@ -129,3 +130,5 @@ class SearchForm(Form):
     )
     unit = SelectField(_l("Unit"), coerce=str, validate_choice=True, default="")
     page = IntegerField(default=1, validators=[optional(), NumberRange(1, 100000)])
+    # Keyset: the list goes on after this id (newest first); deep pages cost what the first does.
+    after = IntegerField(validators=[optional(), NumberRange(1, MAX_ID)])

@@ -67,8 +67,14 @@ def index():
     if not form.validate():
         abort(400)
     scope = next((u for u in units if u.code == form.unit.data), None)
-    conditions = queries.search_conditions(
+    page = form.page.data or 1
+    per_page = current_app.config["PER_PAGE"]
+    total, capped, items = queries.search_page(
+        db.session,
         actor,
+        page=page,
+        per_page=per_page,
+        after=form.after.data,
         scope=scope,
         state=form.state.data or None,
         campaign_id=int(form.campaign_id.data) if form.campaign_id.data else None,
@@ -77,20 +83,17 @@ def index():
         level=form.level.data or None,
         cell_q=(form.cell.data or "").strip() or None,
     )
-    page = form.page.data or 1
-    per_page = current_app.config["PER_PAGE"]
-    total, items = queries.page_of(
-        db.session, conditions, order_by=queries.LIST_ORDER, page=page, per_page=per_page
-    )
-    pages = max(1, -(-total // per_page))
-    arguments = {key: value for key, value in request.args.items() if key != "page" and value}
+    arguments = {
+        key: value for key, value in request.args.items() if key not in ("page", "after") and value
+    }
     return render_template(
         "nominations/index.html",
         form=form,
         items=items,
         total=total,
-        page=page,
-        pages=pages,
+        capped=capped,
+        # The next page starts after this page's last row: as cheap as the first, however deep.
+        next_after=items[-1].id if len(items) == per_page else None,
         arguments=arguments,
     )
 

@@ -1,0 +1,128 @@
+"""The counts the database keeps of nominations (triggers), and the reads that use them: the
+summary report, list totals and keyset pages, whose cost does not grow with the rows."""
+
+import pytest
+from sqlalchemy import func, select, update
+
+from workflow import queries, reports
+from workflow.models import Nomination, NominationCount
+
+API = "/api/v1"
+
+
+def kept(session):
+    """The counts as the triggers keep them, without the zeros."""
+    return {
+        (
+            row.campaign_id,
+            row.cell_id,
+            row.state,
+            row.kind,
+            row.target_level,
+            row.recognized_level,
+        ): row.n
+        for row in session.scalars(select(NominationCount)).all()
+        if row.n
+    }
+
+
+def counted(session):
+    """The same, counted from the nominations themselves."""
+    return {
+        (campaign, cell, state, kind, target, recognized or ""): n
+        for campaign, cell, state, kind, target, recognized, n in session.execute(
+            select(
+                Nomination.campaign_id,
+                Nomination.cell_id,
+                Nomination.state,
+                Nomination.kind,
+                Nomination.target_level,
+                Nomination.recognized_level,
+                func.count(),
+            ).group_by(
+                Nomination.campaign_id,
+                Nomination.cell_id,
+                Nomination.state,
+                Nomination.kind,
+                Nomination.target_level,
+                Nomination.recognized_level,
+            )
+        ).all()
+    }
+
+
+def test_every_writer_keeps_the_counts_exact(world, db_session):
+    walked = world.nominate(target="commune", kind="collective")
+    world.act(walked, "sec_k1", "submit")
+    world.act(walked, "rev_c1", "approve")  # recognised at the commune
+    returned = world.nominate(cell="K3")
+    world.act(returned, "sec_k3", "submit")
+    world.act(returned, "rev_c2", "return")
+    world.nominate(cell="KD")
+    db_session.flush()
+    assert kept(db_session) == counted(db_session)
+    # A writer that bypasses the services is counted too: the triggers see every statement.
+    db_session.execute(
+        update(Nomination)
+        .where(Nomination.cell_id == world.units["KD"].id)
+        .values(kind="collective")
+        .execution_options(synchronize_session=False)
+    )
+    assert kept(db_session) == counted(db_session)
+
+
+def test_the_summary_reads_the_counts_and_agrees_with_history(world, db_session):
+    for cell, target in (
+        ("K1", "commune"),
+        ("K2", "district"),
+        ("K3", "commune"),
+        ("K4", "commune"),
+    ):
+        nomination = world.nominate(cell=cell, target=target)
+        world.act(nomination, f"sec_{cell.lower()}", "submit")
+    db_session.flush()
+    actor, scope = world.users["adm_p"], world.units["D1"]
+    from_counts = reports.summary(db_session, actor, scope)
+    from_history = reports.summary(db_session, actor, scope, by="then")
+    assert from_counts["by_state"] == from_history["by_state"]
+    assert from_counts["by_state"]["commune_review"] == 3
+    assert from_counts["by_state"]["district_review"] == 0  # K2's went to C1 first
+
+
+@pytest.mark.parametrize("per_page", [1, 3])
+def test_keyset_pages_walk_the_list_in_constant_statements(
+    app, client, world, auth, db_session, per_page
+):
+    from test_api import sql_log
+
+    names = [world.nominate(nominee_name=f"Người số {n}").id for n in range(5)]
+    db_session.commit()
+    headers = auth("adm_p")
+    seen, after, statements = [], None, []
+    while True:
+        url = f"{API}/nominations?per_page={per_page}" + (f"&after={after}" if after else "")
+        with sql_log(app) as log:
+            page = client.get(url, headers=headers).json
+        statements.append(
+            len([s for s in log if s.split()[0].upper() not in ("SAVEPOINT", "RELEASE")])
+        )
+        assert page["total"] == 5
+        seen += [item["id"] for item in page["items"]]
+        after = page["next"]
+        if after is None:
+            break
+    assert seen == sorted(names, reverse=True)
+    assert len(set(statements)) == 1  # every page: the token, the total from the counts, the rows
+
+
+def test_a_text_search_counts_up_to_a_cap(world, db_session, monkeypatch):
+    monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", 3)
+    for n in range(5):
+        world.nominate(nominee_name=f"Nguyễn Văn {n}")
+    db_session.flush()
+    total, capped = queries.search_total(db_session, world.users["adm_p"], q="Nguyễn")
+    assert (total, capped) == (3, True)
+    total, capped = queries.search_total(db_session, world.users["adm_p"], q="Nguyễn Văn 4")
+    assert (total, capped) == (1, False)
+    total, capped = queries.search_total(db_session, world.users["adm_p"], state="draft")
+    assert (total, capped) == (5, False)
