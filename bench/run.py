@@ -266,17 +266,24 @@ def pgbench(url, *, clients=8, seconds=8):
 
 def reads(url, context):
     """p95 (ms) of the read routes and of GET /me, on a server of their own."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        # The id 100 pages of 50 deep, newest first: where a keyset page 101 starts.
+        deep = connection.scalar(
+            sa.select(Nomination.id).order_by(Nomination.id.desc()).offset(5000).limit(1)
+        )
+    engine.dispose()
     server = load.Server(url)
     try:
         me = load.get(f"{server.url}/api/v1/me", context.tokens["D0"])
         routes = {
             "district queue, 20 a page": ("/api/v1/queue", "D0"),
-            "province list, 50 a page, page 100": (
-                "/api/v1/nominations?per_page=50&page=100",
+            "province list, 50 a page, 100 pages deep (after=)": (
+                f"/api/v1/nominations?per_page=50&after={deep}",
                 "P",
             ),
-            "province search, q=nguyen van 4242": (
-                "/api/v1/nominations?q=nguyen%20van%204242",
+            "province search, q=Nguyễn Văn 4242": (
+                "/api/v1/nominations?q=Nguy%E1%BB%85n%20V%C4%83n%204242",
                 "P",
             ),
             "province summary report": ("/api/v1/reports/summary", "P"),
@@ -298,7 +305,13 @@ def actions(url, context, *, broker):
     server = load.Server(url, broker=broker)
     try:
         me = load.get(f"{server.url}/api/v1/me", context.tokens["D0C0"])
-        pairs, context.pairs = context.pairs[:8000], context.pairs[8000:]
+        warm, pairs, context.pairs = (
+            context.pairs[:1500],
+            context.pairs[1500:9500],
+            context.pairs[9500:],
+        )
+        # Every worker's connections prepare their statements on first use: warm them first.
+        load.approve(server.url + "/", warm, seconds=3)
         approved = load.approve(server.url + "/", pairs)
     finally:
         server.stop()
@@ -584,9 +597,9 @@ def main():
             )
         me, measured = reads(URL, context)
         for name, numbers in measured.items():
-            p95, limit = numbers["latency"]["99"], 2 * me["latency"]["99"]
+            p95, limit = numbers["latency"]["95"], 2 * me["latency"]["95"]
             row(
-                f"{name}, {scale:,} nominations: p99 ms (GET /me {me['latency']['99']:.1f})",
+                f"{name}, {scale:,} nominations: p95 ms (GET /me {me['latency']['95']:.1f})",
                 f"{p95:.1f}",
                 f"≤ {limit:.1f}",
                 p95 <= limit,
