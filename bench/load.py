@@ -78,6 +78,10 @@ class Server:
         env.pop("SMTP_URL", None)
         if broker:
             env["CELERY_BROKER_URL"] = broker
+        self.workers = workers
+        self.ready = Path(self.instance, "ready")
+        self.ready.mkdir()
+        env["BENCH_READY_DIR"] = str(self.ready)
         self.process = subprocess.Popen(
             [
                 str(GUNICORN),
@@ -91,6 +95,8 @@ class Server:
                 f"127.0.0.1:{self.port}",
                 "--log-level",
                 "warning",
+                "-c",
+                str(ROOT / "bench" / "gunicorn_ready.py"),
                 "web:create_app()",
             ],
             cwd=ROOT,
@@ -103,14 +109,12 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def _wait_until_serving(self):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        # Every worker imports the app on its first request: warm them all before measuring.
+        deadline = time.monotonic() + 120
+        while len(list(self.ready.iterdir())) < self.workers:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("gunicorn's workers did not all start")
+            time.sleep(0.2)
+        # Every worker's first requests are slower (imports, connections): warm them all.
         subprocess.run(
             ["wrk", "-t2", "-c16", "-d2s", f"{self.url}/api/v1/me"], capture_output=True, check=True
         )
@@ -169,3 +173,63 @@ def approve(url, pairs, **options):
     body = ",".join(f'{{{number},"{token}",{version}}}' for number, token, version in pairs)
     threads = options.get("threads", 2)
     return wrk(url, APPROVE_SCRIPT.format(pairs=body, threads=threads) + DONE, **options)
+
+
+def cpu_seconds(pattern):
+    """CPU time (s) used so far by the processes whose command line matches `pattern`."""
+    ticks = 0
+    found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout
+    for pid in found.split():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def profile(pid, seconds, path):
+    """Sample a gunicorn worker with py-spy while the load runs; a process to wait for, or
+    None when py-spy is not installed."""
+    spy = ROOT / ".venv" / "bin" / "py-spy"
+    if not spy.exists():
+        return None
+    return subprocess.Popen(
+        [
+            str(spy),
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(seconds),
+            "-r",
+            "250",
+            "-f",
+            "raw",
+            "-o",
+            str(path),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def workers_of(server):
+    found = subprocess.run(
+        ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True
+    ).stdout
+    return [int(pid) for pid in found.split()]
+
+
+def top_functions(raw_path, count=30):
+    """The frames holding most of the samples, inclusive: [(share, frame)], and the total.
+    Frames every sample passes through (the thread, gunicorn's loop) are left out."""
+    totals, samples = {}, 0
+    for line in Path(raw_path).read_text().splitlines():
+        stack, _, number = line.rpartition(" ")
+        samples += int(number)
+        for frame in set(stack.split(";")):
+            totals[frame] = totals.get(frame, 0) + int(number)
+    ranked = sorted(((n / samples, frame) for frame, n in totals.items()), reverse=True)
+    return [(share, frame) for share, frame in ranked if share < 0.9][:count], samples

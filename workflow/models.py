@@ -426,8 +426,16 @@ class DayOff(Base):
 class Nomination(Base):
     __tablename__ = "nominations"
     __table_args__ = (
-        # The reviewer's queue: pending at a unit, oldest first.
-        Index("ix_nominations_pending_unit_id_pending_since", "pending_unit_id", "pending_since"),
+        # The reviewer's queue: pending at a unit, in the queue's order; the cell rides along so
+        # the queue's total is counted from the index alone (no row is read).
+        Index(
+            "ix_nominations_queue",
+            "pending_unit_id",
+            "pending_since",
+            "updated_at",
+            "id",
+            postgresql_include=["cell_id"],
+        ),
         Index("ix_nominations_cell_id_state", "cell_id", "state"),
         Index("ix_nominations_campaign_id_state", "campaign_id", "state"),
         Index(

@@ -13,6 +13,10 @@ QUEUE_ORDER = (Nomination.pending_since, Nomination.updated_at, Nomination.id)
 LIST_ORDER = (Nomination.id.desc(),)
 # A text search counts its matches up to this many; the total then says "at least".
 SEARCH_COUNT_CAP = 10_000
+# What a page's rows carry: the API's JSON names each row's cell and pending unit; the pages
+# also show its deadline, from its campaign.
+API_ROW = (Nomination.cell, Nomination.pending_unit)
+PAGE_ROW = (*API_ROW, Nomination.campaign)
 
 
 def _like(text):
@@ -88,9 +92,10 @@ def visible_campaigns(session, actor):
     ).all()
 
 
-def search_page(session, actor, *, page=1, per_page, after=None, **filters):
+def search_page(session, actor, *, page=1, per_page, after=None, load=PAGE_ROW, **filters):
     """(total, whether it is a lower bound, items) of one page of a search (`search_conditions`'
-    filters), newest first: keyset from `after`, else by page; the total from `search_total`."""
+    filters), newest first: keyset from `after`, else by page; the total from `search_total`;
+    each item with `load` loaded."""
     total, capped = search_total(session, actor, **filters)
     _total, items = page_of(
         session,
@@ -100,6 +105,7 @@ def search_page(session, actor, *, page=1, per_page, after=None, **filters):
         per_page=per_page,
         after=after,
         total=total,
+        load=load,
     )
     return total, capped, items
 
@@ -146,8 +152,11 @@ def _counted(scope, *, state=None, campaign_id=None, kind=None, level=None, cell
     return conditions
 
 
-def page_of(session, conditions, *, order_by, page=1, per_page, after=None, total=None):
-    """(total, items) for one page of nominations, in two queries whatever the page size.
+def page_of(
+    session, conditions, *, order_by, page=1, per_page, after=None, total=None, load=PAGE_ROW
+):
+    """(total, items) for one page of nominations, in two queries whatever the page size, each
+    item with the relationships in `load` loaded in the same query.
 
     `after` (lists only, in LIST_ORDER) is the last id of the page before: the page is then
     read from the index where that one ended. `total`, when the caller knows it (from
@@ -160,11 +169,7 @@ def page_of(session, conditions, *, order_by, page=1, per_page, after=None, tota
     items = session.scalars(
         select(Nomination)
         .where(*conditions)
-        .options(
-            joinedload(Nomination.cell),
-            joinedload(Nomination.pending_unit),
-            joinedload(Nomination.campaign),
-        )
+        .options(*(joinedload(relationship) for relationship in load))
         .order_by(*order_by)
         .limit(per_page)
         .offset((page - 1) * per_page)

@@ -135,6 +135,7 @@ def list_nominations():
         state=query.state,
         campaign_id=query.campaign_id,
         q=query.q,
+        load=queries.API_ROW,
     )
     return {
         **_page_json(items, total, query),
@@ -153,7 +154,12 @@ def queue():
 def _page(conditions, query, order_by):
     """One page of nominations in two queries, whatever the page size."""
     total, items = queries.page_of(
-        db.session, conditions, order_by=order_by, page=query.page, per_page=query.per_page
+        db.session,
+        conditions,
+        order_by=order_by,
+        page=query.page,
+        per_page=query.per_page,
+        load=queries.API_ROW,
     )
     return _page_json(items, total, query)
 
