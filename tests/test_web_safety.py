@@ -137,8 +137,10 @@ def test_english_pages_hold_no_vietnamese_words(web, world):
         page = web.get(url).text
         main = re.sub(r"<select.*?</select>", " ", page[page.index("<main") :], flags=re.S)
         body = re.sub(r"<[^>]+>", " ", main)
-        body = body.replace(world.units["C1"].name, "").replace(world.users["rev_c1"].full_name, "")
-        body = body.replace("Đợt điển hình 2026", "").replace(world.units["K1"].name, "")
+        for unit in world.units.values():  # the nomination's path names its units
+            body = body.replace(unit.name, "")
+        body = body.replace(world.users["rev_c1"].full_name, "")
+        body = body.replace("Đợt điển hình 2026", "")
         body = body.replace(world.users["sec_k1"].full_name, "")
         assert not re.search(r"[ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđơư]", body, re.I), url
 

@@ -98,3 +98,16 @@ def language():
         current_user.language = form.lang.data
         db.session.commit()
     return redirect(_safe_next(form.next.data))
+
+
+@bp.get("/help/workflow")
+@login_required
+def workflow_help():
+    """The whole workflow as one diagram, with what each level does."""
+    diagram = charts.workflow_diagram(
+        None,
+        state_labels=labels.STATES,
+        action_labels=labels.ACTIONS,
+        title=_("The workflow of a nomination"),
+    )
+    return render_template("main/workflow_help.html", diagram=diagram)
