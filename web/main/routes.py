@@ -44,6 +44,7 @@ def dashboard():
             per_page=50,
         )
         context["revisions"] = revisions
+        context["reasons"] = queries.return_reasons(db.session, revisions)
     elif actor.role == "reviewer":
         context["queue_size"] = queries.count(db.session, queries.queue_conditions(actor))
         overdue = queries.overdue_conditions(actor.unit, services.today())
