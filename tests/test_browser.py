@@ -406,7 +406,7 @@ PHONE, LAPTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 900}
 ROLES = ("bithu", "xa", "huyen", "admin")
 EXTRA_PAGES = ("/nominations/new", "/help/workflow", "/account", "/nominations/999999")
 # Links that are files, not pages, or that change something by a GET-less path.
-NOT_PAGES = re.compile(r"/attachments/|/files/|\.(pdf|csv|xlsx)$|/minutes|/dev/|/download|/scan")
+NOT_PAGES = re.compile(r"/attachments/|/files/|[./](pdf|csv|xlsx)$|/minutes|/dev/|/download|/scan")
 WIDEST = """() => {
   const out = (e) => e.getBoundingClientRect().right > window.innerWidth + 1;
   return Array.from(document.querySelectorAll("body *"))
