@@ -493,6 +493,29 @@ def test_the_menu_folds_behind_a_button_on_a_phone(page_for):
     queue_link = page.locator("header nav a[data-menu=queue]")
     assert queue_link.is_visible()
     assert queue_link.inner_text().startswith("Cần bổ sung")  # what a secretary's queue holds
+    _shot(page, "menu-phone")
+
+
+def test_the_evidence_form_refuses_a_wrong_file_before_the_upload(page_for):
+    secretary = page_for("bithu")
+    secretary.set_viewport_size(PHONE)
+    secretary.goto("/nominations?state=draft")
+    secretary.locator("table.list a").first.click()
+    upload = secretary.locator("input[type=file][data-evidence]")
+    upload.set_input_files(
+        files=[{"name": "thanh-tich.docx", "mimeType": "application/msword", "buffer": b"PK\x03"}]
+    )
+    secretary.wait_for_function(
+        "document.querySelector('input[data-evidence]').validationMessage !== ''"
+    )
+    assert "Chỉ nhận tệp PDF, JPEG và PNG" in upload.evaluate("e => e.validationMessage")
+    big = b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024)
+    upload.set_input_files(files=[{"name": "lon.pdf", "mimeType": "application/pdf", "buffer": big}])
+    assert "lớn hơn 5 MB" in upload.evaluate("e => e.validationMessage")
+    before = secretary.url
+    secretary.click("text=Đính kèm")  # the browser keeps the form: nothing is sent
+    assert secretary.url == before
+    assert secretary.locator(".flash").count() == 0
 
 
 def _tab_to(page, selector, limit=80):
@@ -535,6 +558,8 @@ def test_submit_and_approve_with_the_keyboard_alone(page_for, viewport):
     secretary.keyboard.press("Enter")
     secretary.wait_for_load_state()
     assert _state(secretary) == "Cấp xã đang xem xét"
+    if viewport is PHONE:
+        _shot(secretary, "nomination-phone")
 
     reviewer = page_for("xa")
     reviewer.set_viewport_size(viewport)
