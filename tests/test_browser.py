@@ -510,7 +510,9 @@ def test_the_evidence_form_refuses_a_wrong_file_before_the_upload(page_for):
     )
     assert "Chỉ nhận tệp PDF, JPEG và PNG" in upload.evaluate("e => e.validationMessage")
     big = b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024)
-    upload.set_input_files(files=[{"name": "lon.pdf", "mimeType": "application/pdf", "buffer": big}])
+    upload.set_input_files(
+        files=[{"name": "lon.pdf", "mimeType": "application/pdf", "buffer": big}]
+    )
     assert "lớn hơn 5 MB" in upload.evaluate("e => e.validationMessage")
     before = secretary.url
     secretary.click("text=Đính kèm")  # the browser keeps the form: nothing is sent
