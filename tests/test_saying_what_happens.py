@@ -123,6 +123,22 @@ def test_the_timeline_says_forwarded_or_recognised(web, world):
     assert f'data-field="outcome">Được công nhận cấp huyện · {world.units["D1"].name}' in page
 
 
+def test_the_apis_history_says_what_happened_in_the_callers_language(client, world, auth):
+    nomination = world.act(world.nominate(), "sec_k1", "submit")
+    world.act(nomination, "rev_c1", "approve")
+    world.session.commit()
+    url = f"{API}/nominations/{nomination.id}"
+    history = client.get(url, headers=auth("rev_d1")).json["history"]
+    assert [entry["label"] for entry in history] == [
+        "tạo bản nháp",
+        "gửi đề nghị",
+        "chuyển lên cấp huyện",
+    ]
+    english = client.get(f"{url}?lang=en", headers=auth("rev_d1")).json
+    assert english["history"][2]["label"] == "forwarded it to district level"
+    assert english["labels"]["state"] == "Under review at district level"
+
+
 def test_a_returned_nomination_leads_with_the_reason(web, world):
     nomination = world.act(world.nominate(), "sec_k1", "submit")
     world.act(nomination, "rev_c1", "return", comment="Bổ sung ảnh chụp.")

@@ -129,9 +129,12 @@ def history_json(session, nomination):
         )
         .order_by(HistoryEntry.id)
     ).all()
+    language = _language()
     return [
         {
             "action": entry.action,
+            # What the entry says happened, in the glossary's words ("chuyển lên cấp huyện").
+            "label": glossary.done(entry.action, entry.to_state, entry.actor_unit_level, language),
             "from_state": entry.from_state,
             "to_state": entry.to_state,
             "actor": actor_json(entry),
