@@ -13,12 +13,13 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
+from workflow import glossary
 from workflow.levels import REVIEW_LEVELS
 from workflow.lists import file_path, number_label
 
-LEVEL_NAMES = {"commune": "Cấp xã", "district": "Cấp huyện", "province": "Cấp tỉnh"}
+LEVEL_NAMES = {level: glossary.name("levels", level, "vi") for level in REVIEW_LEVELS}
 LEVEL_WORDS = {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"}
-KIND_NAMES = {"collective": "Tập thể", "individual": "Cá nhân"}
+KIND_NAMES = glossary.names("kinds", "vi")
 # The names units carry before their place ("Huyện ủy Cẩm Khê" → "Cẩm Khê").
 BODY_PREFIXES = (
     "Tỉnh ủy ",

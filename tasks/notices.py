@@ -9,53 +9,37 @@ import datetime as dt
 from flask import current_app, render_template
 
 from tasks import mail
-from workflow import reorganisation
+from workflow import glossary, reorganisation
+from workflow.levels import REVIEW_LEVELS
 
+# The glossary's words for states, levels and kinds, and the few words only notices use.
 LABELS = {
-    "vi": {
-        "states": {
-            "draft": "Bản nháp",
-            "commune_review": "Đang xét duyệt ở cấp xã",
-            "district_review": "Đang xét duyệt ở cấp huyện",
-            "province_review": "Đang xét duyệt ở cấp tỉnh",
-            "commended": "Được công nhận điển hình tiên tiến",
-            "returned": "Trả lại để bổ sung, hoàn thiện",
-            "rejected": "Không được chấp thuận",
-            "withdrawn": "Đã rút hồ sơ",
-        },
-        "levels": {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"},
-        "kinds": {"individual": "cá nhân", "collective": "tập thể"},
-        "operator": "Người vận hành máy chủ",
-        "moves": {
-            "pending": "Đang chờ xét duyệt tại",
-            "returned_by": "Khi gửi lại, hồ sơ chuyển đến",
-            "cell": "Chi bộ",
-        },
-    },
-    "en": {
-        "states": {
-            "draft": "Draft",
-            "commune_review": "Under review at commune level",
-            "district_review": "Under review at district level",
-            "province_review": "Under review at province level",
-            "commended": "Recognised as a typical exemplar",
-            "returned": "Returned for revision",
-            "rejected": "Rejected",
-            "withdrawn": "Withdrawn",
-        },
+    language: {
+        "states": glossary.names("states", language),
         "levels": {
-            "commune": "commune level",
-            "district": "district level",
-            "province": "province level",
+            level: glossary.name("levels_in_text", level, language) for level in REVIEW_LEVELS
         },
-        "kinds": {"individual": "individual", "collective": "collective"},
-        "operator": "The server's operator",
-        "moves": {
-            "pending": "Now under review at",
-            "returned_by": "Once resubmitted, it goes to",
-            "cell": "Party cell",
+        "kinds": glossary.names("kinds_in_text", language),
+        **words,
+    }
+    for language, words in {
+        "vi": {
+            "operator": "Người vận hành máy chủ",
+            "moves": {
+                "pending": "Đang chờ xem xét tại",
+                "returned_by": "Khi gửi lại, hồ sơ chuyển đến",
+                "cell": "Chi bộ",
+            },
         },
-    },
+        "en": {
+            "operator": "The server's operator",
+            "moves": {
+                "pending": "Now under review at",
+                "returned_by": "Once resubmitted, it goes to",
+                "cell": "Party cell",
+            },
+        },
+    }.items()
 }
 
 CONTEXTS = {}
@@ -94,6 +78,14 @@ def _nomination(message, labels):
         "acting_unit": context["acting_unit"] or labels["operator"],
         "comment": context.get("comment"),
         "level": labels["levels"].get(context.get("recognized_level") or "", ""),
+        # What the action did, in the glossary's words: "Chuyển lên cấp huyện", "Công nhận
+        # cấp xã" (the acting unit's level is the recognised one).
+        "outcome": glossary.outcome(
+            context.get("action") or "",
+            context["to_state"],
+            context.get("recognized_level"),
+            message.language,
+        ),
         "url": nomination_url(context["nomination_id"]),
     }
 

@@ -197,10 +197,31 @@ def test_text_is_stored_as_nfc(client, world, auth, db_session):
 
 
 def test_create_read_and_history(client, world, auth):
-    body = nomination_body(world, nominee_email="hoa@example.org", nominee_birth_year=1978)
+    body = nomination_body(
+        world,
+        kind="individual",
+        nominee_name="Nguyễn Thị Hoa",
+        nominee_email="hoa@example.org",
+        nominee_birth_year=1978,
+        nominee_gender="female",
+        nominee_ethnicity="Mường",
+        nominee_position="Chi hội trưởng",
+        nominee_workplace="Thôn Đồng Hội",
+    )
     created = client.post(f"{API}/nominations", json=body, headers=auth("sec_k1"))
     assert created.status_code == 201
     item = created.json
+    assert (item["nominee_gender"], item["nominee_ethnicity"], item["nominee_workplace"]) == (
+        "female",
+        "Mường",
+        "Thôn Đồng Hội",
+    )
+    assert item["labels"] == {
+        "state": "Bản nháp",
+        "kind": "Cá nhân",
+        "target_level": "Cấp huyện",
+        "recognized_level": None,
+    }
     assert item["state"] == "draft"
     assert item["version"] == 1
     assert item["cell"]["code"] == "K1"

@@ -153,6 +153,14 @@ def _state(page):
     return page.locator("h1 .badge").inner_text()
 
 
+def _button(page, action):
+    return page.locator(f"button[name=action][value={action}]").inner_text().strip()
+
+
+def _next_step(page):
+    return page.locator("[data-field=next-step]").inner_text()
+
+
 def test_the_whole_walk_in_a_browser(page_for, live_server):
     secretary = page_for("bithu")
     _shot(secretary, "dashboard-secretary")
@@ -167,41 +175,57 @@ def test_the_whole_walk_in_a_browser(page_for, live_server):
     secretary.fill("textarea[name=summary]", "Lắp 120 bóng đèn.")
     assert secretary.locator("#summary-count").inner_text() == "17 / 5000"  # the counter script
     secretary.fill("textarea[name=achievements]", "Đường quê sáng suốt 3 km.")
-    secretary.select_option("select[name=target_level]", "district")
+    secretary.check("input[name=target_level][value=district]")  # no level is chosen for them
     _shot(secretary, "new-nomination")
     secretary.click("button.primary")
     secretary.wait_for_url(re.compile(r"/nominations/\d+$"))
     url = secretary.url
     assert _state(secretary) == "Bản nháp"
     _act(secretary, "submit")
-    assert _state(secretary) == "Cấp xã xem xét"
+    assert _state(secretary) == "Cấp xã đang xem xét"
 
     commune = page_for("xa")
     commune.goto(url)
+    assert "Bước tiếp theo: Đảng ủy xã Tiên Lương xem xét" in _next_step(commune)
+    # Below the level asked for, approving forwards, and the button names where to.
+    assert _button(commune, "approve") == "Chuyển lên Huyện ủy Cẩm Khê"
+    assert _button(commune, "recognize") == "Công nhận cấp xã"
     _act(commune, "approve")
-    assert _state(commune) == "Cấp huyện xem xét"
+    assert _state(commune) == "Cấp huyện đang xem xét"
 
     district = page_for("huyen")
     district.goto(url)
     _act(district, "return", comment="")
     assert "Phải ghi ý kiến" in district.locator(".error").inner_text()
-    assert _state(district) == "Cấp huyện xem xét"
+    assert _state(district) == "Cấp huyện đang xem xét"
     _act(district, "return", comment="Bổ sung ảnh chụp tuyến đường.")
     assert _state(district) == "Trả lại để bổ sung"
 
+    secretary.goto("/")
+    revisions = secretary.locator("ul.revisions").inner_text()
+    assert "Bổ sung ảnh chụp tuyến đường." in revisions  # the reason, on the dashboard
     secretary.goto(url)
+    assert "Bổ sung ảnh chụp tuyến đường." in secretary.locator("[data-field=reason]").inner_text()
+    assert "Bước tiếp theo: Chi bộ thôn Đồng Hội bổ sung và gửi lại Huyện ủy Cẩm Khê" in (
+        _next_step(secretary)
+    )
     _act(secretary, "resubmit")
-    assert _state(secretary) == "Cấp huyện xem xét"
+    assert _state(secretary) == "Cấp huyện đang xem xét"
     district.goto(url)
-    assert district.locator(".diagram-current").get_attribute("data-state") == "district_review"
+    assert district.locator("ol.path [aria-current=step]").get_attribute("data-unit") == "PT-CK"
+    # At the level asked for, approving recognises: the button says so.
+    assert _button(district, "approve") == "Công nhận cấp huyện"
+    assert district.locator("button[name=action][value=recognize]").count() == 0
     _act(district, "approve")
-    assert _state(district) == "Được biểu dương"
+    assert _state(district) == "Được công nhận"
 
     secretary.goto(url)
     timeline = secretary.locator("ol.timeline li")
     assert timeline.count() == 6
+    assert "chuyển lên cấp huyện" in timeline.nth(2).inner_text()
     assert "Bổ sung ảnh chụp tuyến đường." in timeline.nth(3).inner_text()
     assert "Huyện ủy Cẩm Khê" in timeline.nth(3).inner_text()
+    assert "công nhận cấp huyện" in timeline.nth(5).inner_text()
     _shot(secretary, "nomination")
 
 
@@ -214,9 +238,16 @@ def test_bulk_approve_in_a_browser(page_for):
     rows = reviewer.locator("input[name=selected]")
     assert rows.count() >= 3
     _shot(reviewer, "queue")
+    # Each row says the level asked for and what approving it will do, counted before the click.
+    assert reviewer.locator("[data-field=outcome]", has_text="Công nhận cấp xã").count() >= 2
+    assert "Công nhận cấp xã:" in reviewer.locator("[data-field=outcomes]").inner_text()
     reviewer.check("#select-all")  # the select-all script
     assert all(rows.nth(i).is_checked() for i in range(rows.count()))
     reviewer.click("button[name=action][value=approve]")
+    reviewer.wait_for_load_state()
+    confirm = reviewer.locator("[data-step=confirm-bulk]")  # nothing is approved yet
+    assert "Công nhận cấp xã" in confirm.locator(".outcomes").inner_text()
+    confirm.locator("button[name=action][value=approve]").click()
     reviewer.wait_for_load_state()
     results = reviewer.locator(".results li")
     assert results.count() >= 3
@@ -248,7 +279,7 @@ def test_a_script_in_a_name_stays_inert(page_for):
     secretary.fill("input[name=field]", "Thử")
     secretary.fill("textarea[name=summary]", "Thử")
     secretary.fill("textarea[name=achievements]", "Thử")
-    secretary.select_option("select[name=target_level]", "commune")
+    secretary.check("input[name=target_level][value=commune]")
     secretary.click("button.primary")
     secretary.wait_for_url(re.compile(r"/nominations/\d+$"))
     assert XSS_NAME in secretary.locator("h1").inner_text()
@@ -367,3 +398,176 @@ def test_an_administrator_reorganises_in_a_browser(page_for):
     timeline = reviewer.locator("ol.timeline").inner_text()
     assert "nay chờ xét duyệt tại Đảng ủy phường Tân Phong – Bình Lư" in timeline
     assert "(trước đây: Đảng ủy xã Bình Lư)" in timeline
+
+
+# Every page of every role, on a phone and on a laptop: no sideways scrolling at 390 px, and no
+# serious or critical accessibility violation (axe-core) at either width.
+PHONE, LAPTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 900}
+ROLES = ("bithu", "xa", "huyen", "admin")
+EXTRA_PAGES = ("/nominations/new", "/help/workflow", "/account", "/nominations/999999")
+# Links that are files, not pages, or that change something by a GET-less path.
+NOT_PAGES = re.compile(r"/attachments/|/files/|[./](pdf|csv|xlsx)$|/minutes|/dev/|/download|/scan")
+WIDEST = """() => {
+  const out = (e) => e.getBoundingClientRect().right > window.innerWidth + 1;
+  return Array.from(document.querySelectorAll("body *"))
+    .filter((e) => out(e) && !Array.from(e.children).some(out))
+    .slice(0, 5)
+    .map((e) => e.tagName + "." + e.className + " " + (e.textContent || "").trim().slice(0, 40));
+}"""
+
+
+def _serious(page):
+    """axe-core's serious and critical violations on the page, as readable lines."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    return [
+        f"{item['id']} ({item['impact']}): {item['nodes'][0]['target']}"
+        for item in violations
+        if item["impact"] in ("serious", "critical")
+    ]
+
+
+def _pages_of(page, live_server, limit=40):
+    """The pages one person reaches from the dashboard by following links: one per kind of
+    address (ids replaced), a few nominations in their different states, and the pages reached
+    otherwise (a new nomination, help, the account, a page not found)."""
+    seen, queue, found = {}, ["/"], []
+    while queue and len(found) < limit:
+        path = queue.pop(0)
+        kind = re.sub(r"\d+", "N", path.split("?")[0]) + ("?" if "?" in path else "")
+        kind = re.sub(r"/units/[^/]+/", "/units/X/", kind)
+        if seen.get(kind, 0) >= (4 if kind == "/nominations/N" else 1) or NOT_PAGES.search(path):
+            continue
+        seen[kind] = seen.get(kind, 0) + 1
+        found.append(path)
+        page.goto(path)
+        links = page.eval_on_selector_all("a[href]", "a => a.map(e => e.getAttribute('href'))")
+        for href in links:
+            if href.startswith(live_server):
+                href = href[len(live_server) :]
+            if href.startswith("/") and not href.startswith("//") and "lang=" not in href:
+                queue.append(href.split("#")[0])
+    return found + [path for path in EXTRA_PAGES if path not in found]
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_page_fits_a_phone_and_passes_axe(page_for, live_server, username):
+    page = page_for(username)
+    problems = []
+    pages = _pages_of(page, live_server)
+    assert len(pages) >= 8, pages  # the walk reached the role's pages, not just the dashboard
+    for path in pages:
+        page.set_viewport_size(PHONE)
+        page.goto(path)
+        if not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
+            problems.append(f"{path} is wider than 390 px: {page.evaluate(WIDEST)}")
+        problems += [f"{path} at 390 px: {line}" for line in _serious(page)]
+        page.set_viewport_size(LAPTOP)
+        problems += [f"{path} at 1366 px: {line}" for line in _serious(page)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_login_and_public_pages_pass_axe(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport=PHONE)
+    page = context.new_page()
+    problems = []
+    for path in ("/login", "/public/campaigns/3"):
+        for size in (PHONE, LAPTOP):
+            page.set_viewport_size(size)
+            page.goto(path)
+            problems += [f"{path} {size['width']}: {line}" for line in _serious(page)]
+    context.close()
+    assert not problems, problems
+
+
+def test_the_menu_folds_behind_a_button_on_a_phone(page_for):
+    page = page_for("bithu")
+    page.set_viewport_size(PHONE)
+    page.goto("/")
+    toggle = page.locator("button.menu-toggle")
+    assert toggle.is_visible()
+    assert not page.locator("header nav").is_visible()
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    queue_link = page.locator("header nav a[data-menu=queue]")
+    assert queue_link.is_visible()
+    assert queue_link.inner_text().startswith("Cần bổ sung")  # what a secretary's queue holds
+    _shot(page, "menu-phone")
+
+
+def test_the_evidence_form_refuses_a_wrong_file_before_the_upload(page_for):
+    secretary = page_for("bithu")
+    secretary.set_viewport_size(PHONE)
+    secretary.goto("/nominations?state=draft")
+    secretary.locator("table.list a").first.click()
+    upload = secretary.locator("input[type=file][data-evidence]")
+    upload.set_input_files(
+        files=[{"name": "thanh-tich.docx", "mimeType": "application/msword", "buffer": b"PK\x03"}]
+    )
+    secretary.wait_for_function(
+        "document.querySelector('input[data-evidence]').validationMessage !== ''"
+    )
+    assert "Chỉ nhận tệp PDF, JPEG và PNG" in upload.evaluate("e => e.validationMessage")
+    big = b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024)
+    upload.set_input_files(
+        files=[{"name": "lon.pdf", "mimeType": "application/pdf", "buffer": big}]
+    )
+    assert "lớn hơn 5 MB" in upload.evaluate("e => e.validationMessage")
+    before = secretary.url
+    secretary.click("text=Đính kèm")  # the browser keeps the form: nothing is sent
+    assert secretary.url == before
+    assert secretary.locator(".flash").count() == 0
+
+
+def _tab_to(page, selector, limit=80):
+    """Press Tab until `selector` has the focus (a keyboard-only person's way there)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+    raise AssertionError(f"{selector} is not reachable with the Tab key")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390", "1366"])
+def test_submit_and_approve_with_the_keyboard_alone(page_for, viewport):
+    secretary = page_for("bithu3")
+    secretary.set_viewport_size(viewport)
+    secretary.goto("/nominations/new")
+    _tab_to(secretary, "select[name=campaign_id]")
+    secretary.keyboard.press("ArrowDown")  # the other campaign of the year: either will do
+    secretary.keyboard.press("ArrowUp")
+    _tab_to(secretary, "input[name=kind]")
+    secretary.keyboard.press("ArrowDown")  # radio buttons move with the arrow keys
+    secretary.keyboard.press("ArrowUp")
+    _tab_to(secretary, "input[name=nominee_name]")
+    secretary.keyboard.type(f"Bàn phím {viewport['width']}")
+    for name, text in (
+        ("title", "Dọn vệ sinh đường làng"),
+        ("field", "Môi trường"),
+        ("summary", "Tóm tắt."),
+        ("achievements", "Thành tích."),
+    ):
+        _tab_to(secretary, f"[name={name}]")
+        secretary.keyboard.type(text)
+    _tab_to(secretary, "input[name=target_level]")
+    secretary.keyboard.press("Space")  # the first level, chosen on purpose
+    _tab_to(secretary, "button.primary")
+    secretary.keyboard.press("Enter")
+    secretary.wait_for_url(re.compile(r"/nominations/\d+$"))
+    url = secretary.url
+    _tab_to(secretary, "button[name=action][value=submit]")
+    secretary.keyboard.press("Enter")
+    secretary.wait_for_load_state()
+    assert _state(secretary) == "Cấp xã đang xem xét"
+    if viewport is PHONE:
+        _shot(secretary, "nomination-phone")
+
+    reviewer = page_for("xa")
+    reviewer.set_viewport_size(viewport)
+    reviewer.goto(url)
+    _tab_to(reviewer, "button[name=action][value=approve]")
+    assert reviewer.evaluate("document.activeElement.textContent").strip() == "Công nhận cấp xã"
+    reviewer.keyboard.press("Enter")
+    reviewer.wait_for_load_state()
+    assert _state(reviewer) == "Được công nhận"

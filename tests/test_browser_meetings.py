@@ -191,6 +191,8 @@ def _fits(page):
 
 
 def _open_meeting(chair, mode, names):
+    if chair.locator("button.menu-toggle").is_visible():  # on a phone the menu folds away
+        chair.click("button.menu-toggle")
     chair.click("nav >> text=Phiên họp")
     chair.wait_for_url("**/meetings")
     chair.click("text=Mở phiên họp")

@@ -555,6 +555,6 @@ def test_the_notice_says_where_the_nomination_waits_now(
     }
     assert set(messages) == {"rev_p@example.org", "sec_k3@example.org"}
     body = messages["sec_k3@example.org"].get_body(("plain",)).get_content()
-    assert "Đang chờ xét duyệt tại: Tỉnh ủy Phú Thọ (trước đây: Huyện ủy Cẩm Khê)" in body
+    assert "Đang chờ xem xét tại: Tỉnh ủy Phú Thọ (trước đây: Huyện ủy Cẩm Khê)" in body
     assert "Ý kiến: " + REASON in body
     assert "sắp xếp tổ chức" in messages["sec_k3@example.org"]["Subject"]

@@ -216,13 +216,23 @@ def test_the_whole_walk_with_a_return(browser_of, world, db_session):
     assert entries == 6
 
 
-def test_the_diagram_highlights_the_current_state(web, world):
-    nomination = world.act(world.nominate(), "sec_k1", "submit")
+def test_the_page_shows_the_nominations_own_path_and_the_help_page_the_whole_diagram(web, world):
+    nomination = world.act(world.nominate(), "sec_k1", "submit")  # asks for district level
     web.login("rev_c1")
     page = web.get(f"/nominations/{nomination.id}").text
-    assert 'class="diagram-state diagram-current" data-state="commune_review"' in page
-    assert page.count("diagram-current") == 1
-    assert page.count('class="diagram-state') == 8
+    path = page[page.index('<ol class="path">') : page.index("</ol>", page.index('class="path"'))]
+    assert re.findall(r'data-unit="([^"]+)"', path) == ["K1", "C1", "D1"]  # up to the decider
+    assert re.findall(r'class="path-(\w+)" data-unit="(\w+)"', path) == [
+        ("done", "K1"),
+        ("current", "C1"),
+        ("ahead", "D1"),
+    ]
+    assert 'aria-current="step"' in path
+    assert "diagram-state" not in page
+    assert f"Bước tiếp theo: {world.units['C1'].name} xem xét" in page
+    help_page = web.get("/help/workflow").text
+    assert help_page.count('class="diagram-state') == 8
+    assert "diagram-current" not in help_page
 
 
 def test_a_stale_version_is_a_conflict_and_changes_nothing(web, world, db_session):

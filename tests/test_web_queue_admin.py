@@ -43,10 +43,14 @@ def test_bulk_approve_reports_each_item(web, world, db_session):
     selected = [f"{n.id}:{n.version}" for n in items]
     world.act(stale, "sec_k1", "withdraw")  # changed since the reviewer loaded the queue
     web.login("rev_c1")
-    response = web.client.post(
-        "/queue",
-        data={"csrf_token": web.token("/queue"), "selected": selected, "action": "approve"},
-    )
+    data = {"csrf_token": web.token("/queue"), "selected": selected, "action": "approve"}
+    asked = web.client.post("/queue", data=data)  # first, what will happen, and nothing else
+    assert 'data-step="confirm-bulk"' in asked.text
+    assert f"<strong>Chuyển lên {world.units['D1'].name}</strong>: 2 hồ sơ" in asked.text
+    assert "1 hồ sơ không thể đồng ý lúc này" in asked.text
+    db_session.refresh(items[0])
+    assert items[0].state == "commune_review"
+    response = web.client.post("/queue", data={**data, "confirm": "1"})
     assert response.status_code == 200
     assert response.text.count('data-result="ok"') == 2
     assert response.text.count('data-result="conflict"') == 1
@@ -107,7 +111,9 @@ def test_bulk_approve_cannot_reach_outside_the_unit(web, world, db_session):
     elsewhere = world.act(world.nominate(cell="K3"), "sec_k3", "submit")
     web.login("rev_c1")
     answer = web.post(
-        "/queue", {"selected": f"{elsewhere.id}:{elsewhere.version}"}, token_from="/queue"
+        "/queue",
+        {"selected": f"{elsewhere.id}:{elsewhere.version}", "confirm": "1"},
+        token_from="/queue",
     )
     assert 'data-result="conflict"' in answer.text
     db_session.refresh(elsewhere)
@@ -139,10 +145,12 @@ def test_dashboards_per_role(web, world, db_session):
     world.act(late, "rev_c1", "recognize")
     web.login("adm_p")
     page = web.get(f"/?campaign_id={world.campaign.id}").text
-    assert "Điển hình tiên tiến được biểu dương theo cấp" in page
+    assert "Điển hình tiên tiến được công nhận theo cấp" in page
     assert "Tiến độ theo cấp" in page
-    report = page[page.index('class="report"') :]
-    assert re.search(r"Cấp xã</th><td class=\"num\">0</td><td class=\"num\">1</td>", report)
+    report = page[page.index('class="report stack"') :]
+    assert re.search(r"Cấp xã</th><td [^>]*>0</td><td [^>]*>1</td>", report)
+    totals = re.findall(r'data-total="(\w+)"[^>]*>(\d+)<', report)  # every column is totalled
+    assert totals == [("collective", "0"), ("individual", "1"), ("all", "1"), ("waiting", "0")]
     assert web.get("/?campaign_id=999").status_code == 400
 
 

@@ -137,8 +137,10 @@ def test_english_pages_hold_no_vietnamese_words(web, world):
         page = web.get(url).text
         main = re.sub(r"<select.*?</select>", " ", page[page.index("<main") :], flags=re.S)
         body = re.sub(r"<[^>]+>", " ", main)
-        body = body.replace(world.units["C1"].name, "").replace(world.users["rev_c1"].full_name, "")
-        body = body.replace("Đợt điển hình 2026", "").replace(world.units["K1"].name, "")
+        for unit in world.units.values():  # the nomination's path names its units
+            body = body.replace(unit.name, "")
+        body = body.replace(world.users["rev_c1"].full_name, "")
+        body = body.replace("Đợt điển hình 2026", "")
         body = body.replace(world.users["sec_k1"].full_name, "")
         assert not re.search(r"[ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđơư]", body, re.I), url
 
@@ -186,11 +188,22 @@ def test_the_vietnamese_catalogue_is_complete_and_compiled():
     template = _read(read_po, "messages.pot")
     po = _read(read_po, "vi/LC_MESSAGES/messages.po")
     mo = _read(read_mo, "vi/LC_MESSAGES/messages.mo")
-    wanted = {message.id for message in template if message.id}
-    translated = {message.id for message in po if message.id and message.string}
-    assert wanted <= translated, sorted(wanted - translated)
-    compiled = {message.id: message.string for message in mo if message.id}
-    assert compiled == {message.id: message.string for message in po if message.id}
+    wanted = {_hashable(message.id) for message in template if message.id}
+    translated = {
+        _hashable(message.id)
+        for message in po
+        if message.id
+        and all(_hashable(message.string) if message.pluralizable else [1])
+        and message.string
+    }
+    assert wanted <= translated, sorted(wanted - translated, key=str)
+    compiled = {_hashable(m.id): _hashable(m.string) for m in mo if m.id}
+    assert compiled == {_hashable(m.id): _hashable(m.string) for m in po if m.id}
+
+
+def _hashable(value):
+    """A plural message's id and strings come as lists: tuples compare and hash the same."""
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def test_the_template_lists_every_string_of_the_code():

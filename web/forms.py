@@ -41,8 +41,8 @@ class PlainForm(Form):
     """A button that only needs its CSRF token."""
 
 
-def required():
-    return DataRequired(message=_l("Please fill in this field."))
+def required(message=None):
+    return DataRequired(message=message or _l("Please fill in this field."))
 
 
 def length(maximum, minimum=0):

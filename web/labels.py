@@ -1,12 +1,17 @@
-"""Every domain word the pages show, translated: states, actions, kinds, levels, roles, errors."""
+"""Every domain word the pages show, translated: states, actions, kinds, levels, roles, errors.
+
+States, outcomes, levels and kinds come from `workflow.glossary`, the one place they are named.
+"""
 
 import re
+from collections.abc import Mapping
 
+from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from web.i18n import format_day
-from workflow import reorganisation
+from workflow import glossary, reorganisation
 from workflow.errors import (
     CommentPeriodOpen,
     DeadlinePassed,
@@ -19,40 +24,74 @@ from workflow.errors import (
     VoteRequired,
 )
 
-STATES = {
-    "draft": _l("Draft"),
-    "commune_review": _l("Commune review"),
-    "district_review": _l("District review"),
-    "province_review": _l("Province review"),
-    "returned": _l("Returned for revision"),
-    "commended": _l("Commended"),
-    "rejected": _l("Rejected"),
-    "withdrawn": _l("Withdrawn"),
-}
-ACTIONS = {
-    "create": _l("Created"),
-    "submit": _l("Submit"),
-    "approve": _l("Approve"),
-    "recognize": _l("Recognise at this level"),
-    "return": _l("Return for revision"),
-    "resubmit": _l("Resubmit"),
-    "reject": _l("Reject"),
-    "withdraw": _l("Withdraw"),
-}
-DONE = {
-    "create": _l("created the draft"),
-    "submit": _l("submitted"),
-    "approve": _l("approved"),
-    "recognize": _l("recognised"),
-    "return": _l("returned for revision"),
-    "resubmit": _l("resubmitted"),
-    "reject": _l("rejected"),
-    "withdraw": _l("withdrew"),
-    "vote": _l("recorded the committee's vote"),
-    "published": _l("published the name for public comment"),
-    "vote_reopened": _l("reopened the decision"),
-    "reorganised": _l("moved it to the new units (reorganisation)"),
-}
+
+class Glossary(Mapping):
+    """A table of `workflow.glossary` in the reader's language: each value a lazy string, so
+    that forms built at import time still speak the language of the request."""
+
+    def __init__(self, table, extra=None):
+        self.table = table
+        self.extra = extra or {}
+
+    def __getitem__(self, key):
+        if key in glossary.TABLES[self.table]:
+            return LazyString(lambda: glossary.name(self.table, key, language()))
+        return self.extra[key]
+
+    def __iter__(self):
+        return iter([*glossary.TABLES[self.table], *self.extra])
+
+    def __len__(self):
+        return len(glossary.TABLES[self.table]) + len(self.extra)
+
+
+def language():
+    """The reader's language code."""
+    return glossary.language_of(get_locale())
+
+
+STATES = Glossary("states")
+ACTIONS = Glossary("actions")
+DONE = Glossary(
+    "done",
+    {
+        "vote": _l("recorded the committee's vote"),
+        "published": _l("published the name for public comment"),
+        "vote_reopened": _l("reopened the decision"),
+        "reorganised": _l("moved it to the new units (reorganisation)"),
+    },
+)
+
+
+def done(entry):
+    """What the timeline says someone did: "chuyển lên cấp huyện", "công nhận cấp xã"."""
+    if entry.action in ("approve", "recognize"):
+        return glossary.done(entry.action, entry.to_state, entry.actor_unit_level, language())
+    return DONE.get(entry.action, entry.action)
+
+
+def outcome(action, to_state, actor_level):
+    """What an action did, as a sentence's start: "Chuyển lên cấp huyện", "Công nhận cấp xã"."""
+    return glossary.outcome(action, to_state, actor_level, language())
+
+
+def approve_button(step):
+    """The approve button of a `choices.Step`: recognise at its level, or forward to its unit."""
+    return glossary.approve_button(
+        language(),
+        recognises=step.recognises,
+        level=step.unit.level if step.unit else None,
+        unit=step.unit.name if step.unit else None,
+    )
+
+
+def action_button(step):
+    """The words on the button of a `choices.Step`."""
+    if step.action in ("approve", "recognize"):
+        return approve_button(step)
+    return ACTIONS[step.action]
+
+
 # What a reorganisation changed for a nomination (its history entry's details).
 MOVES = {
     "pending": _l("now under review at %(to)s (before: %(from)s)"),
@@ -68,14 +107,12 @@ UNIT_CHANGES = {
     "renamed": _l("renamed"),
 }
 ACCOUNT_CHANGES = {"moved": _l("moves with its unit"), "disabled": _l("disabled")}
-KINDS = {"individual": _l("Individual"), "collective": _l("Collective")}
-KINDS_PLURAL = {"individual": _l("Individuals"), "collective": _l("Collectives")}
-LEVELS = {
-    "province": _l("Province"),
-    "district": _l("District"),
-    "commune": _l("Commune"),
-    "cell": _l("Party cell"),
-}
+KINDS = Glossary("kinds")
+KINDS_IN_TEXT = Glossary("kinds_in_text")
+KINDS_PLURAL = Glossary("kinds_plural")
+LEVELS = Glossary("levels")
+LEVELS_IN_TEXT = Glossary("levels_in_text")
+GENDERS = {"female": _l("Female"), "male": _l("Male")}
 LIST_STATUSES = {
     "pending": _l("Waiting to be produced"),
     "running": _l("Being produced"),
@@ -91,21 +128,17 @@ OUTBOX_STATUSES = {
     "sent": _l("Sent"),
     "failed": _l("Failed"),
 }
-NOTICES = {
-    "submitted": _l("Submitted"),
-    "resubmitted": _l("Resubmitted"),
-    "forwarded": _l("Approved and forwarded"),
-    "returned": _l("Returned for revision"),
-    "rejected": _l("Rejected"),
-    "commended": _l("Commended"),
-    "withdrawn": _l("Withdrawn"),
-    "deadline_digest": _l("Deadline digest"),
-    "list_ready": _l("List ready"),
-    "set_password": _l("Set-password link"),
-    "meeting_opened": _l("Meeting opened"),
-    "meeting_closing": _l("Meeting closes tomorrow"),
-    "reorganised": _l("Moved by a reorganisation"),
-}
+NOTICES = Glossary(
+    "notices",
+    {
+        "deadline_digest": _l("Deadline digest"),
+        "list_ready": _l("List ready"),
+        "set_password": _l("Set-password link"),
+        "meeting_opened": _l("Meeting opened"),
+        "meeting_closing": _l("Meeting closes tomorrow"),
+        "reorganised": _l("Moved by a reorganisation"),
+    },
+)
 ROLES = {
     "secretary": _l("Cell secretary"),
     "reviewer": _l("Reviewer"),

@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import make_response, render_template, request
 from flask_babel import get_locale
@@ -107,10 +108,29 @@ def init_app(app):
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["here_without_lang"] = i18n.here_without_lang
     app.jinja_env.globals["LANGUAGES"] = i18n.LANGUAGES
+    app.jinja_env.globals["came_from"] = came_from
 
     from web.public import bp as public_bp
 
     app.register_blueprint(public_bp)  # /public: names open for comment, without logging in
+
+
+def came_from():
+    """The page of this site the person came from (the Referer, which our Referrer-Policy sends
+    only within the site), for an error page's way back; None when there is none to trust or
+    it is the page that failed."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+        return None
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    if request.method == "GET" and target == request.full_path.rstrip("?"):
+        return None
+    return target
 
 
 def _security_headers(response):

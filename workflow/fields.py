@@ -23,6 +23,14 @@ def clean_text(value, *, min_length, max_length):
     return value
 
 
+def fold(text):
+    """`text` without diacritics or case, for search: "Nguyễn Thị Hằng" → "nguyen thi hang",
+    "ĐẢNG" → "dang" (Đ and đ are letters of their own, not a d with a mark: folded by hand)."""
+    decomposed = unicodedata.normalize("NFD", text or "")
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return unicodedata.normalize("NFC", bare).casefold().replace("đ", "d")
+
+
 def Text(max_length, min_length=1):
     """A string, NFC-normalised and stripped, without NUL, of bounded length."""
     return Annotated[

@@ -23,12 +23,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
+from workflow.fields import fold
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS
 from workflow.machine import STATES
 from workflow.options import defaults as default_options
 
 ROLES = ("secretary", "reviewer", "admin")
 KINDS = ("individual", "collective")
+GENDERS = ("female", "male")
+# What only an individual has: a collective's nomination leaves these empty.
+INDIVIDUAL_FIELDS = (
+    "nominee_gender",
+    "nominee_birth_year",
+    "nominee_ethnicity",
+    "nominee_position",
+    "nominee_workplace",
+)
 LANGUAGES = ("vi", "en")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
 
@@ -444,15 +454,13 @@ class Nomination(Base):
             "recognized_unit_id",
             "kind",
         ),
-        # Search is a substring match (ILIKE '%…%'): trigram indexes on PostgreSQL.
-        *(
-            Index(
-                f"ix_nominations_{column}_trgm",
-                column,
-                postgresql_using="gin",
-                postgresql_ops={column: "gin_trgm_ops"},
-            )
-            for column in ("nominee_name", "title")
+        # Search is a substring match (LIKE '%…%') on the folded text: a trigram index on
+        # PostgreSQL.
+        Index(
+            "ix_nominations_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
     )
 
@@ -464,6 +472,10 @@ class Nomination(Base):
     nominee_birth_year: Mapped[int | None]
     nominee_position: Mapped[str | None] = mapped_column(String(200))
     nominee_email: Mapped[str | None] = mapped_column(String(254))
+    # What an individual's achievement report (bản thành tích) carries; a collective has none.
+    nominee_gender: Mapped[str | None] = mapped_column(_enum(GENDERS, "nominee_gender"))
+    nominee_ethnicity: Mapped[str | None] = mapped_column(String(50))
+    nominee_workplace: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
     field: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text)
@@ -480,6 +492,9 @@ class Nomination(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The nominee's name and the deed without diacritics or case (fields.fold), for search; kept
+    # in step by the flush (below). The hot path's Core statements never write these fields.
+    search_text: Mapped[str | None] = mapped_column(Text)
 
     campaign: Mapped[Campaign] = relationship()
     cell: Mapped[Unit] = relationship(foreign_keys=[cell_id])
@@ -492,6 +507,17 @@ class Nomination(Base):
 
     # A stale version is a conflict: UPDATE ... WHERE version = :seen, never an overwrite.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's own mapping)
+
+
+def searchable(name, title):
+    """What search matches: the name and the deed, folded; a line between them."""
+    return fold(f"{name or ''}\n{title or ''}")
+
+
+@event.listens_for(Nomination, "before_insert")
+@event.listens_for(Nomination, "before_update")
+def _fold_for_search(mapper, connection, nomination):
+    nomination.search_text = searchable(nomination.nominee_name, nomination.title)
 
 
 class HistoryEntry(Base):

@@ -4,7 +4,8 @@ from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from workflow import policy
-from workflow.models import Campaign, Nomination, NominationCount, Unit
+from workflow.fields import fold
+from workflow.models import Campaign, HistoryEntry, Nomination, NominationCount, Unit
 
 # The queue is served oldest first; ties broken by the last change, then by id.
 QUEUE_ORDER = (Nomination.pending_since, Nomination.updated_at, Nomination.id)
@@ -37,8 +38,9 @@ def search_conditions(
 ):
     """Filters on `Nomination` rows the actor may see, narrowed by the given criteria.
 
-    `q` matches the nominee's name or the title, `cell_q` the cell's name or code, `level` the
-    recognised level of commended nominations or, failing that, the target level.
+    `q` matches the nominee's name or the title, whatever their diacritics and case, `cell_q`
+    the cell's name or code, `level` the recognised level of commended nominations or, failing
+    that, the target level.
     """
     conditions = [policy.visible_nominations(actor, within=scope)]
     if state:
@@ -55,11 +57,8 @@ def search_conditions(
             )
         )
     if q:
-        pattern = _like(q)
-        conditions.append(
-            Nomination.nominee_name.ilike(pattern, escape="\\")
-            | Nomination.title.ilike(pattern, escape="\\")
-        )
+        # Without diacritics or case on either side: "nguyen thi hang" finds "Nguyễn Thị Hằng".
+        conditions.append(Nomination.search_text.like(_like(fold(q)), escape="\\"))
     if cell_q:
         pattern = _like(cell_q)
         cells = select(Unit.id).where(
@@ -175,6 +174,35 @@ def page_of(
         .offset((page - 1) * per_page)
     ).all()
     return total, items
+
+
+def by_ids(session, actor, ids):
+    """The nominations of `ids` the actor may see, in one query, in the order of `ids`."""
+    found = session.scalars(
+        select(Nomination)
+        .where(policy.visible_nominations(actor), Nomination.id.in_(ids))
+        .options(
+            joinedload(Nomination.cell),
+            joinedload(Nomination.pending_unit),
+            joinedload(Nomination.campaign),
+        )
+    ).all()
+    order = {nomination_id: index for index, nomination_id in enumerate(ids)}
+    return sorted(found, key=lambda nomination: order[nomination.id])
+
+
+def return_reasons(session, nominations):
+    """{nomination id: the history entry that returned it} for returned nominations, in one
+    query: the dashboard shows the reviewer's reason beside each."""
+    ids = [n.id for n in nominations if n.state == "returned"]
+    if not ids:
+        return {}
+    entries = session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.nomination_id.in_(ids), HistoryEntry.action == "return")
+        .order_by(HistoryEntry.id)
+    ).all()
+    return {entry.nomination_id: entry for entry in entries}  # the latest of each wins
 
 
 def overdue_conditions(unit, today):

@@ -27,12 +27,67 @@ def chain_of(session, nomination):
     return reviewing_chain(session, nomination.cell, options.reviewing_levels(nomination.campaign))
 
 
+def chains_of(session, nominations):
+    """{nomination id: its `chain_of`} for many nominations, in one query."""
+    codes = sorted({code for n in nominations for code in n.cell.ancestor_codes})
+    units = []
+    for start in range(0, len(codes), CHUNK):
+        units += session.scalars(
+            select(Unit).where(
+                Unit.code.in_(codes[start : start + CHUNK]), Unit.retired_at.is_(None)
+            )
+        ).all()
+    by_code = {unit.code: unit for unit in units}
+    chains = {}
+    for nomination in nominations:
+        levels = options.reviewing_levels(nomination.campaign)
+        found = [by_code[code] for code in nomination.cell.ancestor_codes if code in by_code]
+        chain = [unit for unit in found if unit.level in levels]
+        chains[nomination.id] = sorted(chain, key=lambda unit: rank(unit.level))
+    return chains
+
+
 def decision_unit(chain, target_level):
     """The nearest reviewing ancestor at or above the target level: it makes the final call."""
     for unit in chain:
         if rank(unit.level) >= rank(target_level):
             return unit
     return chain[-1] if chain else None
+
+
+class PathStop(NamedTuple):
+    """One unit on a nomination's own path: "done" (it passed there), "current" (it is there,
+    or stopped there) or "ahead"."""
+
+    unit: object
+    status: str
+
+
+def path_of(nomination, chain, stopped_at=None):
+    """The nomination's own path, from its cell up to the unit that makes the final call
+    (`decision_unit`), each stop marked. `stopped_at` is the unit id where a rejected
+    nomination was stopped (from its history)."""
+    decider = decision_unit(chain, nomination.target_level)
+    units = [nomination.cell]
+    for unit in chain:
+        units.append(unit)
+        if decider is not None and unit.id == decider.id:
+            break
+    if nomination.state == "commended":
+        here = nomination.recognized_unit_id
+        units = units[: 1 + next((i for i, u in enumerate(units) if u.id == here), len(units))]
+    elif nomination.pending_unit_id is not None:
+        here = nomination.pending_unit_id
+    elif nomination.state == "rejected" and stopped_at is not None:
+        here = stopped_at
+    else:  # a draft, or returned to (or withdrawn by) its cell
+        here = nomination.cell_id
+    ids = [unit.id for unit in units]
+    position = ids.index(here) if here in ids else 0
+    return [
+        PathStop(unit, "done" if i < position else "current" if i == position else "ahead")
+        for i, unit in enumerate(units)
+    ]
 
 
 def next_reviewer(action, nomination, chain):

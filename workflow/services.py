@@ -28,7 +28,14 @@ from workflow.errors import (
 )
 from workflow.levels import LEVEL_OF_REVIEW_STATE, rank
 from workflow.machine import fire
-from workflow.models import Campaign, HistoryEntry, Nomination, Unit, utcnow
+from workflow.models import (
+    INDIVIDUAL_FIELDS,
+    Campaign,
+    HistoryEntry,
+    Nomination,
+    Unit,
+    utcnow,
+)
 from workflow.notices import notice_for, write_outbox
 from workflow.outbox import remember_for_hand_off
 
@@ -38,8 +45,11 @@ EDITABLE_STATES = ("draft", "returned")
 NOMINATION_FIELDS = (
     "kind",
     "nominee_name",
+    "nominee_gender",
     "nominee_birth_year",
+    "nominee_ethnicity",
     "nominee_position",
+    "nominee_workplace",
     "nominee_email",
     "title",
     "field",
@@ -193,6 +203,7 @@ def create_nomination(session, actor, campaign, fields, *, on=None):
         raise Invalid("target_level", "above the level of the campaign's unit")
     if (on or today()) > campaign.submission_deadline:
         raise DeadlinePassed("the campaign's submission deadline has passed")
+    check_individual_fields(fields["kind"], fields)
     nomination = Nomination(
         campaign=campaign,
         cell=actor.unit,
@@ -224,12 +235,27 @@ def update_nomination(session, nomination, actor, *, version, changes):
     target = changes.get("target_level", nomination.target_level)
     if rank(target) > rank(nomination.campaign.unit.level):
         raise Invalid("target_level", "above the level of the campaign's unit")
-    for name, value in changes.items():
+    for name in changes:
         if name not in NOMINATION_FIELDS:
             raise Invalid(name, "cannot be changed")
+    kind = changes.get("kind", nomination.kind)
+    check_individual_fields(kind, changes)
+    if kind == "collective":  # a nomination that becomes a collective's sheds the individual's
+        changes = {**changes, **dict.fromkeys(INDIVIDUAL_FIELDS)}
+    for name, value in changes.items():
         setattr(nomination, name, value)
     flush_or_conflict(session)
     return nomination
+
+
+def check_individual_fields(kind, fields):
+    """A collective has no gender, birth year, ethnic group, position or workplace: giving one
+    is Invalid, naming the first such field."""
+    if kind != "collective":
+        return
+    for name in INDIVIDUAL_FIELDS:
+        if fields.get(name) is not None:
+            raise Invalid(name, "only an individual has this field")
 
 
 def is_editable(nomination):

@@ -8,9 +8,10 @@ from workflow import options, reports, services
 from workflow.fields import Email, Id, IsoDate, QueryId, Text, Year
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
-from workflow.models import KINDS
+from workflow.models import GENDERS, KINDS
 
 Kind = Literal[KINDS]
+Gender = Literal[GENDERS]
 Level = Literal[REVIEW_LEVELS]
 State = Literal[tuple(STATES)]
 
@@ -113,6 +114,15 @@ class NominationFields(Body):
     nominee_birth_year: Year | None = None
     nominee_position: Text(200) | None = None
     nominee_email: Email | None = None
+    nominee_gender: Gender | None = None
+    nominee_ethnicity: Text(50) | None = None
+    nominee_workplace: Text(200) | None = None
+
+    @model_validator(mode="after")
+    def _individual_fields_for_individuals(self):
+        # A collective has no gender, birth year, …: a 422 naming the field, before any lookup.
+        services.check_individual_fields(self.kind, self.model_dump())
+        return self
 
 
 class NominationCreate(NominationFields):
@@ -131,6 +141,9 @@ class NominationPatch(Body):
     nominee_birth_year: Year | None = None
     nominee_position: Text(200) | None = None
     nominee_email: Email | None = None
+    nominee_gender: Gender | None = None
+    nominee_ethnicity: Text(50) | None = None
+    nominee_workplace: Text(200) | None = None
 
 
 class ActionRequest(Body):

@@ -1,8 +1,10 @@
 """Domain objects as the JSON shapes API.md promises."""
 
+from flask import g, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from workflow import glossary
 from workflow.models import HistoryEntry, User
 
 
@@ -66,6 +68,9 @@ def nomination_json(nomination):
         "nominee_birth_year": nomination.nominee_birth_year,
         "nominee_position": nomination.nominee_position,
         "nominee_email": nomination.nominee_email,
+        "nominee_gender": nomination.nominee_gender,
+        "nominee_ethnicity": nomination.nominee_ethnicity,
+        "nominee_workplace": nomination.nominee_workplace,
         "title": nomination.title,
         "field": nomination.field,
         "summary": nomination.summary,
@@ -78,7 +83,29 @@ def nomination_json(nomination):
         "recognized_level": nomination.recognized_level,
         "created_at": _iso(nomination.created_at),
         "updated_at": _iso(nomination.updated_at),
+        "labels": nomination_labels(nomination, _language()),
     }
+
+
+def nomination_labels(nomination, language):
+    """The glossary's words for the nomination's codes, in the caller's language (`?lang=`, else
+    the account's): what a client shows people, spelled as the pages and e-mails spell it."""
+    return {
+        "state": glossary.name("states", nomination.state, language),
+        "kind": glossary.name("kinds", nomination.kind, language),
+        "target_level": glossary.name("levels", nomination.target_level, language),
+        "recognized_level": glossary.name("levels", nomination.recognized_level, language)
+        if nomination.recognized_level
+        else None,
+    }
+
+
+def _language():
+    asked = request.args.get("lang")
+    if asked in glossary.LANGUAGES:
+        return asked
+    actor = g.get("actor")
+    return glossary.language_of(actor.language if actor is not None else None)
 
 
 def actor_json(entry):
@@ -102,9 +129,12 @@ def history_json(session, nomination):
         )
         .order_by(HistoryEntry.id)
     ).all()
+    language = _language()
     return [
         {
             "action": entry.action,
+            # What the entry says happened, in the glossary's words ("chuyển lên cấp huyện").
+            "label": glossary.done(entry.action, entry.to_state, entry.actor_unit_level, language),
             "from_state": entry.from_state,
             "to_state": entry.to_state,
             "actor": actor_json(entry),

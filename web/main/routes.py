@@ -44,6 +44,7 @@ def dashboard():
             per_page=50,
         )
         context["revisions"] = revisions
+        context["reasons"] = queries.return_reasons(db.session, revisions)
     elif actor.role == "reviewer":
         context["queue_size"] = queries.count(db.session, queries.queue_conditions(actor))
         overdue = queries.overdue_conditions(actor.unit, services.today())
@@ -98,3 +99,16 @@ def language():
         current_user.language = form.lang.data
         db.session.commit()
     return redirect(_safe_next(form.next.data))
+
+
+@bp.get("/help/workflow")
+@login_required
+def workflow_help():
+    """The whole workflow as one diagram, with what each level does."""
+    diagram = charts.workflow_diagram(
+        None,
+        state_labels=labels.STATES,
+        action_labels=labels.ACTIONS,
+        title=_("The workflow of a nomination"),
+    )
+    return render_template("main/workflow_help.html", diagram=diagram)

@@ -15,13 +15,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from web import charts, labels
+from web import labels
 from web.database import db
 from web.forms import PlainForm, options, posted_version, show_invalid
 from web.i18n import format_day
 from web.nominations import bp
 from web.nominations.forms import (
     ACHIEVEMENTS_MAX,
+    LEVEL_EXPLANATIONS,
     SUMMARY_MAX,
     ActionForm,
     DeleteForm,
@@ -39,9 +40,10 @@ from workflow import (
     files,
     policy,
     queries,
+    routing,
     services,
 )
-from workflow.errors import Invalid
+from workflow.errors import Invalid, StaleVersion
 from workflow.machine import ACTIONS
 from workflow.models import HistoryEntry, Unit
 
@@ -122,7 +124,11 @@ def new():
             return redirect(url_for("nominations.show", nomination_id=nomination.id))
     status = 422 if form.errors else 200
     return render_template(
-        "nominations/form.html", form=form, limits=LIMITS, nomination=None
+        "nominations/form.html",
+        form=form,
+        limits=LIMITS,
+        nomination=None,
+        level_explanations=LEVEL_EXPLANATIONS,
     ), status
 
 
@@ -155,7 +161,11 @@ def edit(nomination_id):
             return redirect(url_for("nominations.show", nomination_id=nomination.id))
     status = 422 if form.errors else 200
     return render_template(
-        "nominations/form.html", form=form, limits=LIMITS, nomination=nomination
+        "nominations/form.html",
+        form=form,
+        limits=LIMITS,
+        nomination=nomination,
+        level_explanations=LEVEL_EXPLANATIONS,
     ), status
 
 
@@ -180,23 +190,27 @@ def _render_page(nomination, action_form, status=200, upload_form=None, reopen_f
         .order_by(HistoryEntry.id)
     ).all()
     may_edit = policy.can(actor, policy.EDIT, nomination) and services.is_editable(nomination)
-    diagram = charts.workflow_diagram(
-        nomination.state,
-        state_labels=labels.STATES,
-        action_labels=labels.ACTIONS,
-        title=_("The workflow; the current state is highlighted"),
-    )
+    chain = routing.chain_of(db.session, nomination)
+    steps = choices.next_steps(db.session, actor, nomination, chain=chain)
+    last = history[-1] if history else None
+    # Why it stopped: the reviewer's words when it was returned or not accepted, shown on top.
+    reason = last if last and last.action in ("return", "reject") else None
     return render_template(
         "nominations/show.html",
         nomination=nomination,
         history=history,
         files=attachments.attachments_of(db.session, nomination),
-        actions=choices.available_actions(db.session, actor, nomination),
+        primary_steps=[step for step in steps if step.action not in DESTRUCTIVE],
+        destructive_steps=[step for step in steps if step.action in DESTRUCTIVE],
         action_form=action_form,
         upload_form=upload_form or UploadForm(formdata=None),
         delete_form=DeleteForm(formdata=None),
         may_edit=may_edit,
-        diagram=diagram,
+        path=routing.path_of(nomination, chain, stopped_at=last.actor_unit_id if reason else None),
+        next_up=_next_up(nomination, chain),
+        reason=reason,
+        decided=last if nomination.state == "commended" else None,
+        max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
         standing=standing,
         sees_meetings=standing is not None and policy.can_see_unit(actor, standing.unit),
         may_publish=choices.may_publish(actor, nomination, standing),
@@ -206,6 +220,39 @@ def _render_page(nomination, action_form, status=200, upload_form=None, reopen_f
         if policy.can_read_comments(actor, nomination)
         else None,
     ), status
+
+
+# Buttons that end or undo a nomination's way: asked again, and kept apart from the others.
+DESTRUCTIVE = ("reject", "withdraw")
+
+
+def _next_up(nomination, chain):
+    """The sentence that leads the page: who acts next, and on what."""
+    decider = routing.decision_unit(chain, nomination.target_level)
+    if nomination.state == "draft":
+        first = chain[0].name if chain else "–"
+        return _(
+            "Next step: %(cell)s attaches the evidence and submits it to %(unit)s",
+            cell=nomination.cell.name,
+            unit=first,
+        )
+    if nomination.state == "returned":
+        unit = nomination.returned_by_unit.name if nomination.returned_by_unit else "–"
+        return _(
+            "Next step: %(cell)s revises it and sends it back to %(unit)s",
+            cell=nomination.cell.name,
+            unit=unit,
+        )
+    pending = nomination.pending_unit
+    if pending is None:
+        return None
+    if decider is not None and pending.id == decider.id:
+        return _(
+            "Next step: %(unit)s reviews it and decides on recognition at %(level)s",
+            unit=pending.name,
+            level=labels.LEVELS_IN_TEXT[pending.level],
+        )
+    return _("Next step: %(unit)s reviews it", unit=pending.name)
 
 
 @bp.post("/<int:nomination_id>")
@@ -218,7 +265,9 @@ def act(nomination_id):
     if action not in ACTIONS or not form.validate():
         abort(400)
     try:
-        services.perform(
+        if action in DESTRUCTIVE and form.confirm.data != "1":
+            return _confirm(nomination, form, action)
+        entry = services.perform(
             db.session,
             nomination,
             actor,
@@ -234,12 +283,26 @@ def act(nomination_id):
     flash(
         _(
             "Done: %(action)s. New state: %(state)s.",
-            action=labels.ACTIONS[action],
+            action=labels.outcome(action, entry["to_state"], actor.unit.level),
             state=labels.STATES[nomination.state],
         ),
         "success",
     )
     return redirect(url_for("nominations.show", nomination_id=nomination.id))
+
+
+def _confirm(nomination, form, action):
+    """The step that asks again before a nomination is withdrawn or not accepted: the same
+    checks as the action (a comment where one is needed, the right, a current version), then
+    the page that repeats what will happen."""
+    services.check_comment(action, form.comment.data)
+    if posted_version(form.version.data) != nomination.version:
+        raise StaleVersion(f"nomination {nomination.id} changed meanwhile")
+    if not policy.can(current_user, action, nomination):
+        abort(403)
+    return render_template(
+        "nominations/confirm_action.html", nomination=nomination, form=form, action=action
+    )
 
 
 @bp.post("/<int:nomination_id>/attachments")

@@ -3,7 +3,7 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectMultipleField
+from wtforms import HiddenField, IntegerField, SelectMultipleField
 from wtforms.validators import NumberRange, ValidationError
 
 from web.forms import Form, optional
@@ -37,6 +37,7 @@ class QueueForm(Form):
 class BulkApproveForm(Form):
     # Each value is "<nomination id>:<version seen>", so a stale item is a conflict.
     selected = SelectMultipleField(choices=[], validate_choice=False)
+    confirm = HiddenField()  # "1" once the reviewer has seen what will happen to each item
 
     def validate_selected(self, field):
         """Every value is read before anything is approved: a bad one refuses them all."""

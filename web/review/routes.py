@@ -1,5 +1,7 @@
 """Queue views: what waits at the reviewer's unit, oldest first; bulk approval item by item."""
 
+from collections import Counter
+
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -8,7 +10,7 @@ from web import labels
 from web.database import db
 from web.review import bp
 from web.review.forms import BulkApproveForm, QueueForm
-from workflow import campaigns, comments, decisions, options, queries, services
+from workflow import campaigns, choices, comments, decisions, options, queries, services
 from workflow.errors import DomainError
 
 
@@ -38,9 +40,11 @@ def _render_queue(page, form, results, status=200):
     today = services.today()
     votes = decisions.votes_of(db.session, items)  # one query for the page
     comment_counts = comments.comment_counts(db.session, [item.id for item in items])
+    steps = choices.approve_steps(db.session, items) if actor.role == "reviewer" else {}
     rows = [
         {
             "nomination": item,
+            "step": steps.get(item.id),
             "deadline": queries.review_deadline(item),
             "days_waiting": queries.days_waiting(item, today, services.TIMEZONE),
             "by_committee": item.pending_unit is not None
@@ -60,7 +64,14 @@ def _render_queue(page, form, results, status=200):
         results=results,
         today=today,
         quotas=_quotas(actor, items),
+        outcomes=_outcomes(steps.values()),
     ), status
+
+
+def _outcomes(steps):
+    """[(what approving does, how many)]: "Chuyển lên Huyện ủy Cẩm Khê" 3, "Công nhận cấp xã" 2."""
+    counts = Counter(str(labels.approve_button(step)) for step in steps)
+    return sorted(counts.items())
 
 
 def _quotas(actor, items):
@@ -86,8 +97,27 @@ def bulk_approve():
     form = BulkApproveForm()
     if not form.validate():
         return _render_queue(page, form, results=None, status=400)  # nothing was approved
+    if form.confirm.data != "1":
+        return _confirm(form)
     results = [_approve_one(actor, *item) for item in form.items]
     return _render_queue(page, BulkApproveForm(formdata=None), results=results)
+
+
+def _confirm(form):
+    """The step before a bulk approval: each selected item with what approving it will do, and
+    the counts; nothing is written until it is confirmed."""
+    versions = dict(form.items)
+    items = queries.by_ids(db.session, current_user, list(versions))
+    steps = choices.approve_steps(db.session, items)
+    rows = [{"nomination": item, "step": steps.get(item.id)} for item in items]
+    return render_template(
+        "review/confirm.html",
+        rows=rows,
+        form=form,
+        selected=[f"{item.id}:{versions[item.id]}" for item in items],
+        outcomes=_outcomes(steps.values()),
+        unchanged=sum(1 for row in rows if row["step"] is None),
+    )
 
 
 def _approve_one(actor, nomination_id, version):
@@ -104,5 +134,9 @@ def _approve_one(actor, nomination_id, version):
         "id": nomination.id,
         "ok": True,
         "name": name,
-        "message": _("Approved. New state: %(state)s.", state=labels.STATES[nomination.state]),
+        "message": _(
+            "Done: %(action)s. New state: %(state)s.",
+            action=labels.outcome("approve", nomination.state, actor.unit.level),
+            state=labels.STATES[nomination.state],
+        ),
     }
