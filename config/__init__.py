@@ -45,7 +45,8 @@ class Default:
     DATABASE_URL = None  # None: a SQLite file under the app's instance folder
     CELERY_BROKER_URL = None
     SMTP_URL = None
-    MAIL_FROM = "commend <no-reply@commend.local>"
+    # The sender as mail programs show it: a Vietnamese name by default; MAIL_FROM sets another.
+    MAIL_FROM = "Hệ thống điển hình tiên tiến <no-reply@commend.local>"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     API_TOKEN_HOURS = 12
     SESSION_HOURS = 12.0  # a browser session ends on the server after this, logged out or not

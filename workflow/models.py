@@ -585,6 +585,12 @@ class OutboxMessage(Base):
     recipient: Mapped[User | None] = relationship()
     history: Mapped[HistoryEntry | None] = relationship()
 
+    @property
+    def recipient_name(self):
+        """The name of the account it goes to (None for an address without one); a claimed
+        row (outbox.claim) carries the same as a column."""
+        return self.recipient.full_name if self.recipient is not None else None
+
 
 LIST_STATUSES = ("pending", "running", "done", "failed")
 

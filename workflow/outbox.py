@@ -13,13 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from workflow import policy
 from workflow.errors import Forbidden, NotAllowedNow, NotFound
 from workflow.levels import LEVEL_OF_REVIEW_STATE, REVIEW_LEVELS
-from workflow.models import Campaign, Nomination, OutboxMessage, Unit, User, utcnow
+from workflow.models import KINDS, Campaign, Nomination, OutboxMessage, Unit, User, utcnow
 
 # session.info: the (kind, id) pairs of work this transaction made for the workers, handed off
 # after it commits (tasks/outbox.py); kinds are "notice" and "list".
 PENDING_WORK = "commend_pending_work"
 DIGEST_HORIZON_DAYS = 3  # an item is in the digest when its review deadline is this close or past
 DIGEST_MAX_ITEMS = 200  # a digest names this many items and counts the rest
+LIST_OWN_ITEMS = 50  # a secretary's list notice names this many of the cell's nominations
+LIST_CHUNK = 5000  # ids per IN list
 
 
 def remember_for_hand_off(session, kind, ids):
@@ -48,6 +50,11 @@ _CLAIMED = (
     OutboxMessage.context,
     OutboxMessage.attempts,
     OutboxMessage.created_at,
+    # Its recipient's name, for the greeting ("Kính gửi đồng chí Nguyễn Văn A").
+    select(User.full_name)
+    .where(User.id == OutboxMessage.recipient_user_id)
+    .scalar_subquery()
+    .label("recipient_name"),
 )
 
 
@@ -354,23 +361,65 @@ def deadline_digests(session, *, on):
 
 
 def list_ready(session, commendation_list, *, number_label):
-    """The notice to whoever asked for a list, once it is written."""
+    """The notices that a list is written: to whoever asked for it, with the list's page, and
+    to the secretaries of the cells whose nominations are on it, with those nominations (the
+    list itself shows the whole subtree, which a cell's secretary does not see). Returns the
+    rows written; a second run writes none."""
+    rows = commendation_list.rows or []
+    context = {
+        "list_id": commendation_list.id,
+        "number": number_label,
+        "unit": commendation_list.issuer_name,
+        "campaign": commendation_list.campaign.name,
+        "level": commendation_list.level,
+        "count": commendation_list.count,
+        **{f"{kind}s": sum(row["kind"] == kind for row in rows) for kind in KINDS},
+    }
     requester = commendation_list.requested_by
-    message = OutboxMessage(
-        key=f"list_ready-{commendation_list.id}-{requester.id}",
-        notice="list_ready",
-        recipient_user_id=requester.id,
-        recipient_email=requester.email,
-        language=requester.language,
-        context={
-            "list_id": commendation_list.id,
-            "number": number_label,
-            "unit": commendation_list.unit.name,
-            "campaign": commendation_list.campaign.name,
-            "level": commendation_list.level,
-            "count": commendation_list.count,
-        },
-    )
-    added = _add_once(session, message)
+    audience = [(requester, context)]
+    seen = {requester.email.casefold()}
+    ids = [row["nomination_id"] for row in rows]
+    cell_of = {}
+    for start in range(0, len(ids), LIST_CHUNK):
+        cell_of.update(
+            session.execute(
+                select(Nomination.id, Nomination.cell_id).where(
+                    Nomination.id.in_(ids[start : start + LIST_CHUNK])
+                )
+            ).all()
+        )
+    cells = sorted(set(cell_of.values()))
+    for start in range(0, len(cells), LIST_CHUNK):
+        secretaries = session.scalars(
+            select(User)
+            .where(
+                User.role == "secretary",
+                User.active,
+                User.unit_id.in_(cells[start : start + LIST_CHUNK]),
+            )
+            .order_by(User.id)
+        ).all()
+        for secretary in secretaries:
+            if secretary.email.casefold() in seen:
+                continue
+            seen.add(secretary.email.casefold())
+            own = [
+                {"nomination_id": row["nomination_id"], "nominee_name": row["nominee_name"]}
+                for row in rows
+                if cell_of.get(row["nomination_id"]) == secretary.unit_id
+            ]
+            audience.append((secretary, {**context, "own": own[:LIST_OWN_ITEMS]}))
+    written = []
+    for person, person_context in audience:
+        message = OutboxMessage(
+            key=f"list_ready-{commendation_list.id}-{person.id}",
+            notice="list_ready",
+            recipient_user_id=person.id,
+            recipient_email=person.email,
+            language=person.language,
+            context=person_context,
+        )
+        if _add_once(session, message):
+            written.append(message)
     session.flush()
-    return added
+    return written
