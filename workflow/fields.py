@@ -76,3 +76,14 @@ def describe(item):
 def problems_from(error: ValidationError):
     """Every problem of a pydantic error as (field, message) pairs."""
     return [describe(item) for item in error.errors(include_url=False)]
+
+
+def fold(text):
+    """`text` as a search key: without diacritics (đ → d), case-folded, single-spaced.
+
+    "Nguyễn  Văn ĐỨC" and "nguyen van duc" fold alike: the key people match names with when
+    one of them typed without accents or in capitals.
+    """
+    decomposed = unicodedata.normalize("NFD", text or "")
+    bare = "".join(character for character in decomposed if not unicodedata.combining(character))
+    return " ".join(bare.replace("đ", "d").replace("Đ", "D").casefold().split())
