@@ -367,3 +367,40 @@ def test_an_administrator_reorganises_in_a_browser(page_for):
     timeline = reviewer.locator("ol.timeline").inner_text()
     assert "nay chờ xét duyệt tại Đảng ủy phường Tân Phong – Bình Lư" in timeline
     assert "(trước đây: Đảng ủy xã Bình Lư)" in timeline
+
+
+def test_a_nomination_prints_without_the_menu_or_the_buttons(page_for):
+    """The print stylesheet: the content of a nomination, no menu, language switch or action."""
+    page = page_for("xa")
+    page.goto("/queue")
+    page.locator("table a[href^='/nominations/']").first.click()
+    page.wait_for_load_state()
+    assert page.locator("section.card", has_text="Hồ sơ").first.is_visible()
+    for selector in ("header nav", "header .tools", "form.actions", "a[data-field=print]"):
+        assert page.locator(selector).first.is_visible(), selector
+    page.emulate_media(media="print")
+    for selector in ("header nav", "header .tools", "form.actions", "a[data-field=print]"):
+        assert not page.locator(selector).first.is_visible(), selector
+    assert page.locator("dl.details").first.is_visible()
+    assert page.locator("h1").is_visible()
+
+
+def test_the_register_and_a_units_signature_fit_a_phone(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", demo.DEMO_PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{live_server}/")
+    page.goto("/register?q=nguyen")
+    rows = page.locator("table.register tbody tr")
+    assert rows.count() >= 1
+    assert "Nguyễn" in rows.first.inner_text()
+    assert _fits(page)
+    _shot(page, "register")
+    page.goto("/admin/units/PT-CK/settings")
+    assert page.locator("select[name=signer_title]").input_value() == "deputy_secretary"
+    assert page.locator("input[name=signer_name]").input_value() == "Trần Thị Lan"
+    assert _fits(page)
+    context.close()

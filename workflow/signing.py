@@ -16,6 +16,7 @@ names a PEM file of the certificate authorities whose signatures count as valid.
 """
 
 import datetime as dt
+import functools
 import io
 import json
 import os
@@ -26,9 +27,10 @@ from zoneinfo import ZoneInfo
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 FIELD_NAME = "ChuKySo"
-# Fonts with Vietnamese glyphs for the visible stamp: Times New Roman's metrics first.
+# Fonts with Vietnamese glyphs for the visible stamp: Times New Roman's metrics first (Liberation
+# 2, Debian's fonts-liberation2: the 1.x of fonts-liberation has no Vietnamese letters).
 STAMP_FONTS = (
-    "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+    "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 )
@@ -150,8 +152,13 @@ def sign_pdf(source, output, signer, *, page, box, unit_name, location, now=None
     from pyhanko.stamp import TextStampStyle
 
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(TIMEZONE)
+    signer_name = common_name(signer.signing_cert)
+    # The unit's own certificate names the unit: it is said once.
+    lines = ["Ký bởi: %(signer)s", "%(unit)s", "Thời gian ký: %(when)s"]
+    if signer_name == unit_name:
+        lines.remove("%(unit)s")
     style = TextStampStyle(
-        stamp_text="Ký bởi: %(signer)s\n%(unit)s\nThời gian ký: %(when)s",
+        stamp_text="\n".join(lines),
         text_box_style=TextBoxStyle(font=_stamp_font(), font_size=8),
         border_width=0,
     )
@@ -172,7 +179,7 @@ def sign_pdf(source, output, signer, *, page, box, unit_name, location, now=None
         IncrementalPdfFileWriter(source),
         output=output,
         appearance_text_params={
-            "signer": common_name(signer.signing_cert),
+            "signer": signer_name,
             "unit": unit_name,
             "when": moment.strftime("%d/%m/%Y %H:%M:%S"),
         },
@@ -183,14 +190,15 @@ def _stamp_font():
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 
     class FontFromBytes(GlyphAccumulatorFactory):
-        """pyHanko's factory, but the font is read whole and its file closed at once."""
+        """pyHanko's factory, given the font at 1,000 units per em (see _font_bytes), its file
+        read whole and closed at once."""
 
         def create_font_engine(self, writer, obj_stream=None):
             if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
                 obj_stream = writer.prepare_object_stream()
             return GlyphAccumulator(
                 writer=writer,
-                font_handle=io.BytesIO(Path(self.font_file).read_bytes()),
+                font_handle=io.BytesIO(_font_bytes(self.font_file)),
                 font_size=self.font_size,
                 ot_script_tag=self.ot_script_tag,
                 ot_language_tag=self.ot_language_tag,
@@ -201,8 +209,25 @@ def _stamp_font():
 
     font = next((path for path in STAMP_FONTS if Path(path).is_file()), None)
     if font is None:
-        raise SigningError("no font with Vietnamese glyphs for the stamp: install fonts-liberation")
+        raise SigningError("no font with Vietnamese glyphs for the stamp: install fonts-liberation2")
     return FontFromBytes(font)
+
+
+@functools.cache
+def _font_bytes(path):
+    """The font scaled to 1,000 units per em: pyHanko writes a stamp's glyph widths and kerning
+    as if every font had 1,000, and TrueType fonts such as Liberation have 2,048 (the letters
+    would stand twice as far apart)."""
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.scaleUpem import scale_upem
+
+    font = TTFont(path)
+    if font["head"].unitsPerEm != 1000:
+        scale_upem(font, 1000)
+    scaled = io.BytesIO()
+    font.save(scaled)
+    font.close()
+    return scaled.getvalue()
 
 
 def trust_roots(config):
@@ -222,7 +247,7 @@ def verify_pdf(stream, roots):
     """Check the one signature of the PDF in `stream` against the trusted `roots`."""
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.general import SignatureValidationError
+    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
