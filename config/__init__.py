@@ -14,6 +14,8 @@ ENVIRONMENT_VARIABLES = (
     "LISTS_DIR",
     "MINUTES_DIR",
     "PUBLIC_COMMENT_LIMIT",
+    "SIGNING_KEYS",
+    "SIGNING_TRUST_ROOTS",
 )
 
 # Task tuning read from the environment as numbers: operators and the worker tests shorten them.
@@ -64,6 +66,12 @@ class Default:
     MAIL_DIR = None  # None: instance/mail, where the file backend writes one .eml per message
     LISTS_DIR = None  # None: instance/lists, where the final commendation lists are written
     MINUTES_DIR = None  # None: instance/minutes, where closed meetings' minutes are written
+    # Signed lists (workflow/signing.py): the keys units may sign with, as JSON {name: {"units":
+    # [codes], "pkcs12": path, "password_env" | "password_file": …} or {…, "pkcs11_module": path,
+    # "token", "key", "pin_env" | "pin_file"}}; and a PEM file of the trusted authorities. No
+    # key, no signature: a unit's lists are signed only once its administrators choose a key.
+    SIGNING_KEYS = None
+    SIGNING_TRUST_ROOTS = None
     OUTBOX_DISPATCH_ON_COMMIT = True  # hand new outbox rows to the dispatch task after commit
     # Hand the work a commit asks for to a background thread of the process (tasks/handoff.py):
     # it publishes to the broker, or without one runs the tasks and beat's schedule itself, so

@@ -3,6 +3,8 @@ signature of the list's PDF checked with pyHanko's validator, and a changed byte
 
 import hashlib
 import io
+from functools import partial
+from pathlib import Path
 
 import pytest
 from conftest import service_missing
@@ -206,3 +208,99 @@ def test_a_list_that_cannot_be_signed_as_configured_fails(
     assert expected in made.error
     assert PASSWORD not in made.error
     assert made.signature is None
+
+
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+def _softhsm_token(tmp_path, monkeypatch, authority, *, label, pin):
+    """A SoftHSM token of the test's own holding a unit's key and certificate, as a hardware
+    token would (Debian's softhsm2)."""
+    import shutil
+    import subprocess
+
+    from cryptography.hazmat.primitives import serialization
+
+    tool = shutil.which("softhsm2-util")
+    if tool is None or not Path(SOFTHSM_MODULE).exists():
+        service_missing("SoftHSM is not installed (apt-get install -y softhsm2)")
+    tokens = tmp_path / "tokens"
+    tokens.mkdir()
+    config = tmp_path / "softhsm2.conf"
+    config.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(config))
+    run = partial(subprocess.run, check=True, capture_output=True)
+    run([tool, "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", "0" + pin])
+    key, certificate = authority.issue("Tỉnh ủy Phú Thọ")
+    key_file = tmp_path / "key.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    run([tool, "--import", str(key_file), "--token", label, "--label", "ky-so", "--id", "01",
+         "--pin", pin])  # fmt: skip
+    key_file.unlink()
+    import pkcs11
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    token = pkcs11.lib(SOFTHSM_MODULE).get_token(token_label=label)
+    with token.open(rw=True, user_pin=pin) as session:
+        session.create_object(
+            {
+                Attribute.CLASS: ObjectClass.CERTIFICATE,
+                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                Attribute.TOKEN: True,
+                Attribute.LABEL: "ky-so",
+                Attribute.ID: b"\x01",
+                Attribute.SUBJECT: certificate.subject.public_bytes(),
+                Attribute.VALUE: certificate.public_bytes(serialization.Encoding.DER),
+            }
+        )
+
+
+def test_a_list_is_signed_with_a_pkcs11_token_named_in_the_settings(
+    app, client, world, auth, db_session, signing_keys, monkeypatch, tmp_path
+):
+    _softhsm_token(
+        tmp_path, monkeypatch, signing_keys["authority"], label="Tinh uy Phu Tho", pin="246810"
+    )
+    pin_file = tmp_path / "pt.pin"
+    pin_file.write_text("246810\n")
+    keys = {
+        "tinh-uy": {
+            "units": ["P"],
+            "pkcs11_module": SOFTHSM_MODULE,
+            "token": "Tinh uy Phu Tho",
+            "key": "ky-so",
+            "pin_file": str(pin_file),
+            "raw_mechanism": True,  # SoftHSM signs ECDSA only on a digest made outside it
+        }
+    }
+    monkeypatch.setitem(app.config, "SIGNING_KEYS", keys)
+    db_session.commit()
+    saved = _settings(
+        client, auth, "adm_p", "P", signer_name="Nguyễn Văn Hùng", signing_key="tinh-uy"
+    )
+    assert saved.status_code == 200, saved.json
+    nomination = world.nominate(cell="K1", target="province", nominee_name="Hà Văn Sáu")
+    for username, action in (("sec_k1", "submit"), ("rev_c1", "approve"), ("rev_d1", "approve")):
+        world.act(nomination, username, action)
+    world.act(nomination, "rev_p", "approve")
+    assert nomination.recognized_level == "province"
+    db_session.commit()
+    response = client.post(
+        f"/api/v1/campaigns/{world.campaign.id}/lists",
+        json={"unit_code": "P"},
+        headers=auth("adm_p"),
+    )
+    assert response.status_code == 202, response.json
+    shown = client.get(f"/api/v1/lists/{response.json['id']}", headers=auth("adm_p")).json
+    assert shown["status"] == "done"
+    assert shown["signature"]["signer"] == "Tỉnh ủy Phú Thọ"
+    assert shown["signature"]["valid"] is True
+    with client.get(shown["files"]["pdf"], headers=auth("adm_p")) as download:
+        content = download.data
+    assert _validate(content, signing_keys["roots"]).bottom_line

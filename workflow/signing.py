@@ -107,13 +107,15 @@ def open_signer(config, name):
             raise SigningError(f"key {name}: the PKCS#12 file cannot be opened with its password")
         yield signer
     elif key.get("pkcs11_module"):
+        from pyhanko.config.pkcs11 import TokenCriteria
         from pyhanko.sign import pkcs11
 
+        pin = _secret(key, name, "pin")
         try:
             session = pkcs11.open_pkcs11_session(
                 key["pkcs11_module"],
-                token_label=key.get("token"),
-                user_pin=_secret(key, name, "pin"),
+                token_criteria=TokenCriteria(label=key.get("token")),
+                user_pin=pin,
             )
         except Exception as error:  # the token library's own errors: name them, no secret
             raise SigningError(
@@ -121,7 +123,11 @@ def open_signer(config, name):
             ) from None
         try:
             yield pkcs11.PKCS11Signer(
-                session, key_label=key.get("key"), cert_label=key.get("cert", key.get("key"))
+                session,
+                key_label=key.get("key"),
+                cert_label=key.get("cert", key.get("key")),
+                # Tokens without hash-and-sign mechanisms (ECDSA on SoftHSM): hash here.
+                use_raw_mechanism=bool(key.get("raw_mechanism")),
             )
         finally:
             session.close()
