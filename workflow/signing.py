@@ -215,7 +215,7 @@ def _stamp_font():
 
     font = next((path for path in STAMP_FONTS if Path(path).is_file()), None)
     if font is None:
-        raise SigningError("no font with Vietnamese glyphs for the stamp: install fonts-liberation2")
+        raise SigningError("no font with Vietnamese letters for the stamp: fonts-liberation2")
     return FontFromBytes(font)
 
 
@@ -253,15 +253,15 @@ def verify_pdf(stream, roots):
     """Check the one signature of the PDF in `stream` against the trusted `roots`."""
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
     try:
         signatures = PdfFileReader(stream, strict=False).embedded_signatures
-    except (PdfReadError, ValueError, KeyError) as error:
-        return Verification(None, None, False, f"the file is not a readable PDF ({error})")
+    except Exception as error:  # whatever a damaged file makes the reader raise: not valid
+        return Verification(None, None, False, f"the file is not a readable PDF ({error!r})")
     if len(signatures) != 1:
         return Verification(None, None, False, f"{len(signatures)} signatures instead of one")
     context = ValidationContext(
@@ -271,6 +271,8 @@ def verify_pdf(stream, roots):
         status = validate_pdf_signature(signatures[0], context)
     except (SignatureValidationError, PdfReadError, ValueError) as error:
         return Verification(None, None, False, f"the signature cannot be checked ({error})")
+    except Exception as error:  # a damaged file may break the validator anywhere: not valid
+        return Verification(None, None, False, f"the signature cannot be checked ({error!r})")
     signer = common_name(status.signing_cert) if status.signing_cert is not None else None
     if not status.intact or not status.valid:
         problem = "the file was changed after it was signed"
