@@ -16,6 +16,7 @@ from workflow import policy
 from workflow.errors import RETIRED_UNIT, Conflict, Forbidden, Invalid, ListChanged, NotFound
 from workflow.levels import COMMUNE, DISTRICT, PROVINCE, REVIEW_LEVELS
 from workflow.models import KINDS, CommendationList, Nomination, Recognition, Unit, utcnow
+from workflow.routing import CHUNK
 
 # The office suffix of a party document number by issuing level: "Số 05-DS/HU".
 OFFICE_SUFFIX = {PROVINCE: "TU", DISTRICT: "HU", COMMUNE: "ĐU"}
@@ -316,13 +317,13 @@ def snapshot(session, commendation_list, *, on):
     return rows
 
 
-def _carry_in_register(session, commendation_list, nomination_ids, *, chunk=5000):
+def _carry_in_register(session, commendation_list, nomination_ids):
     """The register's entries of these nominations name this list, their latest."""
     table = Recognition.__table__
-    for start in range(0, len(nomination_ids), chunk):
+    for start in range(0, len(nomination_ids), CHUNK):
         session.execute(
             table.update()
-            .where(table.c.nomination_id.in_(nomination_ids[start : start + chunk]))
+            .where(table.c.nomination_id.in_(nomination_ids[start : start + CHUNK]))
             .values(list_id=commendation_list.id)
         )
 

@@ -6,6 +6,7 @@ attempt. Every change of status is one conditional UPDATE, so two workers never 
 """
 
 import datetime as dt
+from collections import defaultdict
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,7 @@ from workflow import policy
 from workflow.errors import Forbidden, NotAllowedNow, NotFound
 from workflow.levels import LEVEL_OF_REVIEW_STATE, REVIEW_LEVELS
 from workflow.models import KINDS, Campaign, Nomination, OutboxMessage, Unit, User, utcnow
+from workflow.routing import CHUNK
 
 # session.info: the (kind, id) pairs of work this transaction made for the workers, handed off
 # after it commits (tasks/outbox.py); kinds are "notice" and "list".
@@ -21,7 +23,6 @@ PENDING_WORK = "commend_pending_work"
 DIGEST_HORIZON_DAYS = 3  # an item is in the digest when its review deadline is this close or past
 DIGEST_MAX_ITEMS = 200  # a digest names this many items and counts the rest
 LIST_OWN_ITEMS = 50  # a secretary's list notice names this many of the cell's nominations
-LIST_CHUNK = 5000  # ids per IN list
 
 
 def remember_for_hand_off(session, kind, ids):
@@ -380,22 +381,27 @@ def list_ready(session, commendation_list, *, number_label):
     seen = {requester.email.casefold()}
     ids = [row["nomination_id"] for row in rows]
     cell_of = {}
-    for start in range(0, len(ids), LIST_CHUNK):
+    for start in range(0, len(ids), CHUNK):
         cell_of.update(
             session.execute(
                 select(Nomination.id, Nomination.cell_id).where(
-                    Nomination.id.in_(ids[start : start + LIST_CHUNK])
+                    Nomination.id.in_(ids[start : start + CHUNK])
                 )
             ).all()
         )
-    cells = sorted(set(cell_of.values()))
-    for start in range(0, len(cells), LIST_CHUNK):
+    own = defaultdict(list)  # cell id → its nominations on the list, in the list's order
+    for row in rows:
+        own[cell_of.get(row["nomination_id"])].append(
+            {"nomination_id": row["nomination_id"], "nominee_name": row["nominee_name"]}
+        )
+    cells = sorted(cell for cell in own if cell is not None)
+    for start in range(0, len(cells), CHUNK):
         secretaries = session.scalars(
             select(User)
             .where(
                 User.role == "secretary",
                 User.active,
-                User.unit_id.in_(cells[start : start + LIST_CHUNK]),
+                User.unit_id.in_(cells[start : start + CHUNK]),
             )
             .order_by(User.id)
         ).all()
@@ -403,12 +409,8 @@ def list_ready(session, commendation_list, *, number_label):
             if secretary.email.casefold() in seen:
                 continue
             seen.add(secretary.email.casefold())
-            own = [
-                {"nomination_id": row["nomination_id"], "nominee_name": row["nominee_name"]}
-                for row in rows
-                if cell_of.get(row["nomination_id"]) == secretary.unit_id
-            ]
-            audience.append((secretary, {**context, "own": own[:LIST_OWN_ITEMS]}))
+            items = own[secretary.unit_id][:LIST_OWN_ITEMS]
+            audience.append((secretary, {**context, "own": items}))
     written = []
     for person, person_context in audience:
         message = OutboxMessage(
