@@ -304,3 +304,23 @@ def test_a_list_is_signed_with_a_pkcs11_token_named_in_the_settings(
     with client.get(shown["files"]["pdf"], headers=auth("adm_p")) as download:
         content = download.data
     assert _validate(content, signing_keys["roots"]).bottom_line
+
+
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [
+        ("adm_p", 200),  # an administrator above the unit
+        ("adm_d1", 200),  # the unit's own administrator
+        ("rev_p", 403),  # sees the unit, keeps nothing
+        ("rev_d1", 403),  # the unit's reviewer issues its lists, does not keep its settings
+        ("rev_c1", 404),  # below the unit: it lies outside their subtree
+        ("sec_k1", 404),
+        ("rev_d2", 404),  # another district
+    ],
+)
+def test_who_keeps_a_units_settings(client, world, auth, db_session, username, status):
+    db_session.commit()
+    answer = _settings(client, auth, username, "D1", signer_name="Trần Thị Lan")
+    assert answer.status_code == status, answer.json
+    read = _settings(client, auth, username, "D1")
+    assert read.status_code == (404 if status == 404 else 200)
