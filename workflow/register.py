@@ -137,8 +137,11 @@ def nominee_record(session, actor, nomination):
     key = fold(nomination.nominee_name)
     cell_path = nomination.cell.path
     anchor = _anchors(session, [cell_path])[cell_path]
-    around = session.scalar(select(Unit).where(Unit.code == anchor)) if anchor else nomination.cell
-    visible = select(Unit.id).where(policy.subtree(around), policy.subtree(actor.unit))
+    # The anchor's subtree: its path is the cell's, cut after the anchor's code.
+    around = cell_path[: cell_path.index(f"/{anchor}/") + len(anchor) + 2] if anchor else cell_path
+    visible = select(Unit.id).where(
+        Unit.path.startswith(around, autoescape=True), policy.subtree(actor.unit)
+    )
     recognitions = session.execute(
         select(Recognition, Unit.path)
         .join(Unit, Unit.id == Recognition.cell_id)
