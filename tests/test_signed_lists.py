@@ -324,3 +324,11 @@ def test_who_keeps_a_units_settings(client, world, auth, db_session, username, s
     assert answer.status_code == status, answer.json
     read = _settings(client, auth, username, "D1")
     assert read.status_code == (404 if status == 404 else 200)
+
+
+def test_unreadable_signing_keys_leave_no_key_to_choose(app, client, world, auth, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGNING_KEYS", "{not json")
+    read = _settings(client, auth, "adm_p", "D1")
+    assert read.status_code == 200
+    assert read.json["signing_keys"] == []
+    assert _settings(client, auth, "adm_p", "D1", signing_key="x").status_code == 422

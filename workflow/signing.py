@@ -19,12 +19,14 @@ import datetime as dt
 import functools
 import io
 import json
+import logging
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+log = logging.getLogger(__name__)
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 FIELD_NAME = "ChuKySo"
 # Fonts with Vietnamese glyphs for the visible stamp: Times New Roman's metrics first (Liberation
@@ -67,10 +69,14 @@ def configured_keys(config):
 
 
 def keys_for(config, unit):
-    """The names of the keys `unit` may sign with, sorted."""
-    return sorted(
-        name for name, key in configured_keys(config).items() if unit.code in key.get("units", ())
-    )
+    """The names of the keys `unit` may sign with, sorted; none while SIGNING_KEYS cannot be
+    read (logged: the operator's to mend; signing with a key says why it cannot)."""
+    try:
+        keys = configured_keys(config)
+    except SigningError:
+        log.exception("SIGNING_KEYS cannot be read; no unit can choose a signing key")
+        return []
+    return sorted(name for name, key in keys.items() if unit.code in key.get("units", ()))
 
 
 def _secret(key, name, what):

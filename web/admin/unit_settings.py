@@ -39,11 +39,7 @@ def unit_settings_page(code):
     if unit.level not in REVIEW_LEVELS or unit.retired:
         abort(404)
     current = unit_settings.settings_of(db.session, unit)
-    try:
-        keys = signing.keys_for(current_app.config, unit)
-    except signing.SigningError:
-        current_app.logger.exception("SIGNING_KEYS cannot be read")
-        keys = []
+    keys = signing.keys_for(current_app.config, unit)
     form = UnitSettingsForm(
         formdata=request.form if request.method == "POST" else None, obj=current
     )
