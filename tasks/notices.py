@@ -8,8 +8,8 @@ import datetime as dt
 
 from flask import current_app, render_template
 
-from tasks import documents, mail
-from workflow import reorganisation
+from tasks import mail
+from workflow import paperwork, reorganisation
 
 LABELS = {
     "vi": {
@@ -150,18 +150,18 @@ def list_ready(message, labels):
     """A list is written: its counts by kind and, to a cell's secretary, the cell's nominations
     on it (`own`); the list's page to whoever asked for it."""
     context = message.context
-    count = context["count"] or 0
-    individuals = context.get("individuals", count)  # rows written before the counts by kind
     own = context.get("own")
     return {
         "number": context["number"],
         "unit": context["unit"],
-        "campaign": documents.campaign_phrase(context["campaign"])
+        "campaign": paperwork.campaign_phrase(context["campaign"])
         if message.language == "vi"
         else context["campaign"],
         "level": labels["levels"].get(context["level"], context["level"]),
-        "collectives": context.get("collectives", count - individuals),
-        "individuals": individuals,
+        "count": context["count"],
+        # None in the rows written before the counts by kind were: the template says the total.
+        "collectives": context.get("collectives"),
+        "individuals": context.get("individuals"),
         "own": [{**item, "url": nomination_url(item["nomination_id"])} for item in own or ()],
         "url": f"{_base_url()}/lists/{context['list_id']}",
     }

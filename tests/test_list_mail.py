@@ -99,3 +99,27 @@ def test_workflow_notices_greet_the_recipient_by_name(app, world, db_session, di
     )
     assert texts["an@example.vn"][0].startswith("Kính gửi đồng chí Nguyễn Văn An,")
     assert texts["to@example.vn"][0].startswith("Kính gửi Tổ hòa giải thôn Đồng Hội,")
+
+
+def test_a_notice_written_before_the_counts_by_kind_says_the_total(app, world, db_session):
+    from tasks import notices
+    from workflow.models import OutboxMessage
+
+    row = OutboxMessage(
+        key="list_ready-old",
+        notice="list_ready",
+        recipient_email="rev_d1@example.org",
+        language="vi",
+        context={
+            "list_id": 7,
+            "number": "01-DS/HU",
+            "unit": "Huyện ủy Cẩm Khê",
+            "campaign": "Đợt điển hình 2026",
+            "level": "district",
+            "count": 3,
+        },
+    )
+    with app.test_request_context():
+        _subject, text, _html = notices.render(row)
+    assert "gồm 3 tập thể, cá nhân." in text
+    assert text.startswith("Kính gửi đồng chí,")  # no account, no nominee: nobody to name
