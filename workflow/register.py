@@ -16,6 +16,7 @@ from workflow import policy
 from workflow.fields import fold
 from workflow.lists import number_label
 from workflow.models import CommendationList, Nomination, Recognition, Unit
+from workflow.queries import _like  # the nominations' search pattern: LIKE '%…%', escaped
 
 EXPORT_MAX = 100_000  # rows in one XLSX export; narrow the search for more
 
@@ -38,11 +39,6 @@ def entry_for(nomination, chain, *, on):
         "recognized_on": on,
         "list_id": None,
     }
-
-
-def _like(text):
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def search_conditions(actor, *, scope=None, q=None, year=None):
