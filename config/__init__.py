@@ -14,6 +14,8 @@ ENVIRONMENT_VARIABLES = (
     "LISTS_DIR",
     "MINUTES_DIR",
     "PUBLIC_COMMENT_LIMIT",
+    "SIGNING_KEYS",
+    "SIGNING_TRUST_ROOTS",
 )
 
 # Task tuning read from the environment as numbers: operators and the worker tests shorten them.
@@ -45,7 +47,8 @@ class Default:
     DATABASE_URL = None  # None: a SQLite file under the app's instance folder
     CELERY_BROKER_URL = None
     SMTP_URL = None
-    MAIL_FROM = "commend <no-reply@commend.local>"
+    # The sender as mail programs show it: a Vietnamese name by default; MAIL_FROM sets another.
+    MAIL_FROM = "Hệ thống điển hình tiên tiến <no-reply@commend.local>"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     API_TOKEN_HOURS = 12
     SESSION_HOURS = 12.0  # a browser session ends on the server after this, logged out or not
@@ -63,6 +66,12 @@ class Default:
     MAIL_DIR = None  # None: instance/mail, where the file backend writes one .eml per message
     LISTS_DIR = None  # None: instance/lists, where the final commendation lists are written
     MINUTES_DIR = None  # None: instance/minutes, where closed meetings' minutes are written
+    # Signed lists (workflow/signing.py): the keys units may sign with, as JSON {name: {"units":
+    # [codes], "pkcs12": path, "password_env" | "password_file": …} or {…, "pkcs11_module": path,
+    # "token", "key", "pin_env" | "pin_file"}}; and a PEM file of the trusted authorities. No
+    # key, no signature: a unit's lists are signed only once its administrators choose a key.
+    SIGNING_KEYS = None
+    SIGNING_TRUST_ROOTS = None
     OUTBOX_DISPATCH_ON_COMMIT = True  # hand new outbox rows to the dispatch task after commit
     # Hand the work a commit asks for to a background thread of the process (tasks/handoff.py):
     # it publishes to the broker, or without one runs the tasks and beat's schedule itself, so

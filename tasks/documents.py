@@ -10,29 +10,24 @@ from pathlib import Path
 
 from flask import render_template
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
-from workflow import glossary
 from workflow.levels import REVIEW_LEVELS
 from workflow.lists import file_path, number_label
-
-LEVEL_NAMES = {level: glossary.name("levels", level, "vi") for level in REVIEW_LEVELS}
-LEVEL_WORDS = {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh"}
-KIND_NAMES = glossary.names("kinds", "vi")
-# The names units carry before their place ("Huyện ủy Cẩm Khê" → "Cẩm Khê").
-BODY_PREFIXES = (
-    "Tỉnh ủy ",
-    "Thành ủy ",
-    "Huyện ủy ",
-    "Quận ủy ",
-    "Thị ủy ",
-    "Đảng ủy ",
-    "Đảng bộ ",
+from workflow.paperwork import (
+    FORMULA_TRIGGERS,
+    KIND_NAMES,
+    LEVEL_NAMES,
+    LEVEL_WORDS,
+    SIGNER_TITLES,
+    campaign_phrase,
+    pdf_document,
+    place,
+    superior_body,
+    text_cell,
+    vietnamese_date,
 )
-PLACE_PREFIXES = ("xã ", "thị trấn ", "phường ")
-# A spreadsheet treats text starting with these as a formula (CSV/formula injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
 COLUMNS = (
     ("STT", None),
     ("Loại", "kind"),
@@ -46,32 +41,6 @@ COLUMNS = (
 )
 
 
-def place(unit):
-    """The place a unit is named after: "Huyện ủy Cẩm Khê" → "Cẩm Khê"."""
-    name = unit.name
-    for prefix in BODY_PREFIXES:
-        if name.startswith(prefix):
-            name = name.removeprefix(prefix)
-            break
-    for prefix in PLACE_PREFIXES:
-        if name.startswith(prefix):
-            return name.removeprefix(prefix)
-    return name
-
-
-def superior_body(unit):
-    """The party organisation above the issuing unit, as a document header names it."""
-    parent = unit.parent
-    if parent is None:
-        return None
-    word = {"province": "TỈNH ", "district": "HUYỆN "}.get(parent.level, "")
-    return f"ĐẢNG BỘ {word}{place(parent).upper()}"
-
-
-def vietnamese_date(day):
-    return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
-
-
 def summary_rows(summary):
     rows = []
     for level in REVIEW_LEVELS:
@@ -82,8 +51,11 @@ def summary_rows(summary):
     return rows, ("Tổng cộng", *totals)
 
 
-def document_context(commendation_list):
+def document_context(commendation_list, signatory=None):
+    """What the list's documents say; `signatory` is (title, name) from the issuing unit's
+    settings (unit_settings.signatory), the secretary without a name when not given."""
     unit = commendation_list.unit
+    title, name = signatory or ("secretary", None)
     issued_on = commendation_list.issued_on or dt.date.today()
     rows, total = summary_rows(commendation_list.summary or {})
     return {
@@ -93,6 +65,9 @@ def document_context(commendation_list):
         "place_and_date": f"{place(unit)}, {vietnamese_date(issued_on)}",
         "level": LEVEL_WORDS[commendation_list.level],
         "campaign": commendation_list.campaign.name,
+        "campaign_phrase": campaign_phrase(commendation_list.campaign.name),
+        "signer_title": SIGNER_TITLES[title],
+        "signer_name": name,
         "collectives": [row for row in commendation_list.rows if row["kind"] == "collective"],
         "individuals": [row for row in commendation_list.rows if row["kind"] == "individual"],
         "summary_rows": rows,
@@ -105,11 +80,11 @@ def document_context(commendation_list):
 # allows (CSV, and XLSX in openpyxl's write-only mode): memory stays flat whatever the length.
 
 
-def render_pdf(commendation_list, stream):
-    from weasyprint import HTML  # heavy; only the list task needs it
-
-    html = render_template("lists/document.html", **document_context(commendation_list))
-    HTML(string=html).write_pdf(stream)
+def render_pdf(commendation_list, stream, *, signatory=None, sign=None):
+    """The list as a party document; with `sign`, the rendered PDF is handed to it to be signed
+    into `stream` with its stamp in the space to sign (see pdf_document)."""
+    html = render_template("lists/document.html", **document_context(commendation_list, signatory))
+    pdf_document(html, stream, sign=sign)
 
 
 def _text(value):
@@ -124,30 +99,16 @@ def _cell_values(row, index):
     return values
 
 
-def _text_cell(sheet, value, alignment=None, font=None):
-    """A cell stored as text, never as a formula, whatever the nominee's text starts with."""
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if value.startswith(FORMULA_TRIGGERS):
-            cell.quotePrefix = True
-    if alignment is not None:
-        cell.alignment = alignment
-    if font is not None:
-        cell.font = font
-    return cell
-
-
 def render_xlsx(commendation_list, stream):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Danh sách")
     for letter, width in zip("ABCDEFGHI", (6, 10, 30, 10, 20, 30, 20, 35, 60), strict=True):
         sheet.column_dimensions[letter].width = width
     bold, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    sheet.append([_text_cell(sheet, title, font=bold) for title, _ in COLUMNS])
+    sheet.append([text_cell(sheet, title, font=bold) for title, _ in COLUMNS])
     for index, row in enumerate(commendation_list.rows, start=1):
         sheet.append(
-            [_text_cell(sheet, value, alignment=wrapped) for value in _cell_values(row, index)]
+            [text_cell(sheet, value, alignment=wrapped) for value in _cell_values(row, index)]
         )
     summary = workbook.create_sheet("Tổng hợp")
     summary.append(["Cấp công nhận", "Tập thể", "Cá nhân", "Tổng"])
@@ -164,7 +125,7 @@ def render_xlsx(commendation_list, stream):
         ("Cấp công nhận", context["level"]),
         ("Số lượng", context["count"]),
     ):
-        info.append([label, _text_cell(info, value)])
+        info.append([label, text_cell(info, value)])
     workbook.save(stream)
 
 
@@ -186,17 +147,20 @@ def render_csv(commendation_list, stream):
 RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx, "csv": render_csv}
 
 
-def write_all(commendation_list, directory):
+def write_all(commendation_list, directory, *, signatory=None, sign=None):
     """Write every format under a temporary name, then move it into place; the checksums and
-    sizes to keep in the snapshot (read back from the file, never held whole in memory)."""
+    sizes to keep in the snapshot (read back from the file, never held whole in memory). The PDF
+    names `signatory` in its signature block and, with `sign`, is signed before it is stored, so
+    its checksum covers the signed file."""
     files = {}
+    pdf_options = {"signatory": signatory, "sign": sign}
     for file_format, render in RENDERERS.items():
         target = file_path(directory, commendation_list, file_format)
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
         try:
             with os.fdopen(handle, "w+b") as stream:
-                render(commendation_list, stream)
+                render(commendation_list, stream, **(pdf_options if file_format == "pdf" else {}))
                 stream.flush()
                 os.fsync(stream.fileno())
                 stream.seek(0)

@@ -1,13 +1,15 @@
 """The list tasks: produce a list (snapshot, PDF, XLSX, CSV, verify, notify); audit the files."""
 
 import logging
+from contextlib import contextmanager
+from functools import partial
 
 from flask import current_app
 
 from tasks import documents
 from web.database import db
-from workflow import lists, outbox, services
-from workflow.models import CommendationList
+from workflow import lists, outbox, services, signing, unit_settings
+from workflow.models import CommendationList, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +24,26 @@ def generate_list(task, list_id):
         return "not pending"
     session.commit()
     commendation_list = session.get(CommendationList, list_id)
-    directory = lists.lists_dir(current_app.config, current_app.instance_path)
+    config = current_app.config
+    directory = lists.lists_dir(config, current_app.instance_path)
     try:
         lists.snapshot(session, commendation_list, on=services.today())
-        files = documents.write_all(commendation_list, directory)
+        unit = commendation_list.unit
+        settings = unit_settings.settings_of(session, unit)
+        key = settings.signing_key if settings else None
+        with _signing(config, key, unit) as sign:
+            files = documents.write_all(
+                commendation_list,
+                directory,
+                signatory=unit_settings.signatory(session, unit),
+                sign=sign,
+            )
         # Read back from disk what was written: a list is done only with files that match.
         problems = lists.check_files(directory, commendation_list, files)
         if problems:
             raise OSError(f"the files written do not read back: {'; '.join(problems)}")
-        lists.finish(session, commendation_list, files)
+        signature = _checked_signature(config, directory, commendation_list, key) if key else None
+        lists.finish(session, commendation_list, files, signature=signature)
         outbox.list_ready(
             session, commendation_list, number_label=lists.number_label(commendation_list)
         )
@@ -42,6 +55,30 @@ def generate_list(task, list_id):
         session.commit()
         return "failed"
     return "done"
+
+
+@contextmanager
+def _signing(config, key, unit):
+    """The function that signs the rendered PDF with the unit's key, or None without one."""
+    if key is None:
+        yield None
+        return
+    with signing.open_signer(config, key) as signer:
+        yield partial(
+            signing.sign_pdf, signer=signer, unit_name=unit.name, location=documents.place(unit)
+        )
+
+
+def _checked_signature(config, directory, commendation_list, key):
+    """The stored PDF's signature, checked as anyone will check it; a list whose signature does
+    not verify is not done."""
+    path = lists.file_path(directory, commendation_list, "pdf")
+    with path.open("rb") as stream:
+        found = signing.verify_pdf(stream, signing.trust_roots(config))
+    if not found.valid:
+        raise signing.SigningError(f"the signed PDF does not verify: {found.problem}")
+    signed_at = found.signed_at or utcnow()  # pyHanko reads the time the signer wrote
+    return {"signer": found.signer, "signed_at": signed_at.isoformat(), "key": key}
 
 
 def audit_lists(task):

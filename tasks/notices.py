@@ -9,7 +9,7 @@ import datetime as dt
 from flask import current_app, render_template
 
 from tasks import mail
-from workflow import glossary, reorganisation
+from workflow import glossary, paperwork, reorganisation
 from workflow.levels import REVIEW_LEVELS
 
 # The glossary's words for states, levels and kinds, and the few words only notices use.
@@ -139,13 +139,22 @@ def deadline_digest(message, labels):
 
 @notice("list_ready")
 def list_ready(message, labels):
+    """A list is written: its counts by kind and, to a cell's secretary, the cell's nominations
+    on it (`own`); the list's page to whoever asked for it."""
     context = message.context
+    own = context.get("own")
     return {
         "number": context["number"],
         "unit": context["unit"],
-        "campaign": context["campaign"],
+        "campaign": paperwork.campaign_phrase(context["campaign"])
+        if message.language == "vi"
+        else context["campaign"],
         "level": labels["levels"].get(context["level"], context["level"]),
         "count": context["count"],
+        # None in the rows written before the counts by kind were: the template says the total.
+        "collectives": context.get("collectives"),
+        "individuals": context.get("individuals"),
+        "own": [{**item, "url": nomination_url(item["nomination_id"])} for item in own or ()],
         "url": f"{_base_url()}/lists/{context['list_id']}",
     }
 
@@ -179,10 +188,28 @@ def set_password(message, labels):
     }
 
 
+def greeting(message, language):
+    """ "Kính gửi đồng chí Nguyễn Văn A," — the recipient by name: the account's holder (or the
+    account a set-password link is for), else the nominee the notice is about (a collective is
+    greeted without "đồng chí")."""
+    name = message.recipient_name or message.context.get("full_name")
+    if name:
+        person = True
+    else:
+        name = message.context.get("nominee_name")
+        person = message.context.get("kind") != "collective"
+    if language == "en":
+        return f"Dear {name}," if name else "Dear colleague,"
+    if not name:
+        return "Kính gửi đồng chí,"
+    return f"Kính gửi đồng chí {name}," if person else f"Kính gửi {name},"
+
+
 def render(message):
     """(subject, text, html) of an outbox row, in the recipient's language."""
     language = message.language if message.language in LABELS else "vi"
     context = CONTEXTS[message.notice](message, LABELS[language])
+    context["greeting"] = greeting(message, language)
     folder = f"email/{message.notice}/{language}"
     subject = render_template(f"{folder}/subject.txt", **context)
     text = render_template(f"{folder}/body.txt", **context)

@@ -571,3 +571,44 @@ def test_submit_and_approve_with_the_keyboard_alone(page_for, viewport):
     reviewer.keyboard.press("Enter")
     reviewer.wait_for_load_state()
     assert _state(reviewer) == "Được công nhận"
+
+
+def test_a_nomination_prints_without_the_menu_or_the_buttons(page_for):
+    """The print stylesheet: the content of a nomination, no menu, language switch or button."""
+    page = page_for("bithu")
+    page.goto("/nominations")
+    page.locator("table a[href^='/nominations/']").first.click()
+    page.wait_for_load_state()
+    no_button_shows = (
+        "[...document.querySelectorAll('button, a.button')].every(b => b.offsetParent === null)"
+    )
+    for selector in ("header nav", "header .tools", "a[data-field=print]"):
+        assert page.locator(selector).first.is_visible(), selector
+    assert not page.evaluate(no_button_shows)
+    page.emulate_media(media="print")
+    for selector in ("header nav", "header .tools", "a[data-field=print]"):
+        assert not page.locator(selector).first.is_visible(), selector
+    assert page.evaluate(no_button_shows)
+    assert page.locator("dl.details").first.is_visible()
+    assert page.locator("h1").is_visible()
+
+
+def test_the_register_and_a_units_signature_fit_a_phone(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", demo.DEMO_PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{live_server}/")
+    page.goto("/register?q=nguyen")
+    rows = page.locator("table.register tbody tr")
+    assert rows.count() >= 1
+    assert "Nguyễn" in rows.first.inner_text()
+    assert _fits(page)
+    _shot(page, "register")
+    page.goto("/admin/units/PT-CK/settings")
+    assert page.locator("select[name=signer_title]").input_value() == "deputy_secretary"
+    assert page.locator("input[name=signer_name]").input_value() == "Trần Thị Lan"
+    assert _fits(page)
+    context.close()

@@ -306,10 +306,10 @@ def test_search_ignores_diacritics_and_case(client, world, auth, db_session, typ
 def test_the_folded_text_follows_an_edit(world, db_session):
     nomination = world.nominate(nominee_name="Trần Văn Đức")
     db_session.flush()
-    assert nomination.search_text.startswith("tran van duc\n")
+    assert nomination.search_text.startswith("tran van duc ")
     nomination.title = "Trồng rừng"
     db_session.flush()
-    assert nomination.search_text.endswith("\ntrong rung")
+    assert nomination.search_text == "tran van duc trong rung"
     conditions = queries.search_conditions(world.users["rev_d1"], q="trong RUNG")
     count = db_session.scalar(select(func.count()).select_from(Nomination).where(*conditions))
     assert count == 1

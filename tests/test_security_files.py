@@ -492,8 +492,8 @@ def test_a_list_whose_files_do_not_read_back_is_not_done(
 
     write_all = documents.write_all
 
-    def write_then_lose(commendation_list, directory):
-        files = write_all(commendation_list, directory)
+    def write_then_lose(commendation_list, directory, **options):
+        files = write_all(commendation_list, directory, **options)
         lists.file_path(directory, commendation_list, "xlsx").write_bytes(b"truncated")
         return files
 

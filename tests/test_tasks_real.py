@@ -514,7 +514,13 @@ def test_list_files_hold_exactly_the_right_rows(real, tmp_path):
         service_missing("pdftotext (poppler-utils) is not installed")
     check_pdf(text, shown["number"])
     ready = real.rows(notice="list_ready")
-    assert [row.recipient_email for row in ready] == ["rev_d1@example.org"]
+    # The requester, and the secretaries of the cells whose nominations are on the list.
+    assert sorted(row.recipient_email for row in ready) == [
+        "rev_d1@example.org",
+        "sec_k1@example.org",
+        "sec_k3@example.org",
+        "sec_kd@example.org",
+    ]
     real.settle(ready)
 
 

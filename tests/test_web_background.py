@@ -143,7 +143,11 @@ def test_a_reviewer_produces_the_list_from_the_dashboard_and_downloads_it(
         check_pdf(pdf, "01-DS/HU")
 
     # The notice to the requester links to this page.
-    [ready] = [m for m in read_mail(dispatching) if "01-DS/HU" in str(m["Subject"])]
+    [ready] = [
+        m
+        for m in read_mail(dispatching)
+        if "01-DS/HU" in str(m["Subject"]) and m["To"] == "rev_d1@example.org"
+    ]
     assert ready["To"] == "rev_d1@example.org"
     assert f'href="{BASE_URL}/lists/{list_id}"' in ready.get_body(("html",)).get_content()
 

@@ -1,10 +1,13 @@
-"""A final list's stored files, served to the API and to the pages by one function."""
+"""A final list's stored files, served to the API and to the pages by one function, and the
+check of a signed list's PDF."""
+
+import datetime as dt
 
 from flask import current_app, send_file
 from werkzeug.exceptions import Gone, NotFound
 
 from web.i18n import format_moment
-from workflow import lists
+from workflow import lists, signing
 from workflow.errors import NotAllowedNow
 
 
@@ -47,3 +50,28 @@ def send_list_file(commendation_list, file_format):
         download_name=lists.download_name(commendation_list, file_format),
         max_age=0,
     )
+
+
+def signature_of(commendation_list):
+    """A signed list's signature as it stands now: {"signer", "signed_at", "valid", "problem"},
+    the stored PDF checked again with pyHanko's validator (a changed byte fails it); None for a
+    list that is not signed."""
+    recorded = commendation_list.signature
+    if not recorded:
+        return None
+    directory = lists.lists_dir(current_app.config, current_app.instance_path)
+    try:
+        with lists.file_path(directory, commendation_list, "pdf").open("rb") as stream:
+            found = signing.verify_pdf(stream, signing.trust_roots(current_app.config))
+    except OSError:
+        found = signing.Verification(None, None, False, "the file is no longer stored")
+    except signing.SigningError as error:
+        found = signing.Verification(None, None, False, str(error))
+    if found.valid and found.signer != recorded["signer"]:
+        found = signing.Verification(found.signer, found.signed_at, False, "another signer")
+    return {
+        "signer": recorded["signer"],
+        "signed_at": dt.datetime.fromisoformat(recorded["signed_at"]),
+        "valid": found.valid,
+        "problem": found.problem,
+    }

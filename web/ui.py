@@ -88,11 +88,21 @@ def init_app(app):
     from web.main import bp as main_bp
     from web.meetings import bp as meetings_bp
     from web.nominations import bp as nominations_bp
+    from web.register import bp as register_bp
     from web.review import bp as review_bp
 
     csrf.exempt(api_bp)  # bearer tokens, not cookies: no cross-site request can carry one
     app.register_blueprint(api_bp)
-    blueprints = (auth_bp, main_bp, nominations_bp, review_bp, meetings_bp, lists_bp, admin_bp)
+    blueprints = (
+        auth_bp,
+        main_bp,
+        nominations_bp,
+        review_bp,
+        meetings_bp,
+        lists_bp,
+        register_bp,
+        admin_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -20,6 +20,7 @@ from workflow import (
     policy,
     reorganisation,
     services,
+    unit_settings,
     workdays,
 )
 from workflow.imports import import_units, import_users
@@ -245,10 +246,32 @@ def seed(session, today=None, *, store=None):
     return loaded
 
 
+# Who signs the documents of the demo's reviewing units (under "T/M BAN THƯỜNG VỤ").
+SIGNATORIES = {
+    "PT": ("secretary", "Nguyễn Văn Hùng"),
+    "PT-CK": ("deputy_secretary", "Trần Thị Lan"),
+    "PT-LT": ("secretary", "Lê Văn Toàn"),
+    "PT-CK-TL": ("secretary", "Phạm Văn Sơn"),
+    "LC": ("secretary", "Hoàng Văn Minh"),
+}
+
+
 def _campaign(session, province_code, name, nominations, levels, today):
     users = {user.username: user for user in session.scalars(select(User))}
     province = session.scalar(select(Unit).where(Unit.code == province_code))
     admin = next(user for user in users.values() if user.role == "admin" and user.unit == province)
+    for unit in session.scalars(select(Unit).where(Unit.code.in_(SIGNATORIES))):
+        if province.contains(unit):
+            title, signer = SIGNATORIES[unit.code]
+            unit_settings.update_settings(
+                session,
+                admin,
+                unit,
+                signer_title=title,
+                signer_name=signer,
+                signing_key=None,
+                keys=(),
+            )
     days = {"commune": 75, "district": 90, "province": 120}
     campaign = services.create_campaign(
         session,

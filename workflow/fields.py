@@ -23,14 +23,6 @@ def clean_text(value, *, min_length, max_length):
     return value
 
 
-def fold(text):
-    """`text` without diacritics or case, for search: "Nguyễn Thị Hằng" → "nguyen thi hang",
-    "ĐẢNG" → "dang" (Đ and đ are letters of their own, not a d with a mark: folded by hand)."""
-    decomposed = unicodedata.normalize("NFD", text or "")
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return unicodedata.normalize("NFC", bare).casefold().replace("đ", "d")
-
-
 def Text(max_length, min_length=1):
     """A string, NFC-normalised and stripped, without NUL, of bounded length."""
     return Annotated[
@@ -84,3 +76,15 @@ def describe(item):
 def problems_from(error: ValidationError):
     """Every problem of a pydantic error as (field, message) pairs."""
     return [describe(item) for item in error.errors(include_url=False)]
+
+
+def fold(text):
+    """`text` as a search key: without diacritics (đ → d), case-folded, single-spaced.
+
+    "Nguyễn  Văn ĐỨC" and "nguyen van duc" fold alike: the key people match names with when
+    one of them typed without accents or in capitals (Đ and đ are letters of their own, not a
+    d with a mark: folded by hand).
+    """
+    decomposed = unicodedata.normalize("NFD", text or "")
+    bare = "".join(character for character in decomposed if not unicodedata.combining(character))
+    return " ".join(bare.replace("đ", "d").replace("Đ", "D").casefold().split())

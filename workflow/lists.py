@@ -15,7 +15,8 @@ from sqlalchemy.orm import defer, joinedload
 from workflow import policy
 from workflow.errors import RETIRED_UNIT, Conflict, Forbidden, Invalid, ListChanged, NotFound
 from workflow.levels import COMMUNE, DISTRICT, PROVINCE, REVIEW_LEVELS
-from workflow.models import KINDS, CommendationList, Nomination, Unit, utcnow
+from workflow.models import KINDS, CommendationList, Nomination, Recognition, Unit, utcnow
+from workflow.routing import CHUNK
 
 # The office suffix of a party document number by issuing level: "Số 05-DS/HU".
 OFFICE_SUFFIX = {PROVINCE: "TU", DISTRICT: "HU", COMMUNE: "ĐU"}
@@ -307,6 +308,7 @@ def snapshot(session, commendation_list, *, on):
         )
     rows.sort(key=lambda row: KIND_ORDER.index(row["kind"]))  # stable: keeps the unit order
     commendation_list.rows = rows
+    _carry_in_register(session, commendation_list, [row["nomination_id"] for row in rows])
     commendation_list.summary = summary_counts(session, commendation_list)
     commendation_list.count = len(rows)
     commendation_list.unit_name = commendation_list.unit.name
@@ -315,12 +317,25 @@ def snapshot(session, commendation_list, *, on):
     return rows
 
 
-def finish(session, commendation_list, files, *, now=None):
-    """The list is done; its `files` were read back from disk and matched (see check_files)."""
+def _carry_in_register(session, commendation_list, nomination_ids):
+    """The register's entries of these nominations name this list, their latest."""
+    table = Recognition.__table__
+    for start in range(0, len(nomination_ids), CHUNK):
+        session.execute(
+            table.update()
+            .where(table.c.nomination_id.in_(nomination_ids[start : start + CHUNK]))
+            .values(list_id=commendation_list.id)
+        )
+
+
+def finish(session, commendation_list, files, *, signature=None, now=None):
+    """The list is done; its `files` were read back from disk and matched (see check_files),
+    and its PDF's `signature`, if it is signed, verified."""
     if commendation_list.status != "running":
         raise Conflict(f"list {commendation_list.id} is {commendation_list.status}, not running")
     now = now or utcnow()
     commendation_list.files = files
+    commendation_list.signature = signature
     commendation_list.status = "done"
     commendation_list.finished_at = now
     commendation_list.verified_at = now

@@ -510,7 +510,7 @@ class Nomination(Base):
 
 
 def searchable(name, title):
-    """What search matches: the name and the deed, folded; a line between them."""
+    """What search matches: the name and the deed, folded (one space between them)."""
     return fold(f"{name or ''}\n{title or ''}")
 
 
@@ -619,6 +619,12 @@ class OutboxMessage(Base):
     recipient: Mapped[User | None] = relationship()
     history: Mapped[HistoryEntry | None] = relationship()
 
+    @property
+    def recipient_name(self):
+        """The name of the account it goes to (None for an address without one); a claimed
+        row (outbox.claim) carries the same as a column."""
+        return self.recipient.full_name if self.recipient is not None else None
+
 
 LIST_STATUSES = ("pending", "running", "done", "failed")
 
@@ -682,6 +688,9 @@ class CommendationList(Base):
     # until an audit finds them whole again.
     audit_error: Mapped[str | None] = mapped_column(Text)
     audit_failed_at: Mapped[dt.datetime | None]
+    # The PDF's digital signature (PAdES), when the issuing unit signs its lists: {"signer",
+    # "signed_at", "key", "certificate_sha256"}; whether it verifies is checked on the file.
+    signature: Mapped[dict | None] = mapped_column(JSON)
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit] = relationship()
@@ -691,6 +700,72 @@ class CommendationList(Base):
     def issuer_name(self):
         """The issuing unit's name as the list was issued (its current name until then)."""
         return self.unit_name or self.unit.name
+
+
+class Recognition(Base):
+    """An entry of the register (sổ vàng): a nomination recognised, as things stood that day.
+
+    Written with the recognition, in its transaction. It keeps the names of the cell and of the
+    units above it as they were then (units are renamed and merged later), and the list that
+    carries it once one is issued; `cell_id` places it in today's tree, where a merged unit
+    hangs below the unit that carries it on, so the register follows reorganisations.
+    """
+
+    __tablename__ = "recognitions"
+    __table_args__ = (
+        Index("ix_recognitions_cell_id_recognized_on", "cell_id", "recognized_on"),
+        # The register's search is a substring match on the folded name: trigrams on PostgreSQL
+        # (which serve equality too), a plain index elsewhere.
+        Index(
+            "ix_recognitions_name_folded_trgm",
+            "name_folded",
+            postgresql_using="gin",
+            postgresql_ops={"name_folded": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    year: Mapped[int]  # the campaign's year
+    kind: Mapped[str] = mapped_column(_enum(KINDS, "recognition_kind"))
+    nominee_name: Mapped[str] = mapped_column(String(200))
+    # fields.fold(nominee_name): what searches and the duplicate check compare.
+    name_folded: Mapped[str] = mapped_column(String(200))
+    birth_year: Mapped[int | None]
+    cell_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # The cell and the reviewing units above it, nearest first, named as they were that day.
+    unit_names: Mapped[list] = mapped_column(JSON)
+    level: Mapped[str] = mapped_column(_enum(REVIEW_LEVELS, "recognition_level"))
+    recognized_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    recognized_on: Mapped[dt.date]
+    # The latest final list that carries it (set when that list is written).
+    list_id: Mapped[int | None] = mapped_column(ForeignKey("commendation_lists.id"))
+
+    commendation_list: Mapped[CommendationList | None] = relationship()
+
+
+SIGNER_TITLES = ("secretary", "deputy_secretary")
+
+
+class UnitSettings(Base):
+    """A reviewing unit's own settings, kept by its administrators: who signs its documents
+    ("T/M BAN THƯỜNG VỤ", then BÍ THƯ or PHÓ BÍ THƯ and the name), and the signing key its
+    final lists are signed with — a name from the SIGNING_KEYS setting, where the operator keeps
+    the PKCS#12 file or PKCS#11 token and where its password comes from; no secret is here."""
+
+    __tablename__ = "unit_settings"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    signer_title: Mapped[str] = mapped_column(
+        _enum(SIGNER_TITLES, "signer_title"), default="secretary"
+    )
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    signing_key: Mapped[str | None] = mapped_column(String(60))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    unit: Mapped[Unit] = relationship()
 
 
 class Reorganisation(Base):

@@ -6,6 +6,7 @@ attempt. Every change of status is one conditional UPDATE, so two workers never 
 """
 
 import datetime as dt
+from collections import defaultdict
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,13 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from workflow import policy
 from workflow.errors import Forbidden, NotAllowedNow, NotFound
 from workflow.levels import LEVEL_OF_REVIEW_STATE, REVIEW_LEVELS
-from workflow.models import Campaign, Nomination, OutboxMessage, Unit, User, utcnow
+from workflow.models import KINDS, Campaign, Nomination, OutboxMessage, Unit, User, utcnow
+from workflow.routing import CHUNK
 
 # session.info: the (kind, id) pairs of work this transaction made for the workers, handed off
 # after it commits (tasks/outbox.py); kinds are "notice" and "list".
 PENDING_WORK = "commend_pending_work"
 DIGEST_HORIZON_DAYS = 3  # an item is in the digest when its review deadline is this close or past
 DIGEST_MAX_ITEMS = 200  # a digest names this many items and counts the rest
+LIST_OWN_ITEMS = 50  # a secretary's list notice names this many of the cell's nominations
 
 
 def remember_for_hand_off(session, kind, ids):
@@ -48,6 +51,11 @@ _CLAIMED = (
     OutboxMessage.context,
     OutboxMessage.attempts,
     OutboxMessage.created_at,
+    # Its recipient's name, for the greeting ("Kính gửi đồng chí Nguyễn Văn A").
+    select(User.full_name)
+    .where(User.id == OutboxMessage.recipient_user_id)
+    .scalar_subquery()
+    .label("recipient_name"),
 )
 
 
@@ -354,23 +362,66 @@ def deadline_digests(session, *, on):
 
 
 def list_ready(session, commendation_list, *, number_label):
-    """The notice to whoever asked for a list, once it is written."""
+    """The notices that a list is written: to whoever asked for it, with the list's page, and
+    to the secretaries of the cells whose nominations are on it, with those nominations (the
+    list itself shows the whole subtree, which a cell's secretary does not see). Returns the
+    rows written; a second run writes none."""
+    rows = commendation_list.rows or []
+    context = {
+        "list_id": commendation_list.id,
+        "number": number_label,
+        "unit": commendation_list.issuer_name,
+        "campaign": commendation_list.campaign.name,
+        "level": commendation_list.level,
+        "count": commendation_list.count,
+        **{f"{kind}s": sum(row["kind"] == kind for row in rows) for kind in KINDS},
+    }
     requester = commendation_list.requested_by
-    message = OutboxMessage(
-        key=f"list_ready-{commendation_list.id}-{requester.id}",
-        notice="list_ready",
-        recipient_user_id=requester.id,
-        recipient_email=requester.email,
-        language=requester.language,
-        context={
-            "list_id": commendation_list.id,
-            "number": number_label,
-            "unit": commendation_list.unit.name,
-            "campaign": commendation_list.campaign.name,
-            "level": commendation_list.level,
-            "count": commendation_list.count,
-        },
-    )
-    added = _add_once(session, message)
+    audience = [(requester, context)]
+    seen = {requester.email.casefold()}
+    ids = [row["nomination_id"] for row in rows]
+    cell_of = {}
+    for start in range(0, len(ids), CHUNK):
+        cell_of.update(
+            session.execute(
+                select(Nomination.id, Nomination.cell_id).where(
+                    Nomination.id.in_(ids[start : start + CHUNK])
+                )
+            ).all()
+        )
+    own = defaultdict(list)  # cell id → its nominations on the list, in the list's order
+    for row in rows:
+        own[cell_of.get(row["nomination_id"])].append(
+            {"nomination_id": row["nomination_id"], "nominee_name": row["nominee_name"]}
+        )
+    cells = sorted(cell for cell in own if cell is not None)
+    for start in range(0, len(cells), CHUNK):
+        secretaries = session.scalars(
+            select(User)
+            .where(
+                User.role == "secretary",
+                User.active,
+                User.unit_id.in_(cells[start : start + CHUNK]),
+            )
+            .order_by(User.id)
+        ).all()
+        for secretary in secretaries:
+            if secretary.email.casefold() in seen:
+                continue
+            seen.add(secretary.email.casefold())
+            items = own[secretary.unit_id][:LIST_OWN_ITEMS]
+            audience.append((secretary, {**context, "own": items}))
+    written = []
+    for person, person_context in audience:
+        message = OutboxMessage(
+            key=f"list_ready-{commendation_list.id}-{person.id}",
+            notice="list_ready",
+            recipient_user_id=person.id,
+            recipient_email=person.email,
+            language=person.language,
+            context=person_context,
+        )
+        if _add_once(session, message):
+            written.append(message)
     session.flush()
-    return added
+    return written

@@ -200,6 +200,12 @@ def can_request_list(actor, unit):
     return actor.role == "admin" or (actor.role == "reviewer" and actor.unit_id == unit.id)
 
 
+def can_keep_unit_settings(actor, unit):
+    """Who signs a unit's documents, and with which key, is kept by its administrators (or
+    those above)."""
+    return can_administer(actor, unit)
+
+
 def can_see_list(actor, commendation_list):
     """A list shows nominations from the unit's whole subtree: only those who see it all."""
     return actor.unit.contains(commendation_list.unit)

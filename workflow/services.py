@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow import decisions, policy, routing
+from workflow import decisions, policy, register, routing
 from workflow import options as campaign_options
 from workflow.campaigns import check_deadlines, starting_options
 from workflow.errors import (
@@ -33,6 +33,7 @@ from workflow.models import (
     Campaign,
     HistoryEntry,
     Nomination,
+    Recognition,
     Unit,
     utcnow,
 )
@@ -132,6 +133,10 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
         "at": now,
     }
     entry["id"] = session.execute(_INSERT_HISTORY, entry).scalar_one()
+    if to_state == "commended":
+        session.execute(
+            _INSERT_RECOGNITION, register.entry_for(nomination, chain, on=on or today())
+        )
     notice = notice_for(action, to_state, from_pending=previous_pending is not None)
     if notice:
         ids = write_outbox(session, entry, actor.unit.name, notice, nomination, previous_pending)
@@ -147,6 +152,7 @@ _UPDATE_ON_VERSION = _NOMINATIONS.update().where(
     _NOMINATIONS.c.version == bindparam("read_version"),
 )
 _INSERT_HISTORY = HistoryEntry.__table__.insert().returning(HistoryEntry.__table__.c.id)
+_INSERT_RECOGNITION = Recognition.__table__.insert()
 
 
 def _pending(nomination, chain):

@@ -32,7 +32,7 @@ BATCH = 2000
 def fold(text):
     decomposed = unicodedata.normalize("NFD", text or "")
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return unicodedata.normalize("NFC", bare).casefold().replace("đ", "d")
+    return " ".join(bare.replace("đ", "d").replace("Đ", "D").casefold().split())
 
 
 def searchable(name, title):

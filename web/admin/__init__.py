@@ -19,4 +19,5 @@ from web.admin import (  # noqa: E402, F401 (registers the views on the blueprin
     days_off,
     reorganisation,
     routes,
+    unit_settings,
 )

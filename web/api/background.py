@@ -9,7 +9,7 @@ from web.api import bp
 from web.api.requests import body_of, query_of, require_actor
 from web.api.schemas import Body
 from web.database import db
-from web.list_downloads import send_list_file
+from web.list_downloads import send_list_file, signature_of
 from workflow import lists, outbox, services
 from workflow.fields import Text
 from workflow.models import OUTBOX_STATUSES
@@ -31,6 +31,7 @@ def _iso(value):
 
 def list_json(commendation_list):
     done = commendation_list.status == "done"
+    signature = signature_of(commendation_list) if done else None
     return {
         "id": commendation_list.id,
         "status": commendation_list.status,
@@ -46,6 +47,14 @@ def list_json(commendation_list):
         "verified_at": _iso(commendation_list.verified_at),
         "audit_error": commendation_list.audit_error,
         "audit_failed_at": _iso(commendation_list.audit_failed_at),
+        # The PDF's digital signature, checked on the stored file at each read; null unsigned.
+        "signature": {
+            "signer": signature["signer"],
+            "signed_at": _iso(signature["signed_at"]),
+            "valid": signature["valid"],
+        }
+        if signature
+        else None,
         "files": {
             file_format: url_for(
                 "api.download_list",

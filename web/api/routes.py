@@ -27,6 +27,7 @@ from web.api.serializers import (
     campaign_json,
     history_json,
     nomination_json,
+    nominee_record_json,
     quota_json,
     unit_detail_json,
     user_json,
@@ -118,7 +119,10 @@ def create_nomination():
         db.session, actor, campaign, fields.model_dump(exclude={"campaign_id"})
     )
     db.session.commit()
-    return nomination_json(nomination), 201
+    return {
+        **nomination_json(nomination),
+        **nominee_record_json(db.session, actor, nomination),
+    }, 201
 
 
 @bp.get("/nominations")
@@ -177,7 +181,11 @@ def _page_json(items, total, query):
 def get_nomination(nomination_id):
     actor = require_actor()
     nomination = services.get_nomination(db.session, actor, nomination_id)
-    return {**nomination_json(nomination), "history": history_json(db.session, nomination)}
+    return {
+        **nomination_json(nomination),
+        **nominee_record_json(db.session, actor, nomination),
+        "history": history_json(db.session, nomination),
+    }
 
 
 @bp.patch("/nominations/<int:nomination_id>")
@@ -189,7 +197,7 @@ def update_nomination(nomination_id):
         db.session, nomination, actor, version=fields.version, changes=changes
     )
     db.session.commit()
-    return nomination_json(nomination)
+    return {**nomination_json(nomination), **nominee_record_json(db.session, actor, nomination)}
 
 
 @bp.post("/nominations/<int:nomination_id>/actions/<action>")

@@ -4,7 +4,7 @@ from flask import g, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from workflow import glossary
+from workflow import glossary, register
 from workflow.models import HistoryEntry, User
 
 
@@ -150,3 +150,30 @@ def quota_json(unit, usage):
     """A unit's quota in a campaign: {"unit_code", "unit_name", "level", kind: {"limit",
     "used", "remaining"}} (campaigns.quota_usage)."""
     return {"unit_code": unit.code, "unit_name": unit.name, "level": unit.level, **usage}
+
+
+def register_entry_json(entry):
+    """An entry of the register: a recognition, with its units named as they were then."""
+    return {
+        "nomination_id": entry.nomination_id,
+        "nominee_name": entry.nominee_name,
+        "kind": entry.kind,
+        "birth_year": entry.birth_year,
+        "level": entry.level,
+        "campaign_id": entry.campaign_id,
+        "year": entry.year,
+        "list_number": register.list_number(entry),
+        "recognized_on": _iso(entry.recognized_on),
+        "unit_names": entry.unit_names,
+    }
+
+
+def nominee_record_json(session, actor, nomination):
+    """What a single nomination reads with: the same nominee's earlier recognitions and the
+    other nominations of the same nominee in its campaign (likely duplicates), as far as the
+    caller sees. Warnings, never a block."""
+    earlier, duplicates = register.nominee_record(session, actor, nomination)
+    return {
+        "earlier_recognitions": [register_entry_json(entry) for entry in earlier],
+        "possible_duplicates": duplicates,
+    }

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from web.database import db
 from web.forms import options
-from web.list_downloads import send_list_file
+from web.list_downloads import send_list_file, signature_of
 from web.lists import bp
 from web.lists.forms import ListFilterForm, RequestListForm
 from workflow import lists, policy, queries, services
@@ -106,6 +106,7 @@ def show(list_id):
     return render_template(
         "lists/show.html",
         item=found,
+        signature=signature_of(found) if found.status == "done" else None,
         rows=(found.rows or [])[:SHOWN_ROWS],
         may_request_again=policy.can_request_list(current_user, found.unit),
         request_form=RequestListForm(formdata=None),

@@ -19,7 +19,7 @@ from web import labels
 from web.database import db
 from web.forms import PlainForm, options, posted_version, show_invalid
 from web.i18n import format_day
-from web.nominations import bp
+from web.nominations import bp, printing
 from web.nominations.forms import (
     ACHIEVEMENTS_MAX,
     LEVEL_EXPLANATIONS,
@@ -219,6 +219,7 @@ def _render_page(nomination, action_form, status=200, upload_form=None, reopen_f
         public_comments=comments.comments_of(db.session, actor, nomination)
         if policy.can_read_comments(actor, nomination)
         else None,
+        record=printing.nominee_record(actor, nomination),
     ), status
 
 
