@@ -14,6 +14,8 @@ ENVIRONMENT_VARIABLES = (
     "LISTS_DIR",
     "MINUTES_DIR",
     "PUBLIC_COMMENT_LIMIT",
+    "STORAGE_URL",
+    "S3_ENDPOINT_URL",
 )
 
 # Task tuning read from the environment as numbers: operators and the worker tests shorten them.
@@ -63,6 +65,13 @@ class Default:
     MAIL_DIR = None  # None: instance/mail, where the file backend writes one .eml per message
     LISTS_DIR = None  # None: instance/lists, where the final commendation lists are written
     MINUTES_DIR = None  # None: instance/minutes, where closed meetings' minutes are written
+    # Where evidence, minutes and list files live (web/storage.py). None: the folders above, on
+    # this node only — right for one machine. With several nodes every one must read what any
+    # wrote: "database" (in the application's database, in the same transaction as their rows)
+    # or "s3://bucket/prefix" (S3-compatible object storage at S3_ENDPOINT_URL, None for AWS,
+    # with the standard AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION).
+    STORAGE_URL = None
+    S3_ENDPOINT_URL = None
     OUTBOX_DISPATCH_ON_COMMIT = True  # hand new outbox rows to the dispatch task after commit
     # Hand the work a commit asks for to a background thread of the process (tasks/handoff.py):
     # it publishes to the broker, or without one runs the tasks and beat's schedule itself, so

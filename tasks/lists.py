@@ -2,11 +2,10 @@
 
 import logging
 
-from flask import current_app
-
 from tasks import documents
 from web.database import db
-from workflow import lists, outbox, services
+from web.storage import store
+from workflow import files, lists, outbox, services
 from workflow.models import CommendationList
 
 log = logging.getLogger(__name__)
@@ -22,15 +21,16 @@ def generate_list(task, list_id):
         return "not pending"
     session.commit()
     commendation_list = session.get(CommendationList, list_id)
-    directory = lists.lists_dir(current_app.config, current_app.instance_path)
+    lists_store = store(files.LISTS)
     try:
         lists.snapshot(session, commendation_list, on=services.today())
-        files = documents.write_all(commendation_list, directory)
-        # Read back from disk what was written: a list is done only with files that match.
-        problems = lists.check_files(directory, commendation_list, files)
+        # With STORAGE_URL=database the files are written in this transaction, with the list.
+        written = documents.write_all(commendation_list, lists_store)
+        # Read back what was stored: a list is done only with files that match.
+        problems = lists.check_files(lists_store, commendation_list, written)
         if problems:
             raise OSError(f"the files written do not read back: {'; '.join(problems)}")
-        lists.finish(session, commendation_list, files)
+        lists.finish(session, commendation_list, written)
         outbox.list_ready(
             session, commendation_list, number_label=lists.number_label(commendation_list)
         )
@@ -51,10 +51,10 @@ def audit_lists(task):
     downloads are refused); one found whole again is cleared. Returns what was found.
     """
     session = db.session
-    directory = lists.lists_dir(current_app.config, current_app.instance_path)
+    lists_store = store(files.LISTS)
     after_id, checked, failed = 0, 0, []
     while after_id is not None:
-        after_id, count, failures = lists.audit_batch(session, directory, after_id=after_id)
+        after_id, count, failures = lists.audit_batch(session, lists_store, after_id=after_id)
         session.commit()
         checked += count
         failed += failures

@@ -47,8 +47,9 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db)
 
-    from web import cli, problems, ui
+    from web import cli, problems, storage, ui
 
+    storage.init_app(app)  # STORAGE_URL: where evidence, minutes and list files live
     problems.init_app(app)
     cli.init_app(app)
     ui.init_app(app)  # the HTML pages, and the API blueprint (exempt from CSRF there)

@@ -1,16 +1,17 @@
 """A final list's stored files, served to the API and to the pages by one function."""
 
-from flask import current_app, send_file
 from werkzeug.exceptions import Gone, NotFound
 
+from web.downloads import send_stored
 from web.i18n import format_moment
-from workflow import lists
+from web.storage import store
+from workflow import files, lists
 from workflow.errors import NotAllowedNow
 
 
 def send_list_file(commendation_list, file_format):
-    """The `file_format` file of a done list, streamed from disk as an attachment with its UTF-8
-    name.
+    """The `file_format` file of a done list, streamed from the lists' store as an attachment
+    with its UTF-8 name and recorded checksum.
 
     The caller has loaded the list through `workflow.lists.get_list` (the visibility check).
     Checksums are compared when the file is written and by the daily audit, not on every
@@ -28,22 +29,14 @@ def send_list_file(commendation_list, file_format):
             f"({commendation_list.audit_error}); they are not served until an administrator "
             "restores them and the audit finds them whole"
         )
-    directory = lists.lists_dir(current_app.config, current_app.instance_path)
-    path = lists.file_path(directory, commendation_list, file_format)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        current_app.logger.error("list %s: %s is missing", commendation_list.id, path)
-        raise Gone("the file of this list is no longer stored") from None
-    if size != commendation_list.files[file_format]["size"]:
-        current_app.logger.error("list %s: %s has changed size", commendation_list.id, path)
-        raise Gone("the stored file no longer matches the list; it is not served")
-    # send_file streams the file and writes filename*=UTF-8''… (RFC 5987) beside an ASCII
-    # fallback.
-    return send_file(
-        path,
+    recorded = commendation_list.files[file_format]
+    return send_stored(
+        store(files.LISTS),
+        lists.file_key(commendation_list.id, file_format),
+        size=recorded["size"],
+        sha256=recorded["sha256"],
         mimetype=lists.MEDIA_TYPES[file_format],
-        as_attachment=True,
         download_name=lists.download_name(commendation_list, file_format),
-        max_age=0,
+        what="file of this list",
+        changed="the stored file no longer matches the list; it is not served",
     )

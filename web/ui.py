@@ -17,7 +17,7 @@ from web.throttle import comment_throttle, login_throttle
 from workflow import lists, minutes
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-ERROR_PAGES = (400, 403, 404, 405, 409, 410, 413, 422, 429, 500)
+ERROR_PAGES = (400, 403, 404, 405, 409, 410, 413, 422, 429, 500, 503)
 # Pages whose bodies may exceed MAX_CONTENT_LENGTH (the API's limit), with the setting that
 # bounds them instead.
 LARGE_BODIES = {
