@@ -68,6 +68,8 @@ class Server:
         env.pop("SMTP_URL", None)
         if broker:
             env["CELERY_BROKER_URL"] = broker
+        # One JSON line per request, as in production; kept out of the bench's own output.
+        self.log = open(os.path.join(self.instance, "gunicorn.log"), "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [
                 str(GUNICORN),
@@ -85,6 +87,7 @@ class Server:
             ],
             cwd=ROOT,
             env=env,
+            stderr=self.log,
         )
         self._wait_until_serving()
 
@@ -108,6 +111,7 @@ class Server:
     def stop(self):
         self.process.terminate()
         self.process.wait(30)
+        self.log.close()
 
 
 def wrk(url, script, *, seconds=8, connections=8, threads=2):

@@ -1,8 +1,10 @@
 """The list tasks: produce a list (snapshot, PDF, XLSX, CSV, verify, notify); audit the files."""
 
 import logging
+import time
 
 from tasks import documents
+from web import metrics
 from web.database import db
 from web.storage import store
 from workflow import files, lists, outbox, services
@@ -22,6 +24,7 @@ def generate_list(task, list_id):
     session.commit()
     commendation_list = session.get(CommendationList, list_id)
     lists_store = store(files.LISTS)
+    started = time.perf_counter()
     try:
         lists.snapshot(session, commendation_list, on=services.today())
         # With STORAGE_URL=database the files are written in this transaction, with the list.
@@ -40,7 +43,10 @@ def generate_list(task, list_id):
         session.rollback()
         lists.fail(session, list_id, f"{type(error).__name__}: {error}")
         session.commit()
+        metrics.list_rendered("failed", time.perf_counter() - started)
         return "failed"
+    metrics.list_rendered("done", time.perf_counter() - started)
+    log.info("list %s written: %d rows", list_id, commendation_list.count)
     return "done"
 
 

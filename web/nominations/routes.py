@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import Gone
 
-from web import charts, labels
+from web import charts, labels, metrics
 from web.database import db
 from web.downloads import send_stored
 from web.forms import PlainForm, options, posted_version, show_invalid
@@ -217,19 +217,20 @@ def act(nomination_id):
     if action not in ACTIONS or not form.validate():
         abort(400)
     try:
-        services.perform(
-            db.session,
-            nomination,
-            actor,
-            action=action,
-            version=posted_version(form.version.data),
-            comment=form.comment.data,
-        )
+        with metrics.workflow_action(action):
+            services.perform(
+                db.session,
+                nomination,
+                actor,
+                action=action,
+                version=posted_version(form.version.data),
+                comment=form.comment.data,
+            )
+            db.session.commit()
     except Invalid as error:
         db.session.rollback()
         form.comment.errors = [labels.message(error.message)]
         return _render_page(nomination, form, status=422)
-    db.session.commit()
     flash(
         _(
             "Done: %(action)s. New state: %(state)s.",
