@@ -7,6 +7,8 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/commend_test
 # alone. The app refuses to start without SECRET_KEY outside debug and testing.
 SECRET_KEY_FILE := instance/secret_key
 WITH_KEY = SECRET_KEY="$$(cat $(SECRET_KEY_FILE))"
+# A developer's terminal reads the human-readable log lines; servers write JSON (LOG_FORMAT).
+DEV = $(WITH_KEY) LOG_FORMAT=text
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-sqlite test-postgres lint format diagram translations screenshots clean worker beat bench
@@ -27,15 +29,15 @@ $(SECRET_KEY_FILE):
 	(umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' > $@)
 
 run: install $(SECRET_KEY_FILE) ## Migrate, load the demo and serve http://127.0.0.1:5000 (SQLite, tasks in-process)
-	$(WITH_KEY) $(BIN)/flask --app web db upgrade
-	$(WITH_KEY) $(BIN)/flask --app web seed-demo
-	$(WITH_KEY) $(BIN)/flask --app web run --debug --host 127.0.0.1 --port 5000
+	$(DEV) $(BIN)/flask --app web db upgrade
+	$(DEV) $(BIN)/flask --app web seed-demo
+	$(DEV) $(BIN)/flask --app web run --debug --host 127.0.0.1 --port 5000
 
 worker: install $(SECRET_KEY_FILE) ## A Celery worker (set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
-	$(WITH_KEY) $(BIN)/celery -A tasks worker --loglevel=INFO
+	$(DEV) $(BIN)/celery -A tasks worker --loglevel=INFO
 
 beat: install $(SECRET_KEY_FILE) ## The Celery beat scheduler: the outbox sweep, the daily digest and list-file audit
-	$(WITH_KEY) $(BIN)/celery -A tasks beat --loglevel=INFO
+	$(DEV) $(BIN)/celery -A tasks beat --loglevel=INFO
 
 test: test-sqlite test-postgres ## Run the whole suite on SQLite, then on PostgreSQL
 

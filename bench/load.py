@@ -82,6 +82,8 @@ class Server:
         self.ready = Path(self.instance, "ready")
         self.ready.mkdir()
         env["BENCH_READY_DIR"] = str(self.ready)
+        # One JSON line per request, as in production; kept out of the bench's own output.
+        self.log = open(os.path.join(self.instance, "gunicorn.log"), "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [
                 str(GUNICORN),
@@ -101,6 +103,7 @@ class Server:
             ],
             cwd=ROOT,
             env=env,
+            stderr=self.log,
         )
         self._wait_until_serving()
 
@@ -122,6 +125,7 @@ class Server:
     def stop(self):
         self.process.terminate()
         self.process.wait(30)
+        self.log.close()
 
 
 def wrk(url, script, *, seconds=8, connections=8, threads=2):

@@ -16,6 +16,13 @@ ENVIRONMENT_VARIABLES = (
     "PUBLIC_COMMENT_LIMIT",
     "SIGNING_KEYS",
     "SIGNING_TRUST_ROOTS",
+    "STORAGE_URL",
+    "S3_ENDPOINT_URL",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "METRICS_ALLOWED_ADDRESSES",
+    "WORKER_METRICS_LISTEN",
+    "RATELIMIT_STORAGE_URI",
 )
 
 # Task tuning read from the environment as numbers: operators and the worker tests shorten them.
@@ -34,6 +41,7 @@ NUMERIC_ENVIRONMENT_VARIABLES = {
     "BROKER_VISIBILITY_TIMEOUT": int,
     "TRUSTED_PROXIES": int,
     "SESSION_HOURS": float,
+    "HEALTH_TIMEOUT_SECONDS": float,
 }
 
 
@@ -72,6 +80,29 @@ class Default:
     # key, no signature: a unit's lists are signed only once its administrators choose a key.
     SIGNING_KEYS = None
     SIGNING_TRUST_ROOTS = None
+    # Where evidence, minutes and list files live (web/storage.py). None: the folders above, on
+    # this node only — right for one machine. With several nodes every one must read what any
+    # wrote: "database" (in the application's database, in the same transaction as their rows)
+    # or "s3://bucket/prefix" (S3-compatible object storage at S3_ENDPOINT_URL, None for AWS,
+    # with the standard AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION).
+    STORAGE_URL = None
+    S3_ENDPOINT_URL = None
+    # Logs (web/logs.py): "json", one line per record, request and task, with the request id an
+    # operator can follow from a request into its tasks; "text": Python's and Flask's readable
+    # lines, for a developer's terminal (`make run`).
+    LOG_FORMAT = "json"
+    LOG_LEVEL = "INFO"
+    # Who may read /metrics (web/metrics.py): addresses or networks, comma-separated. Loopback
+    # only by default: the samples tell an outsider how busy the service is; add the scraper's.
+    METRICS_ALLOWED_ADDRESSES = "127.0.0.1, ::1"
+    # A Celery worker serves its own metrics at this "host:port"; None: it does not.
+    WORKER_METRICS_LISTEN = None
+    # /healthz waits this long for each service: short, since a proxy asks every few seconds and
+    # takes a slow answer for a dead node anyway.
+    HEALTH_TIMEOUT_SECONDS = 2.0
+    # The login and comment throttles' counters (web/throttle.py). None: RATELIMIT_STORAGE_URI's
+    # default chain — REDIS_URL, else the Redis broker, else this process's memory.
+    RATELIMIT_STORAGE_URI = None
     OUTBOX_DISPATCH_ON_COMMIT = True  # hand new outbox rows to the dispatch task after commit
     # Hand the work a commit asks for to a background thread of the process (tasks/handoff.py):
     # it publishes to the broker, or without one runs the tasks and beat's schedule itself, so
@@ -124,6 +155,7 @@ class Testing(Default):
     # and see the tasks run at once, in the request (the thread has tests of its own).
     OUTBOX_DISPATCH_ON_COMMIT = False
     HAND_OFF_THREAD = False
+    LOG_FORMAT = "text"  # pytest shows the records of a failing test; tests of the JSON set it
 
 
 class Production(Default):

@@ -5,7 +5,10 @@ inside the app context). The worker's app is built lazily, when Celery asks this
 `app`, so importing `tasks` never creates an application by itself.
 """
 
-from celery import Celery, Task
+import time
+
+from celery import Celery, Task, signals
+from celery.exceptions import Retry
 from celery.schedules import crontab
 
 DEFAULT_QUEUE = "commend"
@@ -91,12 +94,27 @@ def celery_settings(config):
 
 
 def celery_init_app(app):
-    """Bind a Celery app to the Flask `app`: tasks run in its app context."""
+    """Bind a Celery app to the Flask `app`: tasks run in its app context, each with the request
+    id(s) it works for bound to its log records, one log line and its metrics."""
+    from web import logs, metrics
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
-            with app.app_context():
-                return self.run(*args, **kwargs)
+            started, outcome = time.perf_counter(), "failure"
+            token = logs.bind_task(self)
+            try:
+                with app.app_context():
+                    result = self.run(*args, **kwargs)
+                outcome = "success"
+                return result
+            except Retry:
+                outcome = "retry"
+                raise
+            finally:
+                seconds = time.perf_counter() - started
+                metrics.task_ran(self.name, outcome, seconds)
+                logs.task_ran(self.name, outcome, seconds)
+                logs.reset(token)
 
     celery_app = Celery(app.import_name, task_cls=FlaskTask, set_as_current=False)
     celery_app.config_from_object(celery_settings(app.config))
@@ -106,6 +124,7 @@ def celery_init_app(app):
     lists.register(celery_app, app.config)
     minutes.register(celery_app, app.config)
     outbox.listen_for_commits()
+    _worker_signals(app)
     app.extensions["celery"] = celery_app
     if app.config["HAND_OFF_THREAD"]:
         from tasks.handoff import HandOff
@@ -117,6 +136,32 @@ def celery_init_app(app):
             gather=app.config["HAND_OFF_GATHER_SECONDS"],
         )
     return celery_app
+
+
+def _worker_signals(app):
+    """In `celery worker` and `beat`: JSON logs like the web's (Celery configures its own only
+    for LOG_FORMAT=text), and the worker's metrics at WORKER_METRICS_LISTEN."""
+    if app.config["LOG_FORMAT"] == "json":
+
+        def setup_logging(loglevel=None, **kwargs):
+            import sys
+
+            from web import logs
+
+            # The worker redirects sys.stderr into logging: write to the real one.
+            logs.configure("json", loglevel or app.config["LOG_LEVEL"], stream=sys.__stderr__)
+
+        signals.setup_logging.connect(setup_logging, weak=False, dispatch_uid="commend-logging")
+    if app.config.get("WORKER_METRICS_LISTEN"):
+
+        def serve_metrics(**kwargs):
+            from web import metrics
+
+            metrics.serve_worker_metrics(
+                app.config["WORKER_METRICS_LISTEN"], app.config["METRICS_ALLOWED_ADDRESSES"]
+            )
+
+        signals.worker_init.connect(serve_metrics, weak=False, dispatch_uid="commend-metrics")
 
 
 _worker_app = None

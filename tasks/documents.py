@@ -2,18 +2,15 @@
 
 import csv
 import datetime as dt
-import hashlib
 import io
-import os
 import tempfile
-from pathlib import Path
 
 from flask import render_template
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from workflow.levels import REVIEW_LEVELS
-from workflow.lists import file_path, number_label
+from workflow.lists import file_key, file_name, number_label
 from workflow.paperwork import (
     FORMULA_TRIGGERS,
     KIND_NAMES,
@@ -147,28 +144,22 @@ def render_csv(commendation_list, stream):
 RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx, "csv": render_csv}
 
 
-def write_all(commendation_list, directory, *, signatory=None, sign=None):
-    """Write every format under a temporary name, then move it into place; the checksums and
-    sizes to keep in the snapshot (read back from the file, never held whole in memory). The PDF
-    names `signatory` in its signature block and, with `sign`, is signed before it is stored, so
-    its checksum covers the signed file."""
+def write_all(commendation_list, store, *, signatory=None, sign=None):
+    """Render every format into a temporary file, then put it in the lists' `store` under its
+    key; the checksums and sizes to keep in the snapshot (computed as the file is stored, in
+    blocks: no file is ever held whole in memory). The PDF names `signatory` in its signature
+    block and, with `sign`, is signed before it is stored, so its checksum covers the signed
+    file."""
     files = {}
     pdf_options = {"signatory": signatory, "sign": sign}
     for file_format, render in RENDERERS.items():
-        target = file_path(directory, commendation_list, file_format)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w+b") as stream:
-                render(commendation_list, stream, **(pdf_options if file_format == "pdf" else {}))
-                stream.flush()
-                os.fsync(stream.fileno())
-                stream.seek(0)
-                digest = hashlib.file_digest(stream, "sha256").hexdigest()
-                size = stream.tell()
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        files[file_format] = {"name": target.name, "sha256": digest, "size": size}
+        with tempfile.TemporaryFile() as stream:
+            render(commendation_list, stream, **(pdf_options if file_format == "pdf" else {}))
+            stream.seek(0)
+            stored = store.put(file_key(commendation_list.id, file_format), stream)
+        files[file_format] = {
+            "name": file_name(commendation_list.id, file_format),
+            "sha256": stored.sha256,
+            "size": stored.size,
+        }
     return files

@@ -23,7 +23,7 @@ import time
 from celery.schedules import maybe_schedule
 
 log = logging.getLogger(__name__)
-STOP = ("stop", None)
+STOP = ("stop", None, None)
 DRAIN_SECONDS = 60  # at exit, how long to finish what is queued (a CLI command's notices)
 
 
@@ -38,11 +38,12 @@ class HandOff:
         self.thread = None
         self.owner = None  # the process the thread runs in: a fork starts its own
 
-    def submit(self, work):
-        """Queue (task name, id) pairs for the thread; returns at once."""
+    def submit(self, work, request_id=None):
+        """Queue (task name, id) pairs for the thread, with the id of the request that asked
+        for them; returns at once."""
         self._ensure_running()
-        for item in work:
-            self.queue.put(item)
+        for name, object_id in work:
+            self.queue.put((name, object_id, request_id))
 
     def _ensure_running(self):
         with self.lock:
@@ -104,9 +105,11 @@ class HandOff:
             return
         from tasks.outbox import publish
 
+        pairs = [(name, object_id) for name, object_id, _ in work]
+        request_ids = {(name, object_id): asked for name, object_id, asked in work if asked}
         try:
             with self.app.app_context():
-                publish(self.celery_app, work)
+                publish(self.celery_app, pairs, request_ids)
         except Exception:  # the thread outlives any one hand-off; the sweep has the rows
             log.exception("hand-off of %d items failed", len(work))
 

@@ -1,14 +1,17 @@
 """The list tasks: produce a list (snapshot, PDF, XLSX, CSV, verify, notify); audit the files."""
 
 import logging
+import time
 from contextlib import contextmanager
 from functools import partial
 
 from flask import current_app
 
 from tasks import documents
+from web import metrics
 from web.database import db
-from workflow import lists, outbox, services, signing, unit_settings
+from web.storage import store
+from workflow import files, lists, outbox, services, signing, unit_settings
 from workflow.models import CommendationList, utcnow
 
 log = logging.getLogger(__name__)
@@ -25,25 +28,27 @@ def generate_list(task, list_id):
     session.commit()
     commendation_list = session.get(CommendationList, list_id)
     config = current_app.config
-    directory = lists.lists_dir(config, current_app.instance_path)
+    lists_store = store(files.LISTS)
+    started = time.perf_counter()
     try:
         lists.snapshot(session, commendation_list, on=services.today())
         unit = commendation_list.unit
         settings = unit_settings.settings_of(session, unit)
         key = settings.signing_key if settings else None
         with _signing(config, key, unit) as sign:
-            files = documents.write_all(
+            # With STORAGE_URL=database the files are written in this transaction, with the list.
+            written = documents.write_all(
                 commendation_list,
-                directory,
+                lists_store,
                 signatory=unit_settings.signatory(session, unit),
                 sign=sign,
             )
-        # Read back from disk what was written: a list is done only with files that match.
-        problems = lists.check_files(directory, commendation_list, files)
+        # Read back what was stored: a list is done only with files that match.
+        problems = lists.check_files(lists_store, commendation_list, written)
         if problems:
             raise OSError(f"the files written do not read back: {'; '.join(problems)}")
-        signature = _checked_signature(config, directory, commendation_list, key) if key else None
-        lists.finish(session, commendation_list, files, signature=signature)
+        signature = _checked_signature(config, lists_store, commendation_list, key) if key else None
+        lists.finish(session, commendation_list, written, signature=signature)
         outbox.list_ready(
             session, commendation_list, number_label=lists.number_label(commendation_list)
         )
@@ -53,7 +58,10 @@ def generate_list(task, list_id):
         session.rollback()
         lists.fail(session, list_id, f"{type(error).__name__}: {error}")
         session.commit()
+        metrics.list_rendered("failed", time.perf_counter() - started)
         return "failed"
+    metrics.list_rendered("done", time.perf_counter() - started)
+    log.info("list %s written: %d rows", list_id, commendation_list.count)
     return "done"
 
 
@@ -69,11 +77,10 @@ def _signing(config, key, unit):
         )
 
 
-def _checked_signature(config, directory, commendation_list, key):
+def _checked_signature(config, lists_store, commendation_list, key):
     """The stored PDF's signature, checked as anyone will check it; a list whose signature does
     not verify is not done."""
-    path = lists.file_path(directory, commendation_list, "pdf")
-    with path.open("rb") as stream:
+    with lists_store.open(lists.file_key(commendation_list.id, "pdf")) as stream:
         found = signing.verify_pdf(stream, signing.trust_roots(config))
     if not found.valid:
         raise signing.SigningError(f"the signed PDF does not verify: {found.problem}")
@@ -88,10 +95,10 @@ def audit_lists(task):
     downloads are refused); one found whole again is cleared. Returns what was found.
     """
     session = db.session
-    directory = lists.lists_dir(current_app.config, current_app.instance_path)
+    lists_store = store(files.LISTS)
     after_id, checked, failed = 0, 0, []
     while after_id is not None:
-        after_id, count, failures = lists.audit_batch(session, directory, after_id=after_id)
+        after_id, count, failures = lists.audit_batch(session, lists_store, after_id=after_id)
         session.commit()
         checked += count
         failed += failures

@@ -3,10 +3,11 @@
 import hashlib
 import logging
 
-from flask import current_app, render_template
+from flask import render_template
 
 from tasks.documents import KIND_NAMES, place, superior_body, vietnamese_date
 from web.database import db
+from web.storage import store
 from workflow import committees, files, minutes, options
 from workflow.models import Meeting
 
@@ -63,10 +64,6 @@ def render_pdf(context):
     return HTML(string=render_template("meetings/minutes.html", **context)).write_pdf()
 
 
-def minutes_store():
-    return files.LocalStore(minutes.minutes_dir(current_app.config, current_app.instance_path))
-
-
 def render_minutes(task, meeting_id):
     """Number, render and store the minutes of a closed meeting, once."""
     session = db.session
@@ -74,16 +71,16 @@ def render_minutes(task, meeting_id):
     if meeting is None or meeting.status != "closed" or meeting.minutes:
         session.rollback()
         return "nothing to do"
-    store = minutes_store()
+    minutes_store = store(files.MINUTES)
     try:
         number = minutes.next_number(session, meeting)
         context = minutes_context(meeting, committees.results(session, meeting), number)
         content = render_pdf(context)
         digest = hashlib.sha256(content).hexdigest()
         key = minutes.storage_key(meeting, digest)
-        staged = files.stage(session, store, key, content)
+        staged = files.stage(session, minutes_store, key, content)
         # Read back what was written before it counts: a short or altered file is not kept.
-        with store.open(staged) as stream:
+        with minutes_store.open(staged) as stream:
             if hashlib.file_digest(stream, "sha256").hexdigest() != digest:
                 raise OSError("the minutes written do not read back")
         if not minutes.record(

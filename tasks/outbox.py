@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tasks import mail, notices
 from tasks.lists import GENERATE_LIST
 from tasks.minutes import RENDER_MINUTES
+from web import logs
 from web.database import db
 from workflow import accounts, committees, lists, minutes, outbox, services
 from workflow.models import CommendationList, Meeting, OutboxMessage, utcnow
@@ -56,17 +57,19 @@ def _hand_off(session):
     if not current_app.config["OUTBOX_DISPATCH_ON_COMMIT"]:
         return
     tasks = {"notice": SEND, "list": GENERATE_LIST, "minutes": RENDER_MINUTES}
-    enqueue(sorted((tasks[kind], row_id) for kind, row_id in work))
+    enqueue(sorted((tasks[kind], row_id) for kind, row_id in work), request_id=logs.request_id())
 
 
-def enqueue(work):
+def enqueue(work, request_id=None):
     """Hand (task name, id) pairs to the workers: through the web process's hand-off thread
-    (tasks/handoff.py) when it has one, so that no request waits for the broker; else now."""
+    (tasks/handoff.py) when it has one, so that no request waits for the broker; else now.
+    `request_id` (the request that committed them) travels with them into the tasks' logs."""
     thread = current_app.extensions.get("hand_off")
     if thread is not None:
-        thread.submit(work)
+        thread.submit(work, request_id)
         return True
-    return publish(current_app.extensions["celery"], work)
+    request_ids = dict.fromkeys(work, request_id) if request_id else None
+    return publish(current_app.extensions["celery"], work, request_ids)
 
 
 def batches(work):
@@ -79,14 +82,24 @@ def batches(work):
             yield name, object_id
 
 
-def publish(celery_app, work):
+def publish(celery_app, work, request_ids=None):
     """Queue the work on the broker (or, without one, run it here). On a broker error, log,
     and mark the notices not handed off as due at once: the next sweep queues them as soon as
-    the broker is back."""
+    the broker is back.
+
+    `request_ids` maps (task name, id) pairs to the request that asked for them: each message
+    carries the map of its ids in its headers (a batch of notices may serve several actions),
+    and the task binds them to its log records (web/logs.py).
+    """
+    request_ids = request_ids or {}
     pending = list(batches(work))
     for position, (name, argument) in enumerate(pending):
+        ids = argument if isinstance(argument, list) else [argument]
+        asked = {str(i): request_ids[name, i] for i in ids if request_ids.get((name, i))}
         try:
-            celery_app.tasks[name].delay(argument)
+            celery_app.tasks[name].apply_async(
+                (argument,), headers={logs.TASK_HEADER: asked} if asked else None
+            )
         except Exception:
             log.warning("could not queue %s(%s); the sweep will", name, argument, exc_info=True)
             _handoff_failed(

@@ -324,3 +324,20 @@ def browser_of(app, world, db_session):
         return WebUser(app.test_client(), db_session).login(username)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory):
+    """moto's S3 server on loopback for the whole session, with the process's AWS settings
+    pointing at nothing but it (tests/moto_server.py)."""
+    from moto_server import AWS_ENVIRONMENT, MotoServer
+
+    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in AWS_ENVIRONMENT.items():
+            patch.setenv(name, value)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()

@@ -10,6 +10,7 @@ from conftest import service_missing
 from list_files import build_campaign, nfc, recognise
 
 from tasks import documents
+from workflow import files as stored_files
 from workflow import lists, services, unit_settings
 
 
@@ -47,13 +48,14 @@ def _render(app, db_session, world, tmp_path):
     db_session.refresh(made)
     lists.snapshot(db_session, made, on=services.today())
     with app.test_request_context():
+        store = stored_files.LocalStore(tmp_path)
         files = documents.write_all(
             made,
-            tmp_path,
+            store,
             signatory=unit_settings.signatory(db_session, world.units["D1"]),
         )
     assert files["pdf"]["size"] > 0
-    return lists.file_path(tmp_path, made, "pdf").read_bytes()
+    return store.path(lists.file_key(made.id, "pdf")).read_bytes()
 
 
 def test_the_list_is_a_document_an_official_signs(app, world, db_session, tmp_path):

@@ -492,9 +492,9 @@ def test_a_list_whose_files_do_not_read_back_is_not_done(
 
     write_all = documents.write_all
 
-    def write_then_lose(commendation_list, directory, **options):
-        files = write_all(commendation_list, directory, **options)
-        lists.file_path(directory, commendation_list, "xlsx").write_bytes(b"truncated")
+    def write_then_lose(commendation_list, store, **options):
+        files = write_all(commendation_list, store, **options)
+        store.put(lists.file_key(commendation_list.id, "xlsx"), b"truncated")
         return files
 
     monkeypatch.setattr(documents, "write_all", write_then_lose)

@@ -15,9 +15,11 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from signing_ca import TestCA
+from sqlalchemy import select
 
+from workflow import files as stored_files
 from workflow import lists, unit_settings
-from workflow.models import CommendationList
+from workflow.models import CommendationList, StoredFile, StoredFileChunk
 
 PASSWORD = "mật-khẩu-ký-số"
 PASSWORD_VARIABLE = "COMMEND_TEST_P12_PASSWORD"
@@ -156,7 +158,7 @@ def test_a_signed_list_verifies_and_a_changed_byte_does_not(
     assert "Chữ ký hợp lệ" in page
 
     # One byte changed in the stored file: the signature no longer verifies, anywhere.
-    path = lists.file_path(app.config["LISTS_DIR"], stored, "pdf")
+    path = stored_files.LocalStore(app.config["LISTS_DIR"]).path(lists.file_key(stored.id, "pdf"))
     changed = bytearray(content)
     changed[len(changed) // 3] ^= 0x01
     path.write_bytes(bytes(changed))
@@ -165,6 +167,39 @@ def test_a_signed_list_verifies_and_a_changed_byte_does_not(
     assert shown["signature"]["valid"] is False
     assert shown["signature"]["signer"] == "Huyện ủy Cẩm Khê"
     assert "Chữ ký không hợp lệ" in web.get(f"/lists/{list_id}").text
+
+
+def test_a_signed_list_in_the_database_store_verifies_from_there(
+    app, client, world, auth, db_session, signing_keys, monkeypatch
+):
+    """STORAGE_URL=database: the list is signed, stored in blocks, read back through a stream
+    that does not seek, and verified; a changed byte in the stored blocks fails the check."""
+    monkeypatch.setitem(app.config, "STORAGE_URL", "database")
+    unit_settings.update_settings(
+        db_session,
+        world.users["adm_d1"],
+        world.units["D1"],
+        signer_title="secretary",
+        signer_name="Nguyễn Văn Hùng",
+        signing_key="cam-khe",
+        keys=["cam-khe"],
+    )
+    list_id = _produce(client, auth, db_session, world)
+    shown = client.get(f"/api/v1/lists/{list_id}", headers=auth("rev_d1")).json
+    assert shown["status"] == "done", shown
+    assert shown["signature"]["valid"] is True
+    key = f"lists/{lists.file_key(list_id, 'pdf')}"
+    stored = db_session.scalar(select(StoredFile).where(StoredFile.key == key))
+    assert stored is not None  # the PDF is in the database, not in a folder
+    block = db_session.scalar(
+        select(StoredFileChunk).where(StoredFileChunk.file_id == stored.id).limit(1)
+    )
+    changed = bytearray(block.data)
+    changed[len(changed) // 3] ^= 0x01
+    block.data = bytes(changed)
+    db_session.commit()
+    shown = client.get(f"/api/v1/lists/{list_id}", headers=auth("rev_d1")).json
+    assert shown["signature"]["valid"] is False
 
 
 def test_a_list_of_a_unit_without_a_key_is_not_signed(client, world, auth, db_session, dispatching):

@@ -33,6 +33,9 @@ def create_app(config=None):
     environment = config.pop("ENVIRONMENT", None) or os.environ.get("COMMEND_ENV")
     app.config.from_mapping(settings.load(environment))
     app.config.from_mapping(config)
+    from web import logs
+
+    logs.init_app(app)  # first: every record from here on is in the configured format
     _secret_key(app)
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
@@ -47,10 +50,13 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db)
 
-    from web import cli, problems, ui
+    from web import cli, health, metrics, problems, storage, ui
 
+    storage.init_app(app)  # STORAGE_URL: where evidence, minutes and list files live
     problems.init_app(app)
     cli.init_app(app)
+    health.init_app(app)  # GET /healthz, for the proxy
+    metrics.init_app(app)  # GET /metrics, for Prometheus
     ui.init_app(app)  # the HTML pages, and the API blueprint (exempt from CSRF there)
 
     from tasks import celery_init_app

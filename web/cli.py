@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from web.database import db
+from web.storage import store
 from workflow import demo, files, imports, machine, policy, reorganisation
 from workflow.errors import DomainError
 from workflow.models import Campaign, Unit, User
@@ -81,8 +82,7 @@ def import_users(path, username):
 def seed_demo():
     """Load the demo provinces, their users, nominations in every state and committee
     decisions."""
-    store = files.LocalStore(current_app.config["ATTACHMENTS_DIR"])
-    loaded = demo.seed(db.session, store=store)
+    loaded = demo.seed(db.session, store=store(files.EVIDENCE))
     db.session.commit()
     if loaded:
         click.echo(f"Demo loaded; every demo user's password is {demo.DEMO_PASSWORD!r}.")

@@ -3,17 +3,19 @@ check of a signed list's PDF."""
 
 import datetime as dt
 
-from flask import current_app, send_file
+from flask import current_app
 from werkzeug.exceptions import Gone, NotFound
 
+from web.downloads import send_stored
 from web.i18n import format_moment
-from workflow import lists, signing
+from web.storage import store
+from workflow import files, lists, signing
 from workflow.errors import NotAllowedNow
 
 
 def send_list_file(commendation_list, file_format):
-    """The `file_format` file of a done list, streamed from disk as an attachment with its UTF-8
-    name.
+    """The `file_format` file of a done list, streamed from the lists' store as an attachment
+    with its UTF-8 name and recorded checksum.
 
     The caller has loaded the list through `workflow.lists.get_list` (the visibility check).
     Checksums are compared when the file is written and by the daily audit, not on every
@@ -31,24 +33,16 @@ def send_list_file(commendation_list, file_format):
             f"({commendation_list.audit_error}); they are not served until an administrator "
             "restores them and the audit finds them whole"
         )
-    directory = lists.lists_dir(current_app.config, current_app.instance_path)
-    path = lists.file_path(directory, commendation_list, file_format)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        current_app.logger.error("list %s: %s is missing", commendation_list.id, path)
-        raise Gone("the file of this list is no longer stored") from None
-    if size != commendation_list.files[file_format]["size"]:
-        current_app.logger.error("list %s: %s has changed size", commendation_list.id, path)
-        raise Gone("the stored file no longer matches the list; it is not served")
-    # send_file streams the file and writes filename*=UTF-8''… (RFC 5987) beside an ASCII
-    # fallback.
-    return send_file(
-        path,
+    recorded = commendation_list.files[file_format]
+    return send_stored(
+        store(files.LISTS),
+        lists.file_key(commendation_list.id, file_format),
+        size=recorded["size"],
+        sha256=recorded["sha256"],
         mimetype=lists.MEDIA_TYPES[file_format],
-        as_attachment=True,
         download_name=lists.download_name(commendation_list, file_format),
-        max_age=0,
+        what="file of this list",
+        changed="the stored file no longer matches the list; it is not served",
     )
 
 
@@ -59,9 +53,8 @@ def signature_of(commendation_list):
     recorded = commendation_list.signature
     if not recorded:
         return None
-    directory = lists.lists_dir(current_app.config, current_app.instance_path)
     try:
-        with lists.file_path(directory, commendation_list, "pdf").open("rb") as stream:
+        with store(files.LISTS).open(lists.file_key(commendation_list.id, "pdf")) as stream:
             found = signing.verify_pdf(stream, signing.trust_roots(current_app.config))
     except OSError:
         found = signing.Verification(None, None, False, "the file is no longer stored")

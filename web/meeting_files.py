@@ -3,16 +3,17 @@ served to the API and to the pages by one function each."""
 
 import hashlib
 
-from flask import current_app, send_file
-from werkzeug.exceptions import Gone
+from flask import current_app
 
+from web.downloads import send_stored
+from web.storage import store
 from workflow import attachments, committees, files, minutes
 from workflow.errors import Invalid, NotFound
 
 
 def scan_store():
     """Scanned minutes are kept beside the evidence files."""
-    return files.LocalStore(current_app.config["ATTACHMENTS_DIR"])
+    return store(files.EVIDENCE)
 
 
 def store_scan(session, actor, meeting, data):
@@ -39,28 +40,10 @@ def store_scan(session, actor, meeting, data):
         sha256=digest,
         size=len(data),
     )
-    store = scan_store()
-    files.stage(session, store, key, data)
+    evidence = scan_store()
+    files.stage(session, evidence, key, data)
     if previous and previous["key"] != key:
-        files.remove_after_commit(session, store, previous["key"])
-
-
-def minutes_store():
-    return files.LocalStore(minutes.minutes_dir(current_app.config, current_app.instance_path))
-
-
-def _stream(store, stored, what):
-    """The stored file, refused (410) when it is gone or no longer of the size written."""
-    path = store.path(stored["key"])
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        current_app.logger.error("%s: %s is missing", what, path)
-        raise Gone(f"the {what} is no longer stored") from None
-    if size != stored["size"]:
-        current_app.logger.error("%s: %s has changed size", what, path)
-        raise Gone(f"the stored {what} no longer matches what was written; it is not served")
-    return store.open(stored["key"])
+        files.remove_after_commit(session, evidence, previous["key"])
 
 
 def send_minutes(meeting):
@@ -69,12 +52,14 @@ def send_minutes(meeting):
     The caller has loaded the meeting through `committees.get_meeting` (the visibility check).
     """
     stored = minutes.require_minutes(meeting)
-    return send_file(
-        _stream(minutes_store(), stored, "minutes"),
+    return send_stored(
+        store(files.MINUTES),
+        stored["key"],
+        size=stored["size"],
+        sha256=stored["sha256"],
         mimetype=minutes.MEDIA_TYPE,
-        as_attachment=True,
         download_name=minutes.download_name(meeting),
-        max_age=0,
+        what="minutes",
     )
 
 
@@ -82,10 +67,12 @@ def send_scan(meeting):
     """The scanned paper minutes a chair attached."""
     if not meeting.scan:
         raise NotFound("this meeting has no scanned minutes")
-    return send_file(
-        _stream(scan_store(), meeting.scan, "scanned minutes"),
+    return send_stored(
+        scan_store(),
+        meeting.scan["key"],
+        size=meeting.scan["size"],
+        sha256=meeting.scan["sha256"],
         mimetype="application/pdf",
-        as_attachment=True,
         download_name=meeting.scan["name"],
-        max_age=0,
+        what="scanned minutes",
     )

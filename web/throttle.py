@@ -2,8 +2,10 @@
 
 A throttle is a few named limits ("N per M minutes" settings), each counted per a key made of
 parts of the request (the username, the client's address). Every throttle counts in the same
-storage: Redis when `RATELIMIT_STORAGE_URI` (or `REDIS_URL`) is set, so every web worker shares
-the counts, falling back to this process's memory while that Redis cannot be reached.
+storage, shared by every web process of every node: the Redis of `RATELIMIT_STORAGE_URI`, else
+of `REDIS_URL`, else the Redis broker (`CELERY_BROKER_URL`), falling back to this process's
+memory while that Redis cannot be reached. Without any Redis each process counts alone, which
+a server started outside debug and tests says when it starts.
 
 Failed logins, at the login page and POST /api/v1/auth/token alike, are counted three ways:
 
@@ -20,6 +22,7 @@ nobody may flood the reviewers.
 
 import logging
 import math
+import os
 import time
 
 from flask import current_app, request
@@ -47,8 +50,14 @@ class Throttle:
         for setting, value in self.defaults.items():
             app.config.setdefault(setting, value)
         if EXTENSION not in app.extensions:  # one storage for every throttle of the app
-            storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
-            app.extensions[EXTENSION] = _Counters(storage)
+            uri = app.config["RATELIMIT_STORAGE_URI"]
+            if uri.startswith("memory") and not (app.debug or app.testing):
+                log.warning(
+                    "the login and comment throttles count in this process's memory: with "
+                    "several web processes or nodes each counts alone; set CELERY_BROKER_URL "
+                    "to a Redis (or RATELIMIT_STORAGE_URI) so that they count in one place"
+                )
+            app.extensions[EXTENSION] = _Counters(storage_from_string(uri))
 
     @property
     def _counters(self):
@@ -95,6 +104,16 @@ class Throttle:
         for setting, key in self.limits:
             item = parse(current_app.config[setting])
             yield item, (self.name, setting, *(parts[name] for name in key))
+
+
+def throttle_storage(config):
+    """Where the counters live: RATELIMIT_STORAGE_URI, else REDIS_URL, else the broker when it
+    is a Redis, else this process's memory."""
+    configured = config.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
+    if configured:
+        return configured
+    broker = config.get("CELERY_BROKER_URL") or ""
+    return broker if broker.startswith(("redis://", "rediss://")) else "memory://"
 
 
 class LoginThrottle:

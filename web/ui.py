@@ -14,11 +14,11 @@ from werkzeug.exceptions import HTTPException
 from web import i18n, labels
 from web.extensions import babel, csrf, login_manager
 from web.problems import problem, with_error_headers
-from web.throttle import comment_throttle, login_throttle
+from web.throttle import comment_throttle, login_throttle, throttle_storage
 from workflow import lists, minutes
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-ERROR_PAGES = (400, 403, 404, 405, 409, 410, 413, 422, 429, 500)
+ERROR_PAGES = (400, 403, 404, 405, 409, 410, 413, 422, 429, 500, 503)
 # Pages whose bodies may exceed MAX_CONTENT_LENGTH (the API's limit), with the setting that
 # bounds them instead.
 LARGE_BODIES = {
@@ -39,9 +39,8 @@ def _defaults(app):
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     # Login throttling (web/throttle.py) is shared by every web worker through Redis when one
-    # is configured.
-    storage = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
-    app.config.setdefault("RATELIMIT_STORAGE_URI", storage or "memory://")
+    # is configured: its own, or the broker.
+    app.config["RATELIMIT_STORAGE_URI"] = throttle_storage(app.config)
     app.config.setdefault("ATTACHMENTS_DIR", os.path.join(app.instance_path, "attachments"))
     app.config.setdefault("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
     app.config.setdefault("IMPORT_MAX_BYTES", 10 * 1024 * 1024)

@@ -1,17 +1,16 @@
 """Final commendation lists: who may ask, which rows, the numbering and the immutable snapshot.
 
 Rendering the snapshot into PDF, XLSX and CSV is presentation and lives in tasks/documents.py;
-where those files are stored and what they are called is here, for the task that writes them
-and the pages that serve them.
+what those files are called in the lists' store and how they are checked is here, for the task
+that writes them and the pages that serve them.
 """
 
 import datetime as dt
-import hashlib
-from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import defer, joinedload
 
+from workflow import files as stored_files
 from workflow import policy
 from workflow.errors import RETIRED_UNIT, Conflict, Forbidden, Invalid, ListChanged, NotFound
 from workflow.levels import COMMUNE, DISTRICT, PROVINCE, REVIEW_LEVELS
@@ -197,15 +196,13 @@ def label(number, level):
     return f"{number:02d}-DS/{OFFICE_SUFFIX[level]}"
 
 
-def lists_dir(config, instance_path):
-    """The folder of the list files: LISTS_DIR, else lists/ in the instance folder."""
-    return Path(config.get("LISTS_DIR") or Path(instance_path) / "lists")
+def file_name(list_id, file_format):
+    return f"list-{list_id}.{file_format}"
 
 
-def file_path(directory, commendation_list, file_format):
-    return (
-        Path(directory) / str(commendation_list.id) / f"list-{commendation_list.id}.{file_format}"
-    )
+def file_key(list_id, file_format):
+    """The key of a list's file in the lists' store: "12/list-12.pdf"."""
+    return f"{list_id}/{file_name(list_id, file_format)}"
 
 
 def download_name(commendation_list, file_format):
@@ -329,7 +326,7 @@ def _carry_in_register(session, commendation_list, nomination_ids):
 
 
 def finish(session, commendation_list, files, *, signature=None, now=None):
-    """The list is done; its `files` were read back from disk and matched (see check_files),
+    """The list is done; its `files` were read back from the store and matched (check_files),
     and its PDF's `signature`, if it is signed, verified."""
     if commendation_list.status != "running":
         raise Conflict(f"list {commendation_list.id} is {commendation_list.status}, not running")
@@ -342,9 +339,9 @@ def finish(session, commendation_list, files, *, signature=None, now=None):
     session.flush()
 
 
-def check_files(directory, commendation_list, files=None):
+def check_files(store, commendation_list, files=None):
     """What is wrong with the stored files of a list, one sentence each; [] when every file
-    is in place and reads back with the checksum recorded (`files`, else the list's own)."""
+    is in `store` and reads back with the checksum recorded (`files`, else the list's own)."""
     files = files if files is not None else commendation_list.files or {}
     problems = []
     for file_format in FORMATS:
@@ -352,15 +349,14 @@ def check_files(directory, commendation_list, files=None):
         if recorded is None:
             problems.append(f"{file_format}: no checksum recorded")
             continue
-        path = file_path(directory, commendation_list, file_format)
         try:
-            with path.open("rb") as stream:
-                digest = hashlib.file_digest(stream, "sha256").hexdigest()
+            with store.open(file_key(commendation_list.id, file_format)) as stream:
+                digest = stored_files.checksum(stream)
         except FileNotFoundError:
             problems.append(f"{file_format}: missing")
             continue
         except OSError as error:
-            problems.append(f"{file_format}: unreadable ({error.strerror})")
+            problems.append(f"{file_format}: unreadable ({error.strerror or error})")
             continue
         if digest != recorded["sha256"]:
             problems.append(f"{file_format}: does not match its checksum")
@@ -379,7 +375,7 @@ def record_check(commendation_list, problems, *, now=None):
         commendation_list.audit_failed_at = None
 
 
-def audit_batch(session, directory, *, after_id=0, limit=100, now=None):
+def audit_batch(session, store, *, after_id=0, limit=100, now=None):
     """Check the files of the next `limit` done lists after `after_id` and record each outcome.
 
     Returns (last id, checked, failed ids); last id is None when no list is left. The caller
@@ -394,7 +390,7 @@ def audit_batch(session, directory, *, after_id=0, limit=100, now=None):
     ).all()
     failed = []
     for commendation_list in batch:
-        problems = check_files(directory, commendation_list)
+        problems = check_files(store, commendation_list)
         record_check(commendation_list, problems, now=now)
         if problems:
             failed.append(commendation_list.id)

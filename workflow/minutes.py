@@ -9,7 +9,6 @@ closed at once never share one. It is kept with the file in `Meeting.minutes`:
 """
 
 import datetime as dt
-from pathlib import Path
 
 from sqlalchemy import func, select, update
 
@@ -19,11 +18,6 @@ from workflow.models import Meeting, Unit, utcnow
 from workflow.services import TIMEZONE
 
 MEDIA_TYPE = "application/pdf"
-
-
-def minutes_dir(config, instance_path):
-    """The folder of the minutes: MINUTES_DIR, else minutes/ in the instance folder."""
-    return Path(config.get("MINUTES_DIR") or Path(instance_path) / "minutes")
 
 
 def issued_on(meeting):

@@ -6,11 +6,13 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Enum,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -785,6 +787,32 @@ class Reorganisation(Base):
     applied_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+class StoredFile(Base):
+    """A file kept in the database (STORAGE_URL=database): its key, size and checksum; the
+    bytes are in `stored_file_chunks`, so that no file is ever read or written whole."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "<area>/<key>": "evidence/3f9c…", "lists/12/list-12.pdf", "minutes/minutes-4-….pdf"
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class StoredFileChunk(Base):
+    """One block of a stored file, in order of `position` from 0."""
+
+    __tablename__ = "stored_file_chunks"
+
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("stored_files.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class HistoryIsAppendOnly(Exception):

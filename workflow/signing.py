@@ -21,6 +21,8 @@ import io
 import json
 import logging
 import os
+import shutil
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,8 @@ from zoneinfo import ZoneInfo
 log = logging.getLogger(__name__)
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 FIELD_NAME = "ChuKySo"
+# A stored PDF up to this size is checked in memory, a larger one from a temporary file.
+SPOOL_BYTES = 16 << 20
 # Fonts with Vietnamese glyphs for the visible stamp: Times New Roman's metrics first (Liberation
 # 2, Debian's fonts-liberation2: the 1.x of fonts-liberation has no Vietnamese letters).
 STAMP_FONTS = (
@@ -256,7 +260,14 @@ def trust_roots(config):
 
 
 def verify_pdf(stream, roots):
-    """Check the one signature of the PDF in `stream` against the trusted `roots`."""
+    """Check the one signature of the PDF in `stream` against the trusted `roots`. The reader
+    seeks, so a stream from a store that reads straight through (the database, S3) is copied to
+    a spooled temporary file first."""
+    if not stream.seekable():
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as copy:
+            shutil.copyfileobj(stream, copy, 1 << 20)
+            copy.seek(0)
+            return verify_pdf(copy, roots)
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature

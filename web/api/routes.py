@@ -5,6 +5,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import Unauthorized
 
+from web import metrics
 from web.api import bp
 from web.api.requests import (
     bearer_token,
@@ -205,17 +206,18 @@ def act(nomination_id, action):
     actor, fields = body_of(ActionRequest)
     if action not in ACTIONS:
         raise HTTPNotFound(f"there is no action {action!r}")
-    services.check_comment(action, fields.comment)
-    nomination = services.get_nomination(db.session, actor, nomination_id)
-    services.perform(
-        db.session,
-        nomination,
-        actor,
-        action=action,
-        version=fields.version,
-        comment=fields.comment,
-    )
-    db.session.commit()
+    with metrics.workflow_action(action):
+        services.check_comment(action, fields.comment)
+        nomination = services.get_nomination(db.session, actor, nomination_id)
+        services.perform(
+            db.session,
+            nomination,
+            actor,
+            action=action,
+            version=fields.version,
+            comment=fields.comment,
+        )
+        db.session.commit()
     return nomination_json(nomination)
 
 

@@ -7,16 +7,17 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import Gone
 
-from web import labels
+from web import labels, metrics
 from web.database import db
+from web.downloads import send_stored
 from web.forms import PlainForm, options, posted_version, show_invalid
 from web.i18n import format_day
 from web.nominations import bp, printing
@@ -32,6 +33,7 @@ from web.nominations.forms import (
     SearchForm,
     UploadForm,
 )
+from web.storage import store
 from workflow import (
     attachments,
     choices,
@@ -268,19 +270,20 @@ def act(nomination_id):
     try:
         if action in DESTRUCTIVE and form.confirm.data != "1":
             return _confirm(nomination, form, action)
-        entry = services.perform(
-            db.session,
-            nomination,
-            actor,
-            action=action,
-            version=posted_version(form.version.data),
-            comment=form.comment.data,
-        )
+        with metrics.workflow_action(action):
+            entry = services.perform(
+                db.session,
+                nomination,
+                actor,
+                action=action,
+                version=posted_version(form.version.data),
+                comment=form.comment.data,
+            )
+            db.session.commit()
     except Invalid as error:
         db.session.rollback()
         form.comment.errors = [labels.message(error.message)]
         return _render_page(nomination, form, status=422)
-    db.session.commit()
     flash(
         _(
             "Done: %(action)s. New state: %(state)s.",
@@ -336,7 +339,7 @@ def upload(nomination_id):
 
 
 def _evidence_store():
-    return files.LocalStore(current_app.config["ATTACHMENTS_DIR"])
+    return store(files.EVIDENCE)
 
 
 @bp.get("/<int:nomination_id>/attachments/<int:attachment_id>")
@@ -344,17 +347,17 @@ def _evidence_store():
 def download(nomination_id, attachment_id):
     found = attachments.get_attachment(db.session, current_user, nomination_id, attachment_id)
     try:
-        stream = attachments.open_file(found, _evidence_store())
-    except FileNotFoundError:
-        current_app.logger.error("attachment %s: its file is missing", found.id)
+        return send_stored(  # streamed in blocks, with the checksum recorded at the upload
+            _evidence_store(),
+            found.storage_key,
+            size=found.size,
+            sha256=found.sha256,
+            mimetype=found.content_type,
+            download_name=attachments.download_name(found),
+            what=f"evidence file {found.id}",
+        )
+    except Gone:
         abort(404)
-    return send_file(  # streamed in blocks; the file is closed when the answer is sent
-        stream,
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=attachments.download_name(found),
-        max_age=0,
-    )
 
 
 @bp.post("/<int:nomination_id>/attachments/<int:attachment_id>/delete")

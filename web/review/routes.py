@@ -6,7 +6,7 @@ from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from web import labels
+from web import labels, metrics
 from web.database import db
 from web.review import bp
 from web.review.forms import BulkApproveForm, QueueForm
@@ -123,13 +123,14 @@ def _confirm(form):
 def _approve_one(actor, nomination_id, version):
     """Approve one item in its own transaction; a failure touches no other item."""
     try:
-        nomination = services.get_nomination(db.session, actor, nomination_id)
-        name = nomination.nominee_name
-        services.perform(db.session, nomination, actor, action="approve", version=version)
+        with metrics.workflow_action("approve"):
+            nomination = services.get_nomination(db.session, actor, nomination_id)
+            name = nomination.nominee_name
+            services.perform(db.session, nomination, actor, action="approve", version=version)
+            db.session.commit()
     except DomainError as error:
         db.session.rollback()
         return {"id": nomination_id, "ok": False, "message": labels.explain(error)}
-    db.session.commit()
     return {
         "id": nomination.id,
         "ok": True,

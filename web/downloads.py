@@ -1,0 +1,53 @@
+"""Stored files sent as downloads, from whichever store keeps them: streamed in blocks, with the
+checksum recorded when they were written and their UTF-8 name."""
+
+import base64
+
+from flask import current_app, request, send_file, stream_with_context
+from werkzeug.exceptions import Gone, ServiceUnavailable
+
+
+def send_stored(store, key, *, size, sha256, mimetype, download_name, what, changed=None):
+    """The file under `key` in `store` as an attachment named `download_name`.
+
+    `size` and `sha256` are what was recorded when it was written. The answer carries the
+    checksum as its ETag (a client holding it gets 304) and as `Repr-Digest` (RFC 9530), and
+    its length. A file that is gone, or whose size is no longer the one written, is refused
+    (410); checksums are compared when a file is written and by the audit, not on every
+    download. A store that does not answer is a 503.
+    """
+    try:
+        stream = store.open(key)
+    except FileNotFoundError:
+        current_app.logger.error("%s: %s is missing from %r", what, key, store)
+        raise Gone(f"the {what} is no longer stored") from None
+    except OSError:
+        current_app.logger.exception("%s: %s could not be read from %r", what, key, store)
+        raise ServiceUnavailable("the file store does not answer; try again later") from None
+    if stream.size != size:
+        stream.close()
+        current_app.logger.error("%s: %s has changed size in %r", what, key, store)
+        raise Gone(
+            changed or f"the stored {what} no longer matches what was written; it is not served"
+        )
+    response = send_file(
+        stream,
+        mimetype=mimetype,
+        as_attachment=True,  # filename*=UTF-8''… (RFC 5987) beside an ASCII fallback
+        download_name=download_name,
+        etag=sha256,
+        max_age=0,
+        conditional=False,
+    )
+    response.content_length = size
+    digest = base64.b64encode(bytes.fromhex(sha256)).decode("ascii")
+    response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
+    response.make_conditional(request)
+    if response.status_code == 304 or request.method == "HEAD":
+        stream.close()
+        response.response = []
+        return response
+    # Blocks are read while the answer is sent, after the view has returned: the app context
+    # (and with it a database store's session) stays until the last one.
+    response.response = stream_with_context(response.response)
+    return response
