@@ -63,7 +63,7 @@ translations: install ## Extract the UI's strings, update the vi catalogue and c
 screenshots: install ## Refresh docs/screenshots/ from the browser tests (needs /usr/bin/chromium)
 	COMMEND_SCREENSHOTS=1 $(BIN)/pytest tests/test_browser.py tests/test_browser_meetings.py
 
-bench: install ## Time the hot paths on PostgreSQL at province scale (BENCH_NOMINATIONS=100000)
+bench: install ## Time actions through gunicorn+wrk against pgbench, reads at 100k and 1M rows (needs wrk)
 	$(BIN)/python bench/run.py
 
 diagram: install ## Print the workflow as a Mermaid diagram

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,13 @@ function request()
   return wrk.format("POST", "/api/v1/nominations/" .. pair[1] .. "/actions/approve",
     {{["Authorization"] = "Bearer " .. pair[2], ["Content-Type"] = "application/json"}},
     '{{"version": ' .. pair[3] .. '}}')
+end
+-- Each refusal on a line of its own: its status and the problem's title.
+function response(status, headers, body)
+  if status ~= 200 then
+    local title = string.match(body, '"title": *"([^"]*)"') or ""
+    io.write("refused " .. status .. " " .. title .. "\\n")
+  end
 end
 """
 
@@ -160,7 +168,13 @@ def wrk(url, script, *, seconds=8, connections=8, threads=2):
     p95 = re.search(r"^p95 (\d+)", output, re.M)
     if p95:
         latency["95"] = int(p95.group(1)) / 1000  # microseconds
-    return {"rate": rate, "latency": latency, "errors": int(errors.group(1)) if errors else 0}
+    refused = Counter(re.findall(r"^refused (.*)$", output, re.M))
+    return {
+        "rate": rate,
+        "latency": latency,
+        "errors": int(errors.group(1)) if errors else 0,
+        "refused": dict(refused.most_common()),
+    }
 
 
 def _milliseconds(text):
@@ -192,31 +206,47 @@ def cpu_seconds(pattern):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def profile(pid, seconds, path):
-    """Sample a gunicorn worker with py-spy while the load runs; a process to wait for, or
-    None when py-spy is not installed."""
+def profile(pids, seconds, path):
+    """Sample every gunicorn worker with py-spy while the load runs (wrk's keep-alive
+    connections may all land on some of them): the raw samples of all, appended to `path` when
+    `wait()` is called; None when py-spy is not installed."""
     spy = ROOT / ".venv" / "bin" / "py-spy"
     if not spy.exists():
         return None
-    return subprocess.Popen(
-        [
-            str(spy),
-            "record",
-            "-p",
-            str(pid),
-            "-d",
-            str(seconds),
-            "-r",
-            "250",
-            "-f",
-            "raw",
-            "-o",
-            str(path),
-            "--nonblocking",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    parts = [Path(f"{path}.{pid}") for pid in pids]
+    processes = [
+        subprocess.Popen(
+            [
+                str(spy),
+                "record",
+                "-p",
+                str(pid),
+                "-d",
+                str(seconds),
+                "-r",
+                str(250 // len(pids)),  # the same sampling cost as one worker at 250 Hz
+                "-f",
+                "raw",
+                "-o",
+                str(part),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid, part in zip(pids, parts, strict=True)
+    ]
+
+    class Samples:
+        def wait(self):
+            with Path(path).open("w") as merged:
+                for process, part in zip(processes, parts, strict=True):
+                    process.wait()
+                    if part.exists():
+                        merged.write(part.read_text())
+                        part.unlink()
+
+    return Samples()
 
 
 def workers_of(server):

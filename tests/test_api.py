@@ -515,9 +515,10 @@ def test_an_action_is_a_handful_of_statements(app, client, world, auth, db_sessi
     assert response.status_code == 200
     verbs = [statement.split(None, 1)[0].upper() for statement in statements]
     work = [verb for verb in verbs if verb not in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT")]
-    # Reads: the token, the nomination, its ancestors. Writes: the nomination on its version,
-    # its history entry, and its outbox rows with their recipients (INSERT … SELECT).
-    assert work == ["SELECT", "SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], statements
+    # Reads: the token with its user, the nomination with its cell's ancestors and campaign.
+    # Writes: the nomination on its version, its history entry, and its outbox rows with their
+    # recipients (INSERT … SELECT).
+    assert work == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], statements
 
 
 @pytest.mark.parametrize(

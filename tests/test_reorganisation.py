@@ -162,7 +162,7 @@ def test_the_tree_after_the_reorganisation(world, in_flight, db_session):
     assert d1.retired
     assert d1.successor.code == "P"
     assert world.units["K1"].ancestor_codes == ["P", "CX"]
-    chain = [u.code for u in services.routing.reviewing_chain(db_session, world.units["K1"])]
+    chain = [u.code for u in services.routing.reviewing_chain(world.units["K1"])]
     assert chain == ["CX", "P"]
 
 

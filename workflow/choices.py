@@ -36,7 +36,7 @@ def next_steps(session, actor, nomination, chain=None):
     if not actions:
         return []
     if chain is None:
-        chain = routing.chain_of(session, nomination)
+        chain = routing.chain_of(nomination)
     return [step for step in (step_of(action, nomination, chain) for action in actions) if step]
 
 

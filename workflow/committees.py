@@ -336,7 +336,7 @@ def _record_results(session, actor, meeting, items, *, on):
 
 def _decides_here(session, nomination, unit):
     """Does `unit` make the final call on `nomination` (its target level is reached there)?"""
-    chain = routing.chain_of(session, nomination)
+    chain = routing.chain_of(nomination)
     decider = routing.decision_unit(chain, nomination.target_level)
     return decider is not None and decider.id == unit.id
 

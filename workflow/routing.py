@@ -11,20 +11,22 @@ from workflow.machine import Move
 from workflow.models import Nomination, Unit
 
 
-def reviewing_chain(session, cell, levels=REVIEW_LEVELS):
+def reviewing_chain(cell, levels=REVIEW_LEVELS):
     """The cell's reviewing ancestors at `levels`, nearest first; absent levels and retired
-    units are simply not there."""
-    units = session.scalars(
-        select(Unit).where(Unit.code.in_(cell.ancestor_codes), Unit.retired_at.is_(None))
-    ).all()
-    chain = [unit for unit in units if unit.level in levels]
+    units are simply not there. It climbs the parents: loaded with the nomination (see
+    `services.get_nomination`) they cost no query, else each is fetched by its id."""
+    chain, unit = [], cell.parent
+    while unit is not None:
+        if unit.level in levels and unit.retired_at is None:
+            chain.append(unit)
+        unit = unit.parent
     return sorted(chain, key=lambda unit: rank(unit.level))
 
 
-def chain_of(session, nomination):
+def chain_of(nomination):
     """The units that review `nomination`: its cell's reviewing ancestors at the levels its
     campaign has review (a campaign may leave a level out)."""
-    return reviewing_chain(session, nomination.cell, options.reviewing_levels(nomination.campaign))
+    return reviewing_chain(nomination.cell, options.reviewing_levels(nomination.campaign))
 
 
 def chains_of(session, nominations):

@@ -69,7 +69,14 @@ def today():
 _NOMINATION = (
     select(Nomination)
     .where(Nomination.id == bindparam("nomination_id"))
-    .options(joinedload(Nomination.cell), joinedload(Nomination.campaign))
+    .options(
+        # The cell with its parents up to the province: the reviewing chain without a query.
+        joinedload(Nomination.cell)
+        .joinedload(Unit.parent)
+        .joinedload(Unit.parent)
+        .joinedload(Unit.parent),
+        joinedload(Nomination.campaign),
+    )
 )
 
 
@@ -104,7 +111,7 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
     if action == "submit" and (on or today()) > nomination.campaign.submission_deadline:
         raise DeadlinePassed("the campaign's submission deadline has passed")
 
-    chain = routing.chain_of(session, nomination)
+    chain = routing.chain_of(nomination)
     move, upcoming = routing.plan(action, nomination, chain)
     from_state, previous_pending = nomination.state, nomination.pending_unit_id
     to_state = fire(action, move)

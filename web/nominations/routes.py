@@ -192,7 +192,7 @@ def _render_page(nomination, action_form, status=200, upload_form=None, reopen_f
         .order_by(HistoryEntry.id)
     ).all()
     may_edit = policy.can(actor, policy.EDIT, nomination) and services.is_editable(nomination)
-    chain = routing.chain_of(db.session, nomination)
+    chain = routing.chain_of(nomination)
     steps = choices.next_steps(db.session, actor, nomination, chain=chain)
     last = history[-1] if history else None
     # Why it stopped: the reviewer's words when it was returned or not accepted, shown on top.
