@@ -4,8 +4,8 @@ summary report, list totals and keyset pages, whose cost does not grow with the 
 import pytest
 from sqlalchemy import func, select, update
 
-from workflow import queries, reports
-from workflow.models import Nomination, NominationCount
+from workflow import administration, queries, reports
+from workflow.models import Nomination, NominationCount, Unit, UnitCount
 
 API = "/api/v1"
 
@@ -51,6 +51,32 @@ def counted(session):
     }
 
 
+def rolled_up(session):
+    """The rollup as the triggers keep it, without the zeros."""
+    return {
+        (
+            row.campaign_id,
+            row.unit_id,
+            row.state,
+            row.kind,
+            row.target_level,
+            row.recognized_level,
+        ): row.n
+        for row in session.scalars(select(UnitCount)).all()
+        if row.n
+    }
+
+
+def rolled_up_from_nominations(session):
+    """The same, counted from the nominations: each cell's counts added to its parent's."""
+    parents = dict(session.execute(select(Unit.id, Unit.parent_id)).all())
+    totals = {}
+    for (campaign, cell, *rest), n in counted(session).items():
+        key = (campaign, parents[cell], *rest)
+        totals[key] = totals.get(key, 0) + n
+    return totals
+
+
 def test_every_writer_keeps_the_counts_exact(world, db_session):
     walked = world.nominate(target="commune", kind="collective")
     world.act(walked, "sec_k1", "submit")
@@ -69,6 +95,26 @@ def test_every_writer_keeps_the_counts_exact(world, db_session):
         .execution_options(synchronize_session=False)
     )
     assert kept(db_session) == counted(db_session)
+    assert rolled_up(db_session) == rolled_up_from_nominations(db_session)
+
+
+def test_the_rollup_follows_the_tree_when_a_unit_moves(world, db_session):
+    for cell in ("K1", "K2", "K3", "KD"):
+        nomination = world.nominate(cell=cell)
+        world.act(nomination, f"sec_{cell.lower()}", "submit")
+    db_session.flush()
+    assert rolled_up(db_session) == rolled_up_from_nominations(db_session)
+    actor = world.users["adm_p"]
+    administration.move_unit(db_session, actor, world.units["C2"], world.units["D2"])
+    db_session.flush()
+    assert rolled_up(db_session) == rolled_up_from_nominations(db_session)
+    # Lâm Thao now holds Phương Xá's nomination; Cẩm Khê keeps the other three.
+    assert reports.summary(db_session, actor, world.units["D2"])["by_state"]["commune_review"] == 1
+    cam_khe = reports.summary(db_session, actor, world.units["D1"])["by_state"]
+    assert cam_khe["commune_review"] + cam_khe["district_review"] == 3
+    # A cell reads its own counts; a province the rows of its cells' parents.
+    assert reports.summary(db_session, actor, world.units["K1"])["by_state"]["commune_review"] == 1
+    assert sum(reports.summary(db_session, actor, world.units["P"])["by_state"].values()) == 4
 
 
 def test_the_summary_reads_the_counts_and_agrees_with_history(world, db_session):

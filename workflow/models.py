@@ -18,9 +18,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    delete,
     event,
     false,
+    func,
+    insert,
     inspect,
+    select,
     update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -652,6 +656,32 @@ class NominationCount(Base):
     n: Mapped[int]
 
 
+class UnitCount(Base):
+    """`NominationCount` rolled up to each cell's parent (`unit_id`): what a unit's cells hold,
+    so a scope above the cells sums a row per commune, not a row per cell
+    (`queries.counts_within`).
+
+    Kept by the database: a trigger on `nomination_counts` (see the migration `unit_counts`)
+    carries every change to the parent's row; a change of the tree rebuilds it in the same
+    flush (`_roll_up_after_moves`).
+    """
+
+    __tablename__ = "unit_counts"
+
+    # Derived rows: they go with their unit or campaign.
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    target_level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    recognized_level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int]
+
+
 class CommendationList(Base):
     """A final commendation list (danh sách), numbered per unit and year; immutable once done."""
 
@@ -855,6 +885,32 @@ def _record_how_things_were(session, flush_context, instances):
             .execution_options(synchronize_session=False)
         )
     session.add_all(_version_of(unit, unit_id=unit.id, valid_from=now) for unit in changed)
+
+
+@event.listens_for(Session, "after_flush")
+def _roll_up_after_moves(session, flush_context):
+    """When units move (a move, a merge, a dissolution, an import changes a path), cells change
+    parents: rebuild `unit_counts` from the per-cell counts in the same flush, so the rollup
+    follows the tree whoever moved it. The triggers carry every other change."""
+    moved = any(
+        isinstance(instance, Unit)
+        and instance.id is not None
+        and inspect(instance).attrs.path.history.has_changes()
+        for instance in session.dirty
+    )
+    if not moved:
+        return
+    counts = NominationCount
+    dimensions = (counts.state, counts.kind, counts.target_level, counts.recognized_level)
+    rolled_up = (
+        select(counts.campaign_id, Unit.parent_id, *dimensions, func.sum(counts.n))
+        .join(Unit, Unit.id == counts.cell_id)
+        .where(counts.n != 0, Unit.parent_id.is_not(None))
+        .group_by(counts.campaign_id, Unit.parent_id, *dimensions)
+    )
+    columns = ("campaign_id", "unit_id", "state", "kind", "target_level", "recognized_level", "n")
+    session.execute(delete(UnitCount).execution_options(synchronize_session=False))
+    session.execute(insert(UnitCount).from_select(columns, rolled_up))
 
 
 def _version_of(source, **keys):

@@ -5,7 +5,15 @@ from sqlalchemy.orm import joinedload
 
 from workflow import policy
 from workflow.fields import fold
-from workflow.models import Campaign, HistoryEntry, Nomination, NominationCount, Unit
+from workflow.levels import CELL
+from workflow.models import (
+    Campaign,
+    HistoryEntry,
+    Nomination,
+    NominationCount,
+    Unit,
+    UnitCount,
+)
 
 # The queue is served oldest first; ties broken by the last change, then by id.
 QUEUE_ORDER = (Nomination.pending_since, Nomination.updated_at, Nomination.id)
@@ -118,17 +126,35 @@ def search_total(session, actor, *, scope=None, q=None, **filters):
         matches = select(literal(1)).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
         found = session.scalar(select(func.count()).select_from(matches))
         return min(found, SEARCH_COUNT_CAP), found > SEARCH_COUNT_CAP
-    return session.scalar(
-        select(func.coalesce(func.sum(NominationCount.n), 0)).where(
-            *_counted(scope or actor.unit, **filters)
-        )
-    ), False
+    counts, conditions = _counted(scope or actor.unit, **filters)
+    return session.scalar(select(func.coalesce(func.sum(counts.n), 0)).where(*conditions)), False
+
+
+def counts_within(scope):
+    """(the counts table, the condition) for `scope`'s subtree: the rows rolled up to the units
+    inside it, a row per parent of cells; for a cell, its own rows (and those of the cells
+    merged into it)."""
+    inside = select(Unit.id).where(policy.subtree(scope))
+    if scope.level == CELL:
+        return NominationCount, NominationCount.cell_id.in_(inside)
+    return UnitCount, UnitCount.unit_id.in_(inside)
 
 
 def _counted(scope, *, state=None, campaign_id=None, kind=None, level=None, cell_q=None):
-    """`search_conditions` on the counts: the same filters, but per cell, state, kind, level."""
-    counts = NominationCount
-    conditions = [counts.cell_id.in_(select(Unit.id).where(policy.subtree(scope)))]
+    """`search_conditions` on the counts: the same filters, but per state, kind and level, on
+    (the counts table, its conditions): the scope's own rolled-up rows (`UnitCount`), or the
+    rows of the cells whose name or code matches `cell_q`."""
+    if cell_q:
+        pattern = _like(cell_q)
+        cells = select(Unit.id).where(
+            policy.subtree(scope),
+            Unit.name.ilike(pattern, escape="\\") | Unit.code.ilike(pattern, escape="\\"),
+        )
+        counts = NominationCount
+        conditions = [counts.cell_id.in_(cells)]
+    else:
+        counts, within = counts_within(scope)
+        conditions = [within]
     if state:
         conditions.append(counts.state == state)
     if campaign_id is not None:
@@ -142,13 +168,7 @@ def _counted(scope, *, state=None, campaign_id=None, kind=None, level=None, cell
                 (counts.recognized_level == "") & (counts.target_level == level),
             )
         )
-    if cell_q:
-        pattern = _like(cell_q)
-        cells = select(Unit.id).where(
-            Unit.name.ilike(pattern, escape="\\") | Unit.code.ilike(pattern, escape="\\")
-        )
-        conditions.append(counts.cell_id.in_(cells))
-    return conditions
+    return counts, conditions
 
 
 def page_of(

@@ -9,7 +9,7 @@ did counts inside the unit that carries it on.
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from workflow import policy, unit_history
+from workflow import policy, queries, unit_history
 from workflow.errors import RETIRED_UNIT, Invalid
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
@@ -17,8 +17,6 @@ from workflow.models import (
     KINDS,
     HistoryEntry,
     Nomination,
-    NominationCount,
-    Unit,
     UnitVersion,
     utcnow,
 )
@@ -48,9 +46,8 @@ def summary(session, actor, scope, *, campaign_id=None, as_of=None, by="today"):
         conditions.append(Nomination.campaign_id == campaign_id)
     if moment is None and by == "today":
         # Now, in today's tree: the counts the database keeps, not a pass over the nominations.
-        counts = NominationCount
-        cells = select(Unit.id).where(policy.subtree(scope))
-        where = [counts.cell_id.in_(cells)]
+        counts, within = queries.counts_within(scope)
+        where = [within]
         if campaign_id is not None:
             where.append(counts.campaign_id == campaign_id)
         groups = session.execute(

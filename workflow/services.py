@@ -6,7 +6,7 @@ machine, appends a history entry and the outbox rows, and flushes. The caller co
 
 import datetime as dt
 import unicodedata
-from functools import partial
+from functools import cache, partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
@@ -158,6 +158,15 @@ _UPDATE_ON_VERSION = _NOMINATIONS.update().where(
     _NOMINATIONS.c.id == bindparam("nomination_id"),
     _NOMINATIONS.c.version == bindparam("read_version"),
 )
+
+
+@cache
+def _update_on_version(names):
+    """The versioned update of these columns: one statement per set of columns (a handful),
+    so SQLAlchemy compiles each once."""
+    return _UPDATE_ON_VERSION.values({name: bindparam(f"new_{name}") for name in names})
+
+
 _INSERT_HISTORY = HistoryEntry.__table__.insert().returning(HistoryEntry.__table__.c.id)
 _INSERT_RECOGNITION = Recognition.__table__.insert()
 
@@ -190,8 +199,9 @@ def _write(session, nomination, columns, relationships, *, now):
     read = nomination.version
     columns = {**columns, "version": read + 1, "updated_at": now}
     written = session.execute(
-        _UPDATE_ON_VERSION.values(**columns),
-        {"nomination_id": nomination.id, "read_version": read},
+        _update_on_version(tuple(columns)),
+        {"nomination_id": nomination.id, "read_version": read}
+        | {f"new_{name}": value for name, value in columns.items()},
     ).rowcount
     if written != 1:
         raise StaleVersion("the nomination was changed by someone else meanwhile")
