@@ -571,7 +571,8 @@ def write_profile(raw, approved, database_rate):
     top, samples = load.top_functions(raw)
     lines = [
         "Where an approval's time goes (py-spy, every gunicorn worker, 8 s of approvals through",
-        f"HTTP with notices queued to Redis; {samples:,} samples of threads on the CPU).",
+        f"HTTP with notices queued to Redis; {samples:,} samples of busy threads, where waiting on",
+        "the database in psycopg's `Connection.wait` counts as busy).",
         "",
         f"{approved['rate']:,.0f} approvals/s against pgbench's {database_rate:,.0f} "
         f"transactions/s; CPU per approval: {approved['app_ms']:.1f} ms in the app, "
