@@ -7,9 +7,9 @@ from conftest import World
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from workflow import accounts, reorganisation, services
+from workflow import accounts, administration, reorganisation, services
 from workflow.errors import StaleVersion
-from workflow.models import HistoryEntry, Nomination
+from workflow.models import HistoryEntry, Nomination, Unit
 from workflow.reorganisation import Operation
 
 THREADS = 8
@@ -138,3 +138,43 @@ def test_an_action_racing_a_reorganisation_sees_the_old_or_the_new_pending_unit(
     assert (forwarded.state, forwarded.pending_unit.code) == ("province_review", "P")
     reviewer.close()
     admin.close()
+
+
+@pytest.mark.postgres
+def test_a_unit_moved_while_an_action_commits_waits_for_it(
+    app, committed, committed_world, is_postgres
+):
+    """Moving units rebuilds the rolled-up counts: it waits for the actions in flight (a
+    submit in another commune here) instead of colliding with what they add."""
+    if not is_postgres:
+        pytest.skip("SQLite takes the write lock at BEGIN, so two writers cannot interleave")
+    world = committed_world
+    draft = world.nominate(cell="K1")
+    world.session.commit()
+    make = sessionmaker(bind=committed, expire_on_commit=False)
+    submitter, mover = make(), make()
+    mine = services.get_nomination(submitter, world.users["sec_k1"], draft.id)
+    services.perform(
+        submitter, mine, submitter.merge(world.users["sec_k1"]), action="submit", version=1
+    )  # flushed, not committed
+    errors = []
+
+    def move():
+        try:
+            admin = mover.merge(world.users["adm_p"])
+            c2, d2 = (mover.scalar(select(Unit).where(Unit.code == c)) for c in ("C2", "D2"))
+            administration.move_unit(mover, admin, c2, d2)
+            mover.commit()
+        except Exception as error:
+            errors.append(error)
+            mover.rollback()
+
+    thread = threading.Thread(target=move)
+    thread.start()
+    thread.join(timeout=2)
+    assert thread.is_alive(), "the move should wait for the submit"
+    submitter.commit()
+    thread.join(timeout=30)
+    assert not errors, repr(errors[0])[:400]
+    submitter.close()
+    mover.close()

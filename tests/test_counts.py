@@ -1,11 +1,14 @@
 """The counts the database keeps of nominations (triggers), and the reads that use them: the
 summary report, list totals and keyset pages, whose cost does not grow with the rows."""
 
+from collections import Counter
+
 import pytest
 from sqlalchemy import func, select, update
 
-from workflow import administration, queries, reports
+from workflow import administration, imports, policy, queries, reorganisation, reports
 from workflow.models import Nomination, NominationCount, Unit, UnitCount
+from workflow.reorganisation import Operation
 
 API = "/api/v1"
 
@@ -172,3 +175,53 @@ def test_a_text_search_counts_up_to_a_cap(world, db_session, monkeypatch):
     assert (total, capped) == (1, False)
     total, capped = queries.search_total(db_session, world.users["adm_p"], state="draft")
     assert (total, capped) == (5, False)
+
+
+def by_state_counted(session, scope):
+    cells = select(Unit.id).where(policy.subtree(scope))
+    return Counter(session.scalars(select(Nomination.state).where(Nomination.cell_id.in_(cells))))
+
+
+def check_every_scope(session, actor):
+    """The rollup matches the nominations, and so does every live unit's summary."""
+    assert rolled_up(session) == rolled_up_from_nominations(session)
+    for unit in session.scalars(select(Unit).where(Unit.retired_at.is_(None))):
+        summary = {s: n for s, n in reports.summary(session, actor, unit)["by_state"].items() if n}
+        assert summary == dict(by_state_counted(session, unit)), unit.code
+
+
+def populate(world):
+    for cell in ("K1", "K2", "K3", "KD", "K4"):
+        for _ in range(2):
+            nomination = world.nominate(cell=cell)
+            world.act(nomination, f"sec_{cell.lower()}", "submit")
+        world.nominate(cell=cell)
+
+
+def test_reorganisations_keep_the_rollup(world, db_session):
+    populate(world)
+    db_session.flush()
+    actor = world.users["adm_p"]
+    check_every_scope(db_session, actor)
+    for operations in (
+        [Operation("merge", units=("K2",), into="K1")],  # a retired cell under its successor
+        [Operation("move", unit="KD", parent="C3")],  # a cell straight under a district
+        [Operation("dissolve", unit="C2")],
+        [Operation("merge", units=("C1", "C3"), into="CX", name="Xã mới", parent="D2")],
+        [Operation("dissolve", unit="D1")],
+    ):
+        reorganisation.reorganise(db_session, actor, operations, reason="test", dry_run=False)
+        db_session.flush()
+        check_every_scope(db_session, actor)
+
+
+def test_a_cell_made_a_commune_keeps_its_own_nominations_counted(world, db_session):
+    populate(world)
+    db_session.flush()
+    actor, kd = world.users["adm_p"], world.units["KD"]
+    text = f"code,name,level,parent_code\nKD,{kd.name},commune,D1\n"
+    imports.import_units(db_session, actor, text)
+    db_session.flush()
+    assert kd.level == "commune"
+    assert sum(by_state_counted(db_session, kd).values()) == 3
+    check_every_scope(db_session, actor)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -646,6 +647,7 @@ class NominationCount(Base):
     """
 
     __tablename__ = "nomination_counts"
+    __table_args__ = (Index("ix_nomination_counts_cell_id", "cell_id"),)
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     cell_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
@@ -909,6 +911,10 @@ def _roll_up_after_moves(session, flush_context):
         .group_by(counts.campaign_id, Unit.parent_id, *dimensions)
     )
     columns = ("campaign_id", "unit_id", "state", "kind", "target_level", "recognized_level", "n")
+    if session.connection().dialect.name == "postgresql":
+        # Let the actions in flight commit and hold new ones (and another rebuild) until this
+        # one commits: one committed between the DELETE and the INSERT would collide with it.
+        session.execute(text("LOCK TABLE nomination_counts IN SHARE ROW EXCLUSIVE MODE"))
     session.execute(delete(UnitCount).execution_options(synchronize_session=False))
     session.execute(insert(UnitCount).from_select(columns, rolled_up))
 

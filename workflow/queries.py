@@ -1,11 +1,10 @@
 """Shared list queries over nominations: search filters and the review queue, as SQL."""
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from workflow import policy
 from workflow.fields import fold
-from workflow.levels import CELL
 from workflow.models import (
     Campaign,
     HistoryEntry,
@@ -131,19 +130,24 @@ def search_total(session, actor, *, scope=None, q=None, **filters):
 
 
 def counts_within(scope):
-    """(the counts table, the condition) for `scope`'s subtree: the rows rolled up to the units
-    inside it, a row per parent of cells; for a cell, its own rows (and those of the cells
-    merged into it)."""
-    inside = select(Unit.id).where(policy.subtree(scope))
-    if scope.level == CELL:
-        return NominationCount, NominationCount.cell_id.in_(inside)
-    return UnitCount, UnitCount.unit_id.in_(inside)
+    """The counts of `scope`'s subtree, as columns to sum (campaign_id, state, kind,
+    target_level, recognized_level, n). A `UnitCount` row of a unit holds the nominations of
+    its child cells, so the rows of the units inside the subtree hold every nomination there
+    but those whose cell is `scope` itself: its own `NominationCount` rows are added."""
+    names = ("campaign_id", "state", "kind", "target_level", "recognized_level", "n")
+    rolled_up = select(*(getattr(UnitCount, name) for name in names)).where(
+        UnitCount.unit_id.in_(select(Unit.id).where(policy.subtree(scope)))
+    )
+    own = select(*(getattr(NominationCount, name) for name in names)).where(
+        NominationCount.cell_id == scope.id
+    )
+    return union_all(rolled_up, own).subquery("counts").c
 
 
 def _counted(scope, *, state=None, campaign_id=None, kind=None, level=None, cell_q=None):
-    """`search_conditions` on the counts: the same filters, but per state, kind and level, on
-    (the counts table, its conditions): the scope's own rolled-up rows (`UnitCount`), or the
-    rows of the cells whose name or code matches `cell_q`."""
+    """`search_conditions` on the counts: the same filters, per state, kind and level, as (the
+    counts, their conditions): the scope's subtree (`counts_within`), or the rows of the cells
+    inside it whose name or code matches `cell_q`."""
     if cell_q:
         pattern = _like(cell_q)
         cells = select(Unit.id).where(
@@ -153,8 +157,7 @@ def _counted(scope, *, state=None, campaign_id=None, kind=None, level=None, cell
         counts = NominationCount
         conditions = [counts.cell_id.in_(cells)]
     else:
-        counts, within = counts_within(scope)
-        conditions = [within]
+        counts, conditions = counts_within(scope), []
     if state:
         conditions.append(counts.state == state)
     if campaign_id is not None:

@@ -46,8 +46,7 @@ def summary(session, actor, scope, *, campaign_id=None, as_of=None, by="today"):
         conditions.append(Nomination.campaign_id == campaign_id)
     if moment is None and by == "today":
         # Now, in today's tree: the counts the database keeps, not a pass over the nominations.
-        counts, within = queries.counts_within(scope)
-        where = [within]
+        counts, where = queries.counts_within(scope), []
         if campaign_id is not None:
             where.append(counts.campaign_id == campaign_id)
         groups = session.execute(
