@@ -175,10 +175,10 @@ def load_nominations(engine, units, users, campaign_id, start, stop):
         if rows:
             connection.execute(table.insert(), rows)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        # The bulk load bumped each counter row (one per cell and state) thousands of times in a
-        # few transactions: compact them, as after any bulk import; day-to-day actions change
-        # them a row at a time, and autovacuum keeps up.
-        connection.exec_driver_sql("VACUUM FULL nomination_counts")
+        # The bulk load bumped each counter row (one per cell and state, and their rollup per
+        # commune) thousands of times in a few transactions: compact them, as after any bulk
+        # import; day-to-day actions change them a row at a time, and autovacuum keeps up.
+        connection.exec_driver_sql("VACUUM FULL nomination_counts, unit_counts")
         connection.exec_driver_sql("VACUUM ANALYZE")
 
 
