@@ -13,19 +13,17 @@ from workflow.reorganisation import Operation
 API = "/api/v1"
 
 
-def kept(session):
-    """The counts as the triggers keep them, without the zeros."""
+def kept(session, counts=NominationCount):
+    """The counts (or, given `UnitCount`, their rollup) as the triggers keep them, without the
+    zeros."""
+    place = counts.cell_id if counts is NominationCount else counts.unit_id
+    columns = (counts.campaign_id, place, counts.state, counts.kind, counts.target_level)
     return {
-        (
-            row.campaign_id,
-            row.cell_id,
-            row.state,
-            row.kind,
-            row.target_level,
-            row.recognized_level,
-        ): row.n
-        for row in session.scalars(select(NominationCount)).all()
-        if row.n
+        (*key, recognized): n
+        for *key, recognized, n in session.execute(
+            select(*columns, counts.recognized_level, counts.n)
+        ).all()
+        if n
     }
 
 
@@ -55,19 +53,7 @@ def counted(session):
 
 
 def rolled_up(session):
-    """The rollup as the triggers keep it, without the zeros."""
-    return {
-        (
-            row.campaign_id,
-            row.unit_id,
-            row.state,
-            row.kind,
-            row.target_level,
-            row.recognized_level,
-        ): row.n
-        for row in session.scalars(select(UnitCount)).all()
-        if row.n
-    }
+    return kept(session, UnitCount)
 
 
 def rolled_up_from_nominations(session):

@@ -85,3 +85,23 @@ def test_every_action_appends_one_history_entry(world, db_session):
         ("resubmit", "returned", "commune_review", "K1"),
     ]
     assert nomination.history[2].comment == "Thiếu hồ sơ"
+
+
+def test_chains_of_a_page_take_one_query_whatever_its_size(app, world, db_session):
+    from sqlalchemy import select
+    from test_api import sql_log
+
+    from workflow import routing
+    from workflow.models import Nomination
+
+    for cell in ("K1", "K2", "K3", "KD", "K4"):
+        world.act(world.nominate(cell=cell, target="province"), f"sec_{cell.lower()}", "submit")
+    db_session.commit()
+    db_session.expunge_all()  # a fresh page: no unit is in the session yet
+    nominations = db_session.scalars(select(Nomination)).all()
+    for nomination in nominations:
+        nomination.cell, nomination.campaign  # noqa: B018 (loaded with the page)
+    with sql_log(app) as statements:
+        chains = routing.chains_of(db_session, nominations)
+    assert len(statements) == 1, statements  # the cells' ancestors; climbing costs nothing
+    assert [unit.code for unit in chains[nominations[0].id]] == ["C1", "D1", "P"]
