@@ -243,7 +243,8 @@ def profile(pids, seconds, path):
                 for process, part in zip(processes, parts, strict=True):
                     process.wait()
                     if part.exists():
-                        merged.write(part.read_text())
+                        text = part.read_text()
+                        merged.write(text if text.endswith("\n") or not text else text + "\n")
                         part.unlink()
 
     return Samples()
@@ -261,6 +262,8 @@ def top_functions(raw_path, count=30):
     Frames every sample passes through (the thread, gunicorn's loop) are left out."""
     totals, samples = {}, 0
     for line in Path(raw_path).read_text().splitlines():
+        if not line.strip():
+            continue
         stack, _, number = line.rpartition(" ")
         samples += int(number)
         for frame in set(stack.split(";")):
