@@ -4,7 +4,7 @@ summary report, list totals and keyset pages, whose cost does not grow with the 
 from collections import Counter
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from workflow import administration, imports, policy, queries, reorganisation, reports
 from workflow.models import Nomination, NominationCount, Unit, UnitCount
@@ -161,6 +161,47 @@ def test_a_text_search_counts_up_to_a_cap(world, db_session, monkeypatch):
     assert (total, capped) == (1, False)
     total, capped = queries.search_total(db_session, world.users["adm_p"], state="draft")
     assert (total, capped) == (5, False)
+
+
+def test_a_search_asks_the_index_for_its_rare_words_only(world, db_session):
+    for n in range(12):
+        world.nominate(nominee_name=f"Nguyễn Văn {100 + n}", title="Mô hình hay")
+    db_session.flush()
+    common = {"nguyen", "van", "hinh"}
+    conditions = queries.text_conditions("Nguyễn Văn 111", common)
+    rendered = [str(c.compile(compile_kwargs={"literal_binds": True})) for c in conditions]
+    assert rendered[0].startswith("nominations.search_text LIKE '%111%'")
+    assert "|| ''" in rendered[1]
+    assert "'%nguyen van 111%'" in rendered[1]
+    # No rare word, or a word too short for a trigram: the text is asked as it is.
+    for q in ("nguyen van", "Nguyễn Văn 11"):
+        assert len(queries.text_conditions(q, common)) == 1
+    # Whatever is common, the same nominations match.
+    for q in ("Nguyễn Văn 111", "van 111", "Mô hình", "nguyen", "1", "110 mo"):
+        found = [
+            set(db_session.scalars(select(Nomination.id).where(*queries.text_conditions(q, told))))
+            for told in (frozenset(), common)
+        ]
+        assert found[0] == found[1], q
+        assert found[0], q
+
+
+def test_common_words_come_from_the_database_statistics(
+    world, db_session, is_postgres, monkeypatch
+):
+    monkeypatch.setattr(queries, "_common", (None, frozenset()))
+    if not is_postgres:
+        assert queries.common_words(db_session) == frozenset()  # SQLite has no trigram index
+        return
+    for n in range(60):
+        world.nominate(nominee_name=f"Nguyễn Văn {n}", title=f"Sáng kiến {n * 7919}")
+    db_session.flush()
+    db_session.execute(text("ANALYZE nominations"))  # what autovacuum does; rolled back after
+    common = queries.common_words(db_session)
+    assert {"nguyen", "van", "sang", "kien"} <= common
+    assert not common & {"4", "7919", "59"}
+    total, capped = queries.search_total(db_session, world.users["adm_p"], q="Nguyễn Văn 59")
+    assert (total, capped) == (1, False)
 
 
 def by_state_counted(session, scope):

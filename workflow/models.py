@@ -462,12 +462,14 @@ class Nomination(Base):
             "kind",
         ),
         # Search is a substring match (LIKE '%…%') on the folded text: a trigram index on
-        # PostgreSQL.
+        # PostgreSQL. New entries wait in its pending list, which every search reads whole:
+        # kept at 128 kB (16 pages) rather than 4 MB, flushed on insert in small batches.
         Index(
             "ix_nominations_search_text_trgm",
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+            postgresql_with={"gin_pending_list_limit": 128},
         ),
     )
 
