@@ -4,7 +4,7 @@ summary report, list totals and keyset pages, whose cost does not grow with the 
 from collections import Counter
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import String, func, select, text, update
 
 from workflow import administration, imports, policy, queries, reorganisation, reports
 from workflow.models import Nomination, NominationCount, Unit, UnitCount
@@ -15,41 +15,31 @@ API = "/api/v1"
 
 def kept(session, counts=NominationCount):
     """The counts (or, given `UnitCount`, their rollup) as the triggers keep them, without the
-    zeros."""
-    place = counts.cell_id if counts is NominationCount else counts.unit_id
-    columns = (counts.campaign_id, place, counts.state, counts.kind, counts.target_level)
-    return {
-        (*key, recognized): n
-        for *key, recognized, n in session.execute(
-            select(*columns, counts.recognized_level, counts.n)
-        ).all()
-        if n
-    }
+    zeros: by campaign, cell (or parent), state, kind, levels and (cells only) pending unit."""
+    if counts is NominationCount:
+        columns = (counts.campaign_id, counts.cell_id, *dimensions(counts), counts.pending_unit_id)
+    else:
+        columns = (counts.campaign_id, counts.unit_id, *dimensions(counts))
+    return {tuple(key): n for *key, n in session.execute(select(*columns, counts.n)).all() if n}
+
+
+def dimensions(rows):
+    """The columns every count is kept by, beside the campaign and the place."""
+    return (rows.state, rows.kind, rows.target_level, rows.recognized_level)
 
 
 def counted(session):
     """The same, counted from the nominations themselves."""
-    return {
-        (campaign, cell, state, kind, target, recognized or ""): n
-        for campaign, cell, state, kind, target, recognized, n in session.execute(
-            select(
-                Nomination.campaign_id,
-                Nomination.cell_id,
-                Nomination.state,
-                Nomination.kind,
-                Nomination.target_level,
-                Nomination.recognized_level,
-                func.count(),
-            ).group_by(
-                Nomination.campaign_id,
-                Nomination.cell_id,
-                Nomination.state,
-                Nomination.kind,
-                Nomination.target_level,
-                Nomination.recognized_level,
-            )
-        ).all()
-    }
+    key = (
+        Nomination.campaign_id,
+        Nomination.cell_id,
+        Nomination.state,
+        Nomination.kind,
+        Nomination.target_level,
+        func.coalesce(Nomination.recognized_level, "", type_=String),
+        func.coalesce(Nomination.pending_unit_id, 0),
+    )
+    return {tuple(row): n for *row, n in session.execute(select(*key, func.count()).group_by(*key))}
 
 
 def rolled_up(session):
@@ -60,7 +50,7 @@ def rolled_up_from_nominations(session):
     """The same, counted from the nominations: each cell's counts added to its parent's."""
     parents = dict(session.execute(select(Unit.id, Unit.parent_id)).all())
     totals = {}
-    for (campaign, cell, *rest), n in counted(session).items():
+    for (campaign, cell, *rest, _pending), n in counted(session).items():
         key = (campaign, parents[cell], *rest)
         totals[key] = totals.get(key, 0) + n
     return totals
@@ -85,6 +75,7 @@ def test_every_writer_keeps_the_counts_exact(world, db_session):
     )
     assert kept(db_session) == counted(db_session)
     assert rolled_up(db_session) == rolled_up_from_nominations(db_session)
+    assert check_queues(db_session, world.users) == 1  # the returned one, at K3
 
 
 def test_the_rollup_follows_the_tree_when_a_unit_moves(world, db_session):
@@ -217,6 +208,16 @@ def check_every_scope(session, actor):
         assert summary == dict(by_state_counted(session, unit)), unit.code
 
 
+def check_queues(session, users):
+    """Every reviewer's and secretary's queue total, from the counts, is what their queue holds."""
+    waiting = 0
+    for user in users.values():
+        total = queries.queue_total(session, user)
+        assert total == queries.count(session, queries.queue_conditions(user)), user.username
+        waiting += total
+    return waiting
+
+
 def populate(world):
     for cell in ("K1", "K2", "K3", "KD", "K4"):
         for _ in range(2):
@@ -240,6 +241,7 @@ def test_reorganisations_keep_the_rollup(world, db_session):
         reorganisation.reorganise(db_session, actor, operations, reason="test", dry_run=False)
         db_session.flush()
         check_every_scope(db_session, actor)
+        check_queues(db_session, world.users)
 
 
 def test_a_cell_made_a_commune_keeps_its_own_nominations_counted(world, db_session):

@@ -644,12 +644,15 @@ class NominationCount(Base):
     Kept by the database itself: triggers on `nominations` (see the migration
     `nomination_counts`) add and take away one in the same statement as every insert, update
     and delete, so the counts are exact in every transaction, whoever wrote the row. The
-    summary report and the list totals sum these instead of counting nominations.
-    `recognized_level` is "" while a nomination is not recognised.
+    summary report, the list totals and the queue totals sum these instead of counting
+    nominations. `recognized_level` is "" while a nomination is not recognised.
     """
 
     __tablename__ = "nomination_counts"
-    __table_args__ = (Index("ix_nomination_counts_cell_id", "cell_id"),)
+    __table_args__ = (
+        Index("ix_nomination_counts_cell_id", "cell_id"),
+        Index("ix_nomination_counts_pending_unit_id", "pending_unit_id"),
+    )
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     cell_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
@@ -657,6 +660,8 @@ class NominationCount(Base):
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     target_level: Mapped[str] = mapped_column(String(20), primary_key=True)
     recognized_level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Where they wait (0: nowhere): a reviewer's queue total (`queries.queue_total`).
+    pending_unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     n: Mapped[int]
 
 

@@ -112,11 +112,12 @@ def subtree(unit):
     return Unit.path.startswith(unit.path, autoescape=True)
 
 
-def visible_nominations(actor, within=None):
-    """Filter on `Nomination` rows whose cell lies in the actor's (or `within`'s) subtree."""
+def visible_nominations(actor, within=None, rows=Nomination):
+    """Filter on `Nomination` rows (or on their counts, by cell) whose cell lies in the actor's
+    (or `within`'s) subtree."""
     scope = within or actor.unit
     cells = select(Unit.id).where(subtree(scope))
-    return Nomination.cell_id.in_(cells)
+    return rows.cell_id.in_(cells)
 
 
 def visible_campaigns(actor):

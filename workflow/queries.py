@@ -134,16 +134,25 @@ def search_conditions(
     return conditions
 
 
-def queue_conditions(actor):
+def queue_conditions(actor, rows=Nomination):
     """What waits for the actor: pending at a reviewer's unit, or returned to a secretary;
-    never anything the actor could not open."""
+    never anything the actor could not open. On the nominations, or on their counts
+    (`NominationCount`, whose rows have the same columns)."""
     if actor.role == "reviewer":
-        waiting = [Nomination.pending_unit_id == actor.unit_id]
+        waiting = [rows.pending_unit_id == actor.unit_id]
     elif actor.role == "secretary":
-        waiting = [Nomination.cell_id == actor.unit_id, Nomination.state == "returned"]
+        waiting = [rows.cell_id == actor.unit_id, rows.state == "returned"]
     else:
         return [False]
-    return [policy.visible_nominations(actor), *waiting]
+    return [policy.visible_nominations(actor, rows=rows), *waiting]
+
+
+def queue_total(session, actor):
+    """How many `queue_conditions` finds, summed from the counts the database keeps by cell and
+    pending unit: a row per cell, however many wait."""
+    counts = NominationCount
+    conditions = queue_conditions(actor, rows=counts)
+    return session.scalar(select(func.coalesce(func.sum(counts.n), 0)).where(*conditions))
 
 
 def visible_campaigns(session, actor):
@@ -244,7 +253,7 @@ def page_of(
 
     `after` (lists only, in LIST_ORDER) is the last id of the page before: the page is then
     read from the index where that one ended. `total`, when the caller knows it (from
-    `search_total`), spares the count.
+    `search_total` or `queue_total`), spares the count.
     """
     if after is not None:
         conditions, page = [*conditions, Nomination.id < after], 1

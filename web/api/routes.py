@@ -25,6 +25,7 @@ from web.api.schemas import (
     TokenRequest,
 )
 from web.api.serializers import (
+    caller_language,
     campaign_json,
     history_json,
     nomination_json,
@@ -153,25 +154,22 @@ def list_nominations():
 @bp.get("/queue")
 def queue():
     actor, query = query_of(NominationQuery)
-    return _page(queries.queue_conditions(actor), query, order_by=queries.QUEUE_ORDER)
-
-
-def _page(conditions, query, order_by):
-    """One page of nominations in two queries, whatever the page size."""
     total, items = queries.page_of(
         db.session,
-        conditions,
-        order_by=order_by,
+        queries.queue_conditions(actor),
+        order_by=queries.QUEUE_ORDER,
         page=query.page,
         per_page=query.per_page,
+        total=queries.queue_total(db.session, actor),
         load=queries.API_ROW,
     )
     return _page_json(items, total, query)
 
 
 def _page_json(items, total, query):
+    language = caller_language()
     return {
-        "items": [nomination_json(item) for item in items],
+        "items": [nomination_json(item, language) for item in items],
         "total": total,
         "page": query.page,
         "per_page": query.per_page,

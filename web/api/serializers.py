@@ -59,7 +59,9 @@ def campaign_json(campaign):
     }
 
 
-def nomination_json(nomination):
+def nomination_json(nomination, language=None):
+    """The nomination; its labels in `language` (a page's items are given it once), else the
+    caller's."""
     return {
         "id": nomination.id,
         "campaign_id": nomination.campaign_id,
@@ -83,7 +85,7 @@ def nomination_json(nomination):
         "recognized_level": nomination.recognized_level,
         "created_at": _iso(nomination.created_at),
         "updated_at": _iso(nomination.updated_at),
-        "labels": nomination_labels(nomination, _language()),
+        "labels": nomination_labels(nomination, language or caller_language()),
     }
 
 
@@ -100,7 +102,7 @@ def nomination_labels(nomination, language):
     }
 
 
-def _language():
+def caller_language():
     asked = request.args.get("lang")
     if asked in glossary.LANGUAGES:
         return asked
@@ -129,7 +131,7 @@ def history_json(session, nomination):
         )
         .order_by(HistoryEntry.id)
     ).all()
-    language = _language()
+    language = caller_language()
     return [
         {
             "action": entry.action,

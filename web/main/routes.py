@@ -46,7 +46,7 @@ def dashboard():
         context["revisions"] = revisions
         context["reasons"] = queries.return_reasons(db.session, revisions)
     elif actor.role == "reviewer":
-        context["queue_size"] = queries.count(db.session, queries.queue_conditions(actor))
+        context["queue_size"] = queries.queue_total(db.session, actor)
         overdue = queries.overdue_conditions(actor.unit, services.today())
         context["overdue"] = queries.count(db.session, overdue)
         _total, context["overdue_items"] = queries.page_of(

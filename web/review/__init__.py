@@ -15,7 +15,7 @@ def _menu():
     def queue_count():
         """How many wait in the queue (or for the secretary's revision): the menu's badge.
         One query, asked only when the page renders the menu."""
-        return queries.count(db.session, queries.queue_conditions(current_user))
+        return queries.queue_total(db.session, current_user)
 
     return {"queue_count": queue_count}
 

@@ -36,6 +36,7 @@ def _render_queue(page, form, results, status=200):
         order_by=queries.QUEUE_ORDER,
         page=page,
         per_page=per_page,
+        total=queries.queue_total(db.session, actor),
     )
     today = services.today()
     votes = decisions.votes_of(db.session, items)  # one query for the page
