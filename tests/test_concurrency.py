@@ -4,7 +4,7 @@ import threading
 
 import pytest
 from conftest import World
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from workflow import accounts, administration, reorganisation, services
@@ -178,3 +178,61 @@ def test_a_unit_moved_while_an_action_commits_waits_for_it(
     assert not errors, repr(errors[0])[:400]
     submitter.close()
     mover.close()
+
+
+@pytest.mark.postgres
+def test_an_action_halfway_through_when_a_reorganisation_locks_the_tree(
+    app, committed, committed_world, is_postgres
+):
+    """A reorganisation locks the province's units, then waits for the actions in flight to
+    commit before it rebuilds the counts. An action halfway through (its nomination updated,
+    its history row not yet written) must not wait for those units in turn: its history row
+    names its unit (a foreign key), which a lock for an update of the tree would hold."""
+    if not is_postgres:
+        pytest.skip("SQLite takes the write lock at BEGIN, so two writers cannot interleave")
+    world = committed_world
+    nomination = world.nominate(cell="K1", target="district")
+    world.act(nomination, "sec_k1", "submit")
+    world.session.commit()
+    make = sessionmaker(bind=committed, expire_on_commit=False)
+    reviewer, admin = make(), make()
+    # The action's first statement: the nomination is returned, and its counts change with it.
+    reviewer.execute(
+        update(Nomination)
+        .where(Nomination.id == nomination.id)
+        .values(state="returned", pending_unit_id=None, version=Nomination.version + 1)
+    )
+    errors = []
+
+    def reorganise():
+        try:
+            actor = admin.merge(world.users["adm_p"])
+            operations = [Operation("move", unit="C2", parent="D2")]
+            reorganisation.reorganise(admin, actor, operations, reason="NQ 60", dry_run=False)
+            admin.commit()
+        except Exception as error:
+            errors.append(error)
+            admin.rollback()
+
+    thread = threading.Thread(target=reorganise)
+    thread.start()
+    thread.join(timeout=1.5)
+    assert thread.is_alive(), "the reorganisation should wait for the action's counts"
+    # Its next statement: the history row, naming the reviewer and their unit.
+    reviewer.add(
+        HistoryEntry(
+            nomination_id=nomination.id,
+            action="return",
+            from_state="commune_review",
+            to_state="returned",
+            actor_id=world.users["rev_p"].id,
+            actor_unit_id=world.units["P"].id,
+        )
+    )
+    reviewer.commit()  # a deadlock would fail this one or the reorganisation
+    thread.join(timeout=30)
+    assert not errors, repr(errors[0])[:400]
+    world.session.expire_all()
+    assert world.session.get(Unit, world.units["C2"].id).parent.code == "D2"
+    reviewer.close()
+    admin.close()

@@ -104,7 +104,8 @@ def request_list(session, actor, campaign, unit, *, on, confirm=False):
         raise Forbidden("only administrators and the unit's reviewers may produce its lists")
     # Requests for one unit's lists queue here, so the second finds the first's list rather than
     # numbering another (SQLite serialises writers already: every transaction begins IMMEDIATE).
-    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
+    # FOR NO KEY UPDATE: the actions whose rows name the unit (foreign keys) need not wait.
+    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update(key_share=True))
     latest = latest_list(session, campaign, unit)
     if latest is not None and latest.status in ("pending", "running"):
         return latest, WAITING

@@ -29,9 +29,12 @@ def next_number(session, meeting):
     """The number of `meeting`'s minutes: one more than the unit's minutes of that year so far.
 
     Locks the unit's row first (SQLite serialises writers already), so that two renderings at
-    once are numbered one after the other.
+    once are numbered one after the other (FOR NO KEY UPDATE: the actions whose rows name the
+    unit need not wait).
     """
-    session.execute(select(Unit.id).where(Unit.id == meeting.unit_id).with_for_update())
+    session.execute(
+        select(Unit.id).where(Unit.id == meeting.unit_id).with_for_update(key_share=True)
+    )
     year = issued_on(meeting).year
     start = dt.datetime(year, 1, 1, tzinfo=TIMEZONE)
     end = dt.datetime(year + 1, 1, 1, tzinfo=TIMEZONE)

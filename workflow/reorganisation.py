@@ -209,7 +209,11 @@ class _Run:
                 select(Unit)
                 .where(or_(*(Unit.path.startswith(f"/{root}/", autoescape=True) for root in roots)))
                 .order_by(Unit.path)
-                .with_for_update()  # PostgreSQL: a concurrent change of these units waits
+                # PostgreSQL: a concurrent change of these units waits. FOR NO KEY UPDATE, not FOR
+                # UPDATE: an action in flight that names one of them (a foreign key: its history
+                # row, its counts) goes on and commits instead of waiting for us while we wait
+                # for it (`_roll_up_after_moves` waits for the actions in flight): a deadlock.
+                .with_for_update(key_share=True)
             )
             for unit in self.session.scalars(query):
                 self.units[unit.code] = unit
@@ -448,7 +452,7 @@ class _Run:
         included (they read the user's unit on every request); those of a dissolved unit are
         disabled where they are, for an administrator to place again."""
         users = self._chunked(
-            lambda ids: select(User).where(User.unit_id.in_(ids)).with_for_update(),
+            lambda ids: select(User).where(User.unit_id.in_(ids)).with_for_update(key_share=True),
             self._retired_ids(),
         )
         moves = []
@@ -475,7 +479,9 @@ class _Run:
 
     def _move_campaigns(self):
         campaigns = self._chunked(
-            lambda ids: select(Campaign).where(Campaign.unit_id.in_(ids)).with_for_update(),
+            lambda ids: (
+                select(Campaign).where(Campaign.unit_id.in_(ids)).with_for_update(key_share=True)
+            ),
             self._retired_ids(),
         )
         moves = []
@@ -510,7 +516,7 @@ class _Run:
                     Nomination.state.not_in(TERMINAL_STATES),
                     (Nomination.state != "draft") | Nomination.cell_id.in_(retired_cells),
                 )
-                .with_for_update()
+                .with_for_update(key_share=True)
             ),
             moved_cells,
         )
