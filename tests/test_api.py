@@ -594,3 +594,43 @@ def test_an_unknown_action_is_checked_after_credentials(client, world, auth):
 def test_bodies_that_are_not_json_text_are_400(client, world, raw):
     response = client.post(f"{API}/auth/token", data=raw, content_type="application/json")
     assert_problem(response, 400)
+
+
+def test_a_transaction_the_database_gave_up_is_a_503_to_try_again(
+    client, world, auth, db_session, web, monkeypatch
+):
+    """A deadlock victim (or a serialization failure) wrote nothing: the caller is told to try
+    again, as a problem or as the page, never a 500."""
+    from psycopg.errors import DeadlockDetected
+    from sqlalchemy.exc import OperationalError
+
+    from workflow import services
+
+    nomination = world.nominate(cell="K1")
+    world.act(nomination, "sec_k1", "submit")
+    db_session.commit()
+
+    def deadlocked(*args, **kwargs):
+        raise OperationalError("UPDATE nominations …", {}, DeadlockDetected("deadlock detected"))
+
+    monkeypatch.setattr(services, "perform", deadlocked)
+    answer = act(client, auth("rev_c1"), nomination.id, "approve", nomination.version)
+    assert_problem(answer, 503)
+    assert answer.headers["Retry-After"] == "1"
+    assert "try again" in answer.json["detail"]
+    web.login("rev_c1")
+    page = web.post(
+        f"/nominations/{nomination.id}",
+        data={"action": "approve", "version": nomination.version},
+        token_from=f"/nominations/{nomination.id}",
+    )
+    assert page.status_code == 503
+    assert "thử lại" in page.get_data(as_text=True)
+    # Any other error of the database is still an error.
+    monkeypatch.setattr(
+        services,
+        "perform",
+        lambda *a, **k: (_ for _ in ()).throw(OperationalError("SELECT", {}, OSError("gone"))),
+    )
+    with pytest.raises(OperationalError):
+        act(client, auth("rev_c1"), nomination.id, "approve", nomination.version)

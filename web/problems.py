@@ -1,7 +1,8 @@
 """Errors as RFC 9457 problem+json answers for the API."""
 
 from flask import jsonify, render_template, request
-from werkzeug.exceptions import BadRequest, HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
 from werkzeug.http import HTTP_STATUS_CODES
 
 from workflow.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -58,6 +59,19 @@ def _is_api():
     return request.path.startswith("/api/")
 
 
+# SQLSTATEs of a transaction PostgreSQL gave up for another's sake: a serialization failure, a
+# deadlock, a lock not available.
+GIVEN_UP = {"40001", "40P01", "55P03"}
+
+
+def given_up(error):
+    """Whether the database abandoned this transaction for a concurrent one (nothing of it was
+    saved, and the same request may succeed at once): PostgreSQL's GIVEN_UP, or SQLite still
+    locked by another writer after its busy timeout."""
+    cause = error.orig
+    return getattr(cause, "sqlstate", None) in GIVEN_UP or "database is locked" in str(cause)
+
+
 def init_app(app):
     @app.before_request
     def refuse_nul_in_the_url():
@@ -79,10 +93,6 @@ def init_app(app):
             response.headers["WWW-Authenticate"] = 'Bearer realm="commend"'
         return response
 
-    if app.testing:
-        return  # let tests see the traceback of anything unexpected
-
-    @app.errorhandler(Exception)
     def unexpected(error):
         if isinstance(error, HTTPException):
             return http_error(error)
@@ -90,3 +100,22 @@ def init_app(app):
         if not _is_api():
             return render_template("errors/error.html", code=500, detail=None), 500
         return problem(500, "an unexpected error occurred; it has been logged")
+
+    @app.errorhandler(OperationalError)
+    def database_gave_up(error):
+        """A 503 to try again, not a 500: the request wrote nothing (its session is rolled
+        back when the request ends)."""
+        if not given_up(error):
+            if app.testing:
+                raise error
+            return unexpected(error)
+        app.logger.warning("the database gave up this transaction: %s", error.orig)
+        busy = ServiceUnavailable(
+            "the database gave this change up for another made at the same time; nothing was "
+            "saved: try again",
+            retry_after=1,
+        )
+        return app.handle_http_exception(busy)  # the 503 page, or its problem+json
+
+    if not app.testing:  # tests see the traceback of anything unexpected
+        app.register_error_handler(Exception, unexpected)
