@@ -63,6 +63,34 @@ def test_bulk_approve_reports_each_item(web, world, db_session):
     assert approvals == 2
 
 
+def test_bulk_approve_tells_which_item_the_database_gave_up(web, world, db_session, monkeypatch):
+    """An item lost to a deadlock is said to try again; the items before it stay approved."""
+    from psycopg.errors import DeadlockDetected
+    from sqlalchemy.exc import OperationalError
+
+    items = [
+        world.act(world.nominate(nominee_name=f"Hồ sơ {n}"), "sec_k1", "submit") for n in range(2)
+    ]
+    selected = [f"{n.id}:{n.version}" for n in items]
+    perform = services.perform
+
+    def second_deadlocks(session, nomination, *args, **kwargs):
+        if nomination.id == items[1].id:
+            raise OperationalError("UPDATE …", {}, DeadlockDetected("deadlock detected"))
+        return perform(session, nomination, *args, **kwargs)
+
+    monkeypatch.setattr(services, "perform", second_deadlocks)
+    web.login("rev_c1")
+    data = {"csrf_token": web.token("/queue"), "selected": selected, "action": "approve"}
+    response = web.client.post("/queue", data={**data, "confirm": "1"})
+    assert response.status_code == 200
+    assert response.text.count('data-result="ok"') == 1
+    assert "Vui lòng thử lại" in response.text
+    for nomination in items:
+        db_session.refresh(nomination)
+    assert [n.state for n in items] == ["district_review", "commune_review"]
+
+
 def test_bulk_approve_needs_a_reviewer_and_a_selection(web, world):
     web.login("sec_k1")
     assert web.post("/queue", {"selected": "1:1"}, token_from="/queue").status_code == 403

@@ -5,6 +5,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
 from werkzeug.http import HTTP_STATUS_CODES
 
+from web.database import db
 from workflow.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 STATUS_OF = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid, 422))
@@ -97,21 +98,23 @@ def init_app(app):
         if isinstance(error, HTTPException):
             return http_error(error)
         app.logger.exception("unhandled error")
+        db.session.rollback()  # the page's menu reads the database: not in a failed transaction
         if not _is_api():
             return render_template("errors/error.html", code=500, detail=None), 500
         return problem(500, "an unexpected error occurred; it has been logged")
 
     @app.errorhandler(OperationalError)
     def database_gave_up(error):
-        """A 503 to try again, not a 500: the request wrote nothing (its session is rolled
-        back when the request ends)."""
+        """A 503 to try again, not a 500: the transaction that failed is rolled back first (the
+        error page's menu reads the database), and saved nothing."""
         if not given_up(error):
             if app.testing:
                 raise error
             return unexpected(error)
         app.logger.warning("the database gave up this transaction: %s", error.orig)
+        db.session.rollback()
         busy = ServiceUnavailable(
-            "the database gave this change up for another made at the same time; nothing was "
+            "the database gave this change up for another made at the same time; it was not "
             "saved: try again",
             retry_after=1,
         )

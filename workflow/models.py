@@ -443,8 +443,8 @@ class DayOff(Base):
 class Nomination(Base):
     __tablename__ = "nominations"
     __table_args__ = (
-        # The reviewer's queue: pending at a unit, in the queue's order; the cell rides along so
-        # the queue's total is counted from the index alone (no row is read).
+        # The reviewer's queue: pending at a unit, in the queue's order (its total comes from
+        # `NominationCount`); the cell rides along for the check that each row is visible.
         Index(
             "ix_nominations_queue",
             "pending_unit_id",
@@ -639,13 +639,15 @@ LIST_STATUSES = ("pending", "running", "done", "failed")
 
 
 class NominationCount(Base):
-    """How many nominations of a campaign and cell are in each state, by kind and level.
+    """How many nominations of a campaign and cell are in each state, by kind and level, and
+    where they wait.
 
-    Kept by the database itself: triggers on `nominations` (see the migration
-    `nomination_counts`) add and take away one in the same statement as every insert, update
-    and delete, so the counts are exact in every transaction, whoever wrote the row. The
-    summary report, the list totals and the queue totals sum these instead of counting
-    nominations. `recognized_level` is "" while a nomination is not recognised.
+    Kept by the database itself: triggers on `nominations` (see the migrations
+    `nomination_counts` and `nomination_counts_by_pending_unit`) add and take away one in the
+    same statement as every insert, update and delete, so the counts are exact in every
+    transaction, whoever wrote the row. The summary report, the list totals and the queue totals
+    sum these instead of counting nominations. `recognized_level` is "" while a nomination is
+    not recognised, `pending_unit_id` 0 while it waits nowhere.
     """
 
     __tablename__ = "nomination_counts"

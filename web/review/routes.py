@@ -5,9 +5,11 @@ from collections import Counter
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import OperationalError
 
 from web import labels, metrics
 from web.database import db
+from web.problems import given_up
 from web.review import bp
 from web.review.forms import BulkApproveForm, QueueForm
 from workflow import campaigns, choices, comments, decisions, options, queries, services
@@ -132,6 +134,12 @@ def _approve_one(actor, nomination_id, version):
     except DomainError as error:
         db.session.rollback()
         return {"id": nomination_id, "ok": False, "message": labels.explain(error)}
+    except OperationalError as error:
+        if not given_up(error):
+            raise
+        db.session.rollback()  # this item only: the ones before it are saved
+        message = _("Another change was saved at the same time; this one was not. Try again.")
+        return {"id": nomination_id, "ok": False, "message": message}
     return {
         "id": nomination.id,
         "ok": True,
