@@ -154,44 +154,55 @@ def test_a_text_search_counts_up_to_a_cap(world, db_session, monkeypatch):
     assert (total, capped) == (5, False)
 
 
-def test_a_search_asks_the_index_for_its_rare_words_only(world, db_session):
+def test_a_search_asks_the_index_for_its_rare_trigrams_only(world, db_session):
     for n in range(12):
         world.nominate(nominee_name=f"Nguyễn Văn {100 + n}", title="Mô hình hay")
     db_session.flush()
-    common = {"nguyen", "van", "hinh"}
-    conditions = queries.text_conditions("Nguyễn Văn 111", common)
+    assert queries.trigrams("nguyen van_4 mo-hinh") == {"ngu", "guy", "uye", "yen", "van"} | {
+        "hin",
+        "inh",
+    }
+    common = frozenset(queries.trigrams("nguyen van mo hinh"))
+    conditions = queries.text_conditions("Nguyễn Văn 1112", common)
     rendered = [str(c.compile(compile_kwargs={"literal_binds": True})) for c in conditions]
-    assert rendered[0].startswith("nominations.search_text LIKE '%111%'")
-    assert "|| ''" in rendered[1]
-    assert "'%nguyen van 111%'" in rendered[1]
-    # No rare word, or a word too short for a trigram: the text is asked as it is.
-    for q in ("nguyen van", "Nguyễn Văn 11"):
-        assert len(queries.text_conditions(q, common)) == 1
+    assert rendered[:2] == [
+        "nominations.search_text LIKE '%111%' ESCAPE '\\'",
+        "nominations.search_text LIKE '%112%' ESCAPE '\\'",
+    ]
+    assert "|| ''" in rendered[2]
+    assert "'%nguyen van 1112%'" in rendered[2]
+    # Nothing rare (a half-typed "nguy", a number too short for a trigram), or nothing common:
+    # the text is asked as it is.
+    for q, told in (("nguy", common), ("Nguyễn Văn 11", common), ("Nguyễn Văn 111", frozenset())):
+        assert len(queries.text_conditions(q, told)) == 1
     # Whatever is common, the same nominations match.
-    for q in ("Nguyễn Văn 111", "van 111", "Mô hình", "nguyen", "1", "110 mo"):
+    for q in ("Nguyễn Văn 111", "van 111", "Mô hình", "nguyen", "1", "110 mo", "hay", "văn 10"):
         found = [
             set(db_session.scalars(select(Nomination.id).where(*queries.text_conditions(q, told))))
-            for told in (frozenset(), common)
+            for told in (frozenset(), common, frozenset({"hay"}))
         ]
-        assert found[0] == found[1], q
+        assert found[0] == found[1] == found[2], q
         assert found[0], q
 
 
-def test_common_words_come_from_the_database_statistics(
+def test_common_trigrams_come_from_the_database_statistics(
     world, db_session, is_postgres, monkeypatch
 ):
     monkeypatch.setattr(queries, "_common", (None, frozenset()))
     if not is_postgres:
-        assert queries.common_words(db_session) == frozenset()  # SQLite has no trigram index
+        assert queries.common_trigrams(db_session) == frozenset()  # SQLite has no such index
         return
     for n in range(60):
-        world.nominate(nominee_name=f"Nguyễn Văn {n}", title=f"Sáng kiến {n * 7919}")
+        world.nominate(nominee_name=f"Nguyễn Văn {1000 + n}", title=f"Sáng kiến số {n}")
     db_session.flush()
     db_session.execute(text("ANALYZE nominations"))  # what autovacuum does; rolled back after
-    common = queries.common_words(db_session)
-    assert {"nguyen", "van", "sang", "kien"} <= common
-    assert not common & {"4", "7919", "59"}
-    total, capped = queries.search_total(db_session, world.users["adm_p"], q="Nguyễn Văn 59")
+    common = queries.common_trigrams(db_session)
+    assert {"ngu", "guy", "uye", "yen", "van", "san", "ang", "kie", "ien"} <= common
+    assert "103" in common  # in ten names
+    assert "037" not in common  # in one
+    conditions = queries.text_conditions("Nguyễn Văn 1037", common)
+    assert len(conditions) == 2  # LIKE '%037%', then the whole text
+    total, capped = queries.search_total(db_session, world.users["adm_p"], q="Nguyễn Văn 1037")
     assert (total, capped) == (1, False)
 
 

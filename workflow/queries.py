@@ -1,5 +1,6 @@
 """Shared list queries over nominations: search filters and the review queue, as SQL."""
 
+import re
 import time
 from collections import Counter
 
@@ -24,10 +25,10 @@ QUEUE_ORDER = (Nomination.pending_since, Nomination.updated_at, Nomination.id)
 LIST_ORDER = (Nomination.id.desc(),)
 # A text search counts its matches up to this many; the total then says "at least".
 SEARCH_COUNT_CAP = 10_000
-# A word in at least this share of the database's sample of search texts is common (see
-# `common_words`); the sample is read again after this many seconds.
+# A trigram in at least this share of the database's sample of search texts is common (see
+# `common_trigrams`); the sample is read again after this many seconds.
 COMMON_SHARE = 0.02
-COMMON_WORDS_SECONDS = 600
+COMMON_SECONDS = 600
 # What a page's rows carry: the API's JSON names each row's cell and pending unit; the pages
 # also show its deadline, from its campaign.
 API_ROW = (Nomination.cell, Nomination.pending_unit)
@@ -39,23 +40,29 @@ def _like(text):
     return f"%{escaped}%"
 
 
-_common = (None, frozenset())  # (when read, the words)
+_common = (None, frozenset())  # (when read, the trigrams)
 
 
-def common_words(session):
-    """The words of many nominations' search texts ("nguyen", "van", "thi"), from the sample
-    PostgreSQL's ANALYZE keeps of the column (pg_stats), read again every COMMON_WORDS_SECONDS.
+def trigrams(text):
+    """The three-letter pieces of `text`'s words (runs of letters and digits): what the trigram
+    index is asked for by `LIKE '%abc%'`, one piece alone."""
+    return {run[i : i + 3] for run in re.findall(r"[^\W_]+", text) for i in range(len(run) - 2)}
 
-    The trigram index answers "which rows hold this word" by reading the whole list of rows of
-    each of its trigrams: for "nguyen", 4 in 10 of a million rows, for "4242" a handful. A search
-    asks it only for the rare words (`text_conditions`). Empty on SQLite, which has no index.
+
+def common_trigrams(session):
+    """The `trigrams` of many nominations' search texts ("ngu", "guy", "van"), from the sample
+    PostgreSQL's ANALYZE keeps of the column (pg_stats), read again every COMMON_SECONDS.
+
+    The index answers "which rows hold this trigram" by reading its whole list of rows: for
+    "ngu" 4 in 10 of a million rows, for "424" a handful. A search asks it only for the rare
+    ones (`text_conditions`). Empty on SQLite, which has no such index.
     """
     global _common
-    checked, words = _common
+    checked, common = _common
     if session.get_bind().dialect.name != "postgresql":
         return frozenset()
-    if checked is not None and time.monotonic() - checked < COMMON_WORDS_SECONDS:
-        return words
+    if checked is not None and time.monotonic() - checked < COMMON_SECONDS:
+        return common
     sample = session.scalar(
         text(
             "SELECT coalesce(most_common_vals::text::text[], '{}')"
@@ -65,28 +72,30 @@ def common_words(session):
         )
     )
     sample = sample or []
-    found = Counter(word for value in sample for word in set(value.split()))
+    found = Counter(piece for value in sample for piece in trigrams(value))
     least = max(2, COMMON_SHARE * len(sample))
-    words = frozenset(word for word, n in found.items() if n >= least)
-    _common = (time.monotonic(), words)
-    return words
+    common = frozenset(piece for piece, n in found.items() if n >= least)
+    _common = (time.monotonic(), common)
+    return common
 
 
 def text_conditions(q, common=frozenset()):
     """Conditions matching `q` in the nominee's name or the title, whatever the diacritics and
-    case ("nguyen thi hang" finds "Nguyễn Thị Hằng"), that the trigram index can answer cheaply.
+    case ("nguyen thi hang" finds "Nguyễn Thị Hằng"), that the trigram index answers cheaply.
 
-    The index is asked for each rare word of `q` (not in `common`, 3 letters or more, the least
-    a trigram takes); the whole text is then checked on the rows it found, as an expression the
-    index does not cover (search_text || ''). A text with no rare word is asked as it is.
+    When some of the text's `trigrams` are `common`, the index is asked for the others only,
+    each as `LIKE '%abc%'`; the whole text is then checked on the rows it found, as an
+    expression the index does not cover (search_text || ''). Otherwise the text is asked as it
+    is (also when none is rare: a text that common finds many rows).
     """
     folded = fold(q)
     whole = Nomination.search_text.like(_like(folded), escape="\\")
-    rare = [word for word in folded.split() if len(word) >= 3 and word not in common]
-    if not rare or rare == [folded]:
+    pieces = trigrams(folded)
+    rare = sorted(pieces - common)
+    if not rare or len(rare) == len(pieces):
         return [whole]
     return [
-        *(Nomination.search_text.like(_like(word), escape="\\") for word in rare),
+        *(Nomination.search_text.like(_like(piece), escape="\\") for piece in rare),
         Nomination.search_text.concat("").like(_like(folded), escape="\\"),
     ]
 
@@ -101,11 +110,11 @@ def search_conditions(
     kind=None,
     level=None,
     cell_q=None,
-    common_words=frozenset(),
+    common_trigrams=frozenset(),
 ):
     """Filters on `Nomination` rows the actor may see, narrowed by the given criteria.
 
-    `q` matches the nominee's name or the title (`text_conditions`, told the `common_words`),
+    `q` matches the nominee's name or the title (`text_conditions`, told the `common_trigrams`),
     `cell_q` the cell's name or code, `level` the recognised level of commended nominations or,
     failing that, the target level.
     """
@@ -124,7 +133,7 @@ def search_conditions(
             )
         )
     if q:
-        conditions.extend(text_conditions(q, common_words))
+        conditions.extend(text_conditions(q, common_trigrams))
     if cell_q:
         pattern = _like(cell_q)
         cells = select(Unit.id).where(
@@ -171,7 +180,7 @@ def search_page(session, actor, *, page=1, per_page, after=None, load=PAGE_ROW, 
     filters), newest first: keyset from `after`, else by page; the total from `search_total`;
     each item with `load` loaded."""
     if filters.get("q"):
-        filters["common_words"] = common_words(session)
+        filters["common_trigrams"] = common_trigrams(session)
     total, capped = search_total(session, actor, **filters)
     _total, items = page_of(
         session,
@@ -191,7 +200,8 @@ def search_total(session, actor, *, scope=None, q=None, **filters):
     province's million rows: from the counts the database keeps (`NominationCount`) unless a
     text is searched, whose matches are counted up to SEARCH_COUNT_CAP."""
     if q:
-        filters.setdefault("common_words", common_words(session))
+        if "common_trigrams" not in filters:
+            filters["common_trigrams"] = common_trigrams(session)
         conditions = search_conditions(actor, scope=scope, q=q, **filters)
         matches = select(literal(1)).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
         found = session.scalar(select(func.count()).select_from(matches))
