@@ -15,6 +15,24 @@ from workflow.reorganisation import Operation
 THREADS = 8
 
 
+def committed_aside(session, work):
+    """`work()`, then `session` committed, in a thread of its own: (the thread, the errors it
+    met, after which `session` was rolled back)."""
+    errors = []
+
+    def run():
+        try:
+            work()
+            session.commit()
+        except Exception as error:
+            errors.append(error)
+            session.rollback()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
 @pytest.fixture
 def committed_world(app, committed):
     session = sessionmaker(bind=committed, expire_on_commit=False)()
@@ -157,20 +175,13 @@ def test_a_unit_moved_while_an_action_commits_waits_for_it(
     services.perform(
         submitter, mine, submitter.merge(world.users["sec_k1"]), action="submit", version=1
     )  # flushed, not committed
-    errors = []
 
     def move():
-        try:
-            admin = mover.merge(world.users["adm_p"])
-            c2, d2 = (mover.scalar(select(Unit).where(Unit.code == c)) for c in ("C2", "D2"))
-            administration.move_unit(mover, admin, c2, d2)
-            mover.commit()
-        except Exception as error:
-            errors.append(error)
-            mover.rollback()
+        admin = mover.merge(world.users["adm_p"])
+        c2, d2 = (mover.scalar(select(Unit).where(Unit.code == c)) for c in ("C2", "D2"))
+        administration.move_unit(mover, admin, c2, d2)
 
-    thread = threading.Thread(target=move)
-    thread.start()
+    thread, errors = committed_aside(mover, move)
     thread.join(timeout=2)
     assert thread.is_alive(), "the move should wait for the submit"
     submitter.commit()
@@ -202,20 +213,13 @@ def test_an_action_halfway_through_when_a_reorganisation_locks_the_tree(
         .where(Nomination.id == nomination.id)
         .values(state="returned", pending_unit_id=None, version=Nomination.version + 1)
     )
-    errors = []
 
     def reorganise():
-        try:
-            actor = admin.merge(world.users["adm_p"])
-            operations = [Operation("move", unit="C2", parent="D2")]
-            reorganisation.reorganise(admin, actor, operations, reason="NQ 60", dry_run=False)
-            admin.commit()
-        except Exception as error:
-            errors.append(error)
-            admin.rollback()
+        actor = admin.merge(world.users["adm_p"])
+        operations = [Operation("move", unit="C2", parent="D2")]
+        reorganisation.reorganise(admin, actor, operations, reason="NQ 60", dry_run=False)
 
-    thread = threading.Thread(target=reorganise)
-    thread.start()
+    thread, errors = committed_aside(admin, reorganise)
     thread.join(timeout=1.5)
     assert thread.is_alive(), "the reorganisation should wait for the action's counts"
     # Its next statement: the history row, naming the reviewer and their unit.
