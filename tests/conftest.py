@@ -99,19 +99,20 @@ def db_session(app):
     """The test's own session, inside a transaction that is rolled back after the test.
 
     Requests made through `client` get sessions of their own (one per app context) on the same
-    connection; every commit, theirs or the test's, is a savepoint of that transaction.
+    connection, reading ones too; every commit, theirs or the test's, is a savepoint of that
+    transaction.
     """
     binding = app.extensions["database"]
     connection = binding.engine.connect()
     transaction = connection.begin()
-    original = binding.sessionmaker
-    binding.sessionmaker = sessionmaker(
+    original = binding.sessionmaker, binding.reader
+    binding.sessionmaker = binding.reader = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     session = binding.sessionmaker()
     yield session
     session.close()
-    binding.sessionmaker = original
+    binding.sessionmaker, binding.reader = original
     transaction.rollback()
     connection.close()
 

@@ -1,6 +1,6 @@
 """Who may see and do what: every right in the product is one predicate here."""
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from workflow.machine import REVIEWER_ACTIONS, SECRETARY_ACTIONS
 from workflow.models import (
@@ -108,8 +108,15 @@ def can_open_campaign(actor, unit):
 
 
 def subtree(unit):
-    """Filter on `Unit` rows inside `unit`'s subtree (a prefix match on the path)."""
-    return Unit.path.startswith(unit.path, autoescape=True)
+    """Filter on `Unit` rows inside `unit`'s subtree (a prefix match on the path).
+
+    The path is written into the SQL, not sent beside it: a subtree holds one cell or a
+    thousand, and PostgreSQL plans a prepared statement once for all its parameters (after its
+    fifth run on a connection). With the path in the text, each subtree's statement has a plan
+    made for it; with a parameter, one plan served a commune and a province alike, and a
+    district's queue took 10 ms instead of 0.2."""
+    pattern = unit.path.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+    return Unit.path.like(bindparam(None, pattern, literal_execute=True), escape="/")
 
 
 def visible_nominations(actor, within=None, rows=Nomination):
