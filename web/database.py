@@ -1,4 +1,5 @@
-"""Binds the workflow's declarative base to a Flask app: one engine, one session per app context."""
+"""Binds the workflow's declarative base to a Flask app: one engine, one session per app context
+(a reading request's ends with the request)."""
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event

@@ -115,8 +115,13 @@ def subtree(unit):
     fifth run on a connection). With the path in the text, each subtree's statement has a plan
     made for it; with a parameter, one plan served a commune and a province alike, and a
     district's queue took 10 ms instead of 0.2."""
-    pattern = unit.path.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-    return Unit.path.like(bindparam(None, pattern, literal_execute=True), escape="/")
+    pattern = escape_like(unit.path) + "%"
+    return Unit.path.like(bindparam(None, pattern, literal_execute=True), escape="\\")
+
+
+def escape_like(text):
+    """`text` as itself inside a LIKE pattern whose escape character is a backslash."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def visible_nominations(actor, within=None, rows=Nomination):

@@ -36,8 +36,7 @@ PAGE_ROW = (*API_ROW, Nomination.campaign)
 
 
 def _like(text):
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{policy.escape_like(text)}%"
 
 
 _common = (None, frozenset())  # (when read, the trigrams)
