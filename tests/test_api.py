@@ -358,6 +358,48 @@ def test_listing_runs_a_constant_number_of_queries(app, client, world, auth, db_
     assert len(selects) == 3  # the token, the count, the page
 
 
+@pytest.mark.parametrize("route", ["nominations", "queue"])
+def test_a_first_page_shorter_than_asked_is_its_own_total(
+    app, client, world, auth, db_session, route
+):
+    for index in range(3):
+        world.act(world.nominate(nominee_name=f"Người {index}"), "sec_k1", "submit")
+    db_session.commit()
+    for per_page, counted in ((5, False), (3, True), (2, True)):
+        with sql_log(app) as statements:
+            page = client.get(f"{API}/{route}?per_page={per_page}", headers=auth("rev_c1")).json
+        selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        assert page["total"] == 3
+        assert len(page["items"]) == min(per_page, 3)
+        # The token and the page; the count only when the page is full (more may follow).
+        assert len(selects) == (3 if counted else 2), per_page
+    beyond = client.get(f"{API}/{route}?per_page=2&page=3", headers=auth("rev_c1")).json
+    assert (beyond["total"], beyond["items"]) == (3, [])
+
+
+def test_a_listed_nomination_reads_as_the_nomination_itself(client, world, auth, db_session):
+    world.nominate(cell="K1", kind="collective", target="district")
+    walked = world.nominate(cell="K1", nominee_name="Đỗ Thị Ánh", nominee_birth_year=1980)
+    world.act(walked, "sec_k1", "submit")
+    world.act(walked, "rev_c1", "approve")
+    recognised = world.nominate(cell="K1", target="commune")
+    world.act(recognised, "sec_k1", "submit")
+    world.act(recognised, "rev_c1", "approve")
+    db_session.commit()
+    for route, user, language in (("nominations", "rev_p", "en"), ("queue", "rev_d1", "vi")):
+        items = client.get(f"{API}/{route}?lang={language}", headers=auth(user)).json["items"]
+        assert items
+        for item in items:
+            url = f"{API}/nominations/{item['id']}?lang={language}"
+            whole = client.get(url, headers=auth(user)).json
+            assert item == {key: whole[key] for key in item}
+            assert set(whole) - set(item) == {
+                "history",
+                "earlier_recognitions",
+                "possible_duplicates",
+            }
+
+
 def test_list_filters_scope_and_pagination(client, world, auth, db_session):
     world.nominate(cell="K1", nominee_name="Trần Văn Bình")
     world.nominate(cell="K3", nominee_name="Lê Thị Thu")

@@ -15,11 +15,12 @@ API = "/api/v1"
 
 def kept(session, counts=NominationCount):
     """The counts (or, given `UnitCount`, their rollup) as the triggers keep them, without the
-    zeros: by campaign, cell (or parent), state, kind, levels and (cells only) pending unit."""
+    zeros: by campaign, cell (or parent and its path), state, kind, levels and (cells only)
+    pending unit."""
     if counts is NominationCount:
         columns = (counts.campaign_id, counts.cell_id, *dimensions(counts), counts.pending_unit_id)
     else:
-        columns = (counts.campaign_id, counts.unit_id, *dimensions(counts))
+        columns = (counts.campaign_id, counts.unit_id, counts.path, *dimensions(counts))
     return {tuple(key): n for *key, n in session.execute(select(*columns, counts.n)).all() if n}
 
 
@@ -49,9 +50,10 @@ def rolled_up(session):
 def rolled_up_from_nominations(session):
     """The same, counted from the nominations: each cell's counts added to its parent's."""
     parents = dict(session.execute(select(Unit.id, Unit.parent_id)).all())
+    paths = dict(session.execute(select(Unit.id, Unit.path)).all())
     totals = {}
     for (campaign, cell, *rest, _pending), n in counted(session).items():
-        key = (campaign, parents[cell], *rest)
+        key = (campaign, parents[cell], paths[parents[cell]], *rest)
         totals[key] = totals.get(key, 0) + n
     return totals
 

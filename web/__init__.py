@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 import config as settings
 from web.database import db
+from web.encoding import JSONProvider
 from workflow.fields import MAX_ID
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -29,6 +30,7 @@ def create_app(config=None):
     """Settings come from config/, then the environment, then the `config` mapping (tests)."""
     config = dict(config or {})
     app = Flask(__name__, instance_path=_instance_path())
+    app.json = JSONProvider(app)
     app.url_map.converters["int"] = IdConverter
     environment = config.pop("ENVIRONMENT", None) or os.environ.get("COMMEND_ENV")
     app.config.from_mapping(settings.load(environment))

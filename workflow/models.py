@@ -28,7 +28,14 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    aliased,
+    mapped_column,
+    relationship,
+)
 
 from workflow.fields import fold
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS
@@ -678,11 +685,17 @@ class UnitCount(Base):
     """
 
     __tablename__ = "unit_counts"
+    __table_args__ = (
+        # A subtree's rows: a prefix of the unit's path, as on `units`.
+        Index("ix_unit_counts_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
+    )
 
     # Derived rows: they go with their unit or campaign.
     unit_id: Mapped[int] = mapped_column(
         ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
     )
+    # The unit's path, so that a subtree's rows are found without the units (a move rebuilds).
+    path: Mapped[str] = mapped_column(String(400))
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
     )
@@ -911,15 +924,25 @@ def _roll_up_after_moves(session, flush_context):
     )
     if not moved:
         return
-    counts = NominationCount
+    counts, cell, parent = NominationCount, aliased(Unit), aliased(Unit)
     dimensions = (counts.state, counts.kind, counts.target_level, counts.recognized_level)
     rolled_up = (
-        select(counts.campaign_id, Unit.parent_id, *dimensions, func.sum(counts.n))
-        .join(Unit, Unit.id == counts.cell_id)
-        .where(counts.n != 0, Unit.parent_id.is_not(None))
-        .group_by(counts.campaign_id, Unit.parent_id, *dimensions)
+        select(counts.campaign_id, parent.id, parent.path, *dimensions, func.sum(counts.n))
+        .join(cell, cell.id == counts.cell_id)
+        .join(parent, parent.id == cell.parent_id)
+        .where(counts.n != 0)
+        .group_by(counts.campaign_id, parent.id, parent.path, *dimensions)
     )
-    columns = ("campaign_id", "unit_id", "state", "kind", "target_level", "recognized_level", "n")
+    columns = (
+        "campaign_id",
+        "unit_id",
+        "path",
+        "state",
+        "kind",
+        "target_level",
+        "recognized_level",
+        "n",
+    )
     if session.connection().dialect.name == "postgresql":
         # Let the actions in flight commit and hold new ones (and another rebuild) until this
         # one commits: one committed between the DELETE and the INSERT would collide with it.

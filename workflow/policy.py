@@ -107,8 +107,9 @@ def can_open_campaign(actor, unit):
 # Query filters: the same rules, as SQL, for lists.
 
 
-def subtree(unit):
-    """Filter on `Unit` rows inside `unit`'s subtree (a prefix match on the path).
+def subtree(unit, path=Unit.path):
+    """Filter on `Unit` rows (or on rows of another `path` column) inside `unit`'s subtree (a
+    prefix match on the path).
 
     The path is written into the SQL, not sent beside it: a subtree holds one cell or a
     thousand, and PostgreSQL plans a prepared statement once for all its parameters (after its
@@ -116,7 +117,7 @@ def subtree(unit):
     made for it; with a parameter, one plan served a commune and a province alike, and a
     district's queue took 10 ms instead of 0.2."""
     pattern = escape_like(unit.path) + "%"
-    return Unit.path.like(bindparam(None, pattern, literal_execute=True), escape="\\")
+    return path.like(bindparam(None, pattern, literal_execute=True), escape="\\")
 
 
 def escape_like(text):

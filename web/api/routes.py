@@ -1,5 +1,7 @@
 """API views: load, check, call one service, answer."""
 
+from functools import partial
+
 from flask import current_app
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound as HTTPNotFound
@@ -141,7 +143,7 @@ def list_nominations():
         state=query.state,
         campaign_id=query.campaign_id,
         q=query.q,
-        load=queries.API_ROW,
+        load=queries.LISTED,
     )
     return {
         **_page_json(items, total, query),
@@ -160,8 +162,8 @@ def queue():
         order_by=queries.QUEUE_ORDER,
         page=query.page,
         per_page=query.per_page,
-        total=queries.queue_total(db.session, actor),
-        load=queries.API_ROW,
+        total=partial(queries.queue_total, db.session, actor),
+        load=queries.LISTED,
     )
     return _page_json(items, total, query)
 
