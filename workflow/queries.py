@@ -3,10 +3,10 @@
 import re
 import time
 from collections import Counter, namedtuple
-from functools import lru_cache, partial
+from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import func, literal, or_, select, text, union_all
+from sqlalchemy import Enum, String, func, literal, or_, select, text, type_coerce, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from workflow import policy
@@ -62,11 +62,26 @@ LISTED_COLUMNS = (
 UnitRow = namedtuple("UnitRow", "id code name level")
 Listed = namedtuple("Listed", [*(column.key for column in LISTED_COLUMNS), "cell", "pending_unit"])
 _cell, _pending = aliased(Unit), aliased(Unit)
+
+
+def _as_stored(column):
+    """`column` read as the text stored: an Enum checks each value it reads against its list,
+    which cost as much as the rest of a listed row (the database's constraint checked it)."""
+    if isinstance(column.type, Enum):
+        return type_coerce(column, String).label(None)
+    return column
+
+
 LISTED = (
     select(
-        *LISTED_COLUMNS,
-        *(getattr(_cell, name) for name in UnitRow._fields),
-        *(getattr(_pending, name) for name in UnitRow._fields),
+        *(
+            _as_stored(column)
+            for column in (
+                *LISTED_COLUMNS,
+                *(getattr(_cell, name) for name in UnitRow._fields),
+                *(getattr(_pending, name) for name in UnitRow._fields),
+            )
+        )
     )
     .join(_cell, _cell.id == Nomination.cell_id)
     .outerjoin(_pending, _pending.id == Nomination.pending_unit_id)
@@ -75,7 +90,7 @@ LISTED = (
 
 def _listed(row):
     shown = len(LISTED_COLUMNS)
-    pending = row[shown + 4 :]
+    pending = row[shown + 4 : shown + 8]
     return Listed(
         *row[:shown],
         UnitRow(*row[shown : shown + 4]),
@@ -203,12 +218,16 @@ def queue_conditions(actor, rows=Nomination):
     return [policy.visible_nominations(actor, rows=rows), *waiting]
 
 
-def queue_total(session, actor):
-    """How many `queue_conditions` finds, summed from the counts the database keeps by cell and
-    pending unit: a row per cell, however many wait."""
+def queue_count(actor):
+    """The statement of how many `queue_conditions` finds, summed from the counts the database
+    keeps by cell and pending unit: a row per cell, however many wait."""
     counts = NominationCount
     conditions = queue_conditions(actor, rows=counts)
-    return session.scalar(select(func.coalesce(func.sum(counts.n), 0)).where(*conditions))
+    return select(func.coalesce(func.sum(counts.n), 0)).where(*conditions)
+
+
+def queue_total(session, actor):
+    return session.scalar(queue_count(actor))
 
 
 def visible_campaigns(session, actor):
@@ -222,35 +241,38 @@ def visible_campaigns(session, actor):
     ).all()
 
 
-def search_page(session, actor, *, page=1, per_page, after=None, load=PAGE_ROW, **filters):
+def search_page(session, actor, *, page=1, per_page, after=None, load=PAGE_ROW, q=None, **filters):
     """(total, whether it is a lower bound, items) of one page of a search (`search_conditions`'
-    filters), newest first: keyset from `after`, else by page; the total from `search_total`
-    when the page does not tell it; each item with `load` loaded."""
-    if filters.get("q"):
-        filters["common_trigrams"] = common_trigrams(session)
+    filters), newest first: keyset from `after`, else by page; each item with `load` loaded.
+    The total is summed from the counts along with the page, or a text's matches are counted
+    (`search_total`) when the page does not tell how many."""
     counted = {"capped": False}
+    if q:
+        filters.update(q=q, common_trigrams=common_trigrams(session))
 
-    def count():
-        total, counted["capped"] = search_total(session, actor, **filters)
-        return total
+        def total():
+            found, counted["capped"] = search_total(session, actor, **filters)
+            return found
 
-    total, items = page_of(
+    else:
+        total = search_count(actor, **filters)
+    found, items = page_of(
         session,
         search_conditions(actor, **filters),
         order_by=LIST_ORDER,
         page=page,
         per_page=per_page,
         after=after,
-        total=count,
+        total=total,
         load=load,
     )
-    return total, counted["capped"], items
+    return found, counted["capped"], items
 
 
 def search_total(session, actor, *, scope=None, q=None, **filters):
     """(how many nominations match, whether that is only a lower bound), without counting a
-    province's million rows: from the counts the database keeps (`NominationCount`) unless a
-    text is searched, whose matches are counted up to SEARCH_COUNT_CAP."""
+    province's million rows: from the counts the database keeps (`search_count`) unless a text
+    is searched, whose matches are counted up to SEARCH_COUNT_CAP."""
     if q:
         if "common_trigrams" not in filters:
             filters["common_trigrams"] = common_trigrams(session)
@@ -258,8 +280,14 @@ def search_total(session, actor, *, scope=None, q=None, **filters):
         matches = select(literal(1)).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
         found = session.scalar(select(func.count()).select_from(matches))
         return min(found, SEARCH_COUNT_CAP), found > SEARCH_COUNT_CAP
+    return session.scalar(search_count(actor, scope=scope, **filters)), False
+
+
+def search_count(actor, *, scope=None, **filters):
+    """The statement of how many nominations match filters without a text, summed from the
+    counts the database keeps (`NominationCount`), not counted from a province's million rows."""
     counts, conditions = _counted(scope or actor.unit, **filters)
-    return session.scalar(select(func.coalesce(func.sum(counts.n), 0)).where(*conditions)), False
+    return select(func.coalesce(func.sum(counts.n), 0)).where(*conditions)
 
 
 def counts_within(scope):
@@ -318,32 +346,38 @@ def _counted(scope, *, state=None, campaign_id=None, kind=None, level=None, cell
 def page_of(
     session, conditions, *, order_by, page=1, per_page, after=None, total=None, load=PAGE_ROW
 ):
-    """(total, items) for one page of nominations, in two queries whatever the page size, each
+    """(total, items) for one page of nominations, in one query whatever the page size, each
     item with the relationships in `load` loaded in the same query, or as `Listed` rows when
     `load` is LISTED.
 
     `after` (lists only, in LIST_ORDER) is the last id of the page before: the page is then
-    read from the index where that one ended. `total`, when the caller counts cheaper than
-    a count of the rows (`search_total`, `queue_total`), is the function that counts. Neither
-    counts when a first page is shorter than asked: it holds them all.
+    read from the index where that one ended. `total` is how they are counted: a statement of
+    one number, read in the page's own statement (by default the rows are counted;
+    `search_count` and `queue_count` sum the counts the database keeps), or a function that
+    counts (a text search's, dearer), called only when the page does not tell: a first page
+    shorter than asked holds them all.
     """
+    if total is None:
+        total = select(func.count()).select_from(Nomination).where(*conditions)
+    along = not callable(total)
     if load is LISTED:
-        query = LISTED.where(*conditions)
+        query = LISTED
     else:
-        query = select(Nomination).where(*conditions)
-        query = query.options(*(joinedload(relationship) for relationship in load))
+        query = select(Nomination).options(*(joinedload(relationship) for relationship in load))
+    if along:
+        # Not correlated with the page's rows: one number, computed once.
+        query = query.add_columns(total.correlate(None).scalar_subquery())
+    query = query.where(*conditions)
     if after is not None:
         query, page = query.where(Nomination.id < after), 1
     query = query.order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
-    if load is LISTED:
-        items = [_listed(row) for row in session.execute(query)]
-    else:
-        items = session.scalars(query).all()
+    rows = session.execute(query).all()
+    items = [_listed(row) if load is LISTED else row[0] for row in rows]
+    if along and rows:
+        return rows[0][-1], items
     if after is None and page == 1 and len(items) < per_page:
         return len(items), items
-    if total is None:
-        total = partial(count, session, conditions)
-    return total(), items
+    return (session.scalar(total) if along else total()), items
 
 
 def by_ids(session, actor, ids):

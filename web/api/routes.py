@@ -1,7 +1,5 @@
 """API views: load, check, call one service, answer."""
 
-from functools import partial
-
 from flask import current_app
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound as HTTPNotFound
@@ -162,7 +160,7 @@ def queue():
         order_by=queries.QUEUE_ORDER,
         page=query.page,
         per_page=query.per_page,
-        total=partial(queries.queue_total, db.session, actor),
+        total=queries.queue_count(actor),
         load=queries.LISTED,
     )
     return _page_json(items, total, query)

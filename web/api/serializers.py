@@ -1,5 +1,7 @@
 """Domain objects as the JSON shapes API.md promises."""
 
+from functools import cache
+
 from flask import g, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -92,14 +94,21 @@ def nomination_json(nomination, language=None):
 def nomination_labels(nomination, language):
     """The glossary's words for the nomination's codes, in the caller's language (`?lang=`, else
     the account's): what a client shows people, spelled as the pages and e-mails spell it."""
+    states, kinds, levels = _words(language)
     return {
-        "state": glossary.name("states", nomination.state, language),
-        "kind": glossary.name("kinds", nomination.kind, language),
-        "target_level": glossary.name("levels", nomination.target_level, language),
-        "recognized_level": glossary.name("levels", nomination.recognized_level, language)
+        "state": states.get(nomination.state, nomination.state),
+        "kind": kinds.get(nomination.kind, nomination.kind),
+        "target_level": levels.get(nomination.target_level, nomination.target_level),
+        "recognized_level": levels.get(nomination.recognized_level, nomination.recognized_level)
         if nomination.recognized_level
         else None,
     }
+
+
+@cache
+def _words(language):
+    """The glossary's states, kinds and levels in `language`, looked up once per process."""
+    return tuple(glossary.names(table, language) for table in ("states", "kinds", "levels"))
 
 
 def caller_language():

@@ -1,7 +1,6 @@
 """Queue views: what waits at the reviewer's unit, oldest first; bulk approval item by item."""
 
 from collections import Counter
-from functools import partial
 
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
@@ -39,7 +38,7 @@ def _render_queue(page, form, results, status=200):
         order_by=queries.QUEUE_ORDER,
         page=page,
         per_page=per_page,
-        total=partial(queries.queue_total, db.session, actor),
+        total=queries.queue_count(actor),
     )
     today = services.today()
     votes = decisions.votes_of(db.session, items)  # one query for the page
