@@ -358,7 +358,7 @@ def page_of(
     shorter than asked holds them all.
     """
     if total is None:
-        total = select(func.count()).select_from(Nomination).where(*conditions)
+        total = counting(conditions)
     along = not callable(total)
     if load is LISTED:
         query = LISTED
@@ -437,5 +437,10 @@ def days_waiting(nomination, today, zone):
     return (today - since.astimezone(zone).date()).days
 
 
+def counting(conditions):
+    """The statement counting the nominations that meet `conditions`."""
+    return select(func.count()).select_from(Nomination).where(*conditions)
+
+
 def count(session, conditions):
-    return session.scalar(select(func.count()).select_from(Nomination).where(*conditions))
+    return session.scalar(counting(conditions))

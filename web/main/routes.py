@@ -48,8 +48,8 @@ def dashboard():
     elif actor.role == "reviewer":
         context["queue_size"] = queries.queue_total(db.session, actor)
         overdue = queries.overdue_conditions(actor.unit, services.today())
-        context["overdue"] = queries.count(db.session, overdue)
-        _total, context["overdue_items"] = queries.page_of(
+        # The first ten, with how many there are in the same statement.
+        context["overdue"], context["overdue_items"] = queries.page_of(
             db.session, overdue, order_by=queries.QUEUE_ORDER, page=1, per_page=10
         )
         quota = campaign and campaign_rules.quota_of(db.session, campaign, actor.unit)
