@@ -68,3 +68,28 @@ def test_a_request_after_a_reading_one_in_the_same_app_context_may_write(app, wo
         with app.test_request_context(method="POST"):
             db.session.add(new_unit("NEW", db.session.merge(world.units["C1"])))
             db.session.flush()
+
+
+@pytest.mark.parametrize(
+    ("route", "username", "written"),
+    [
+        ("nominations?per_page=2", "rev_p", ["LIMIT 2"]),
+        ("nominations?per_page=2&page=2", "rev_p", ["LIMIT 2", "OFFSET 2"]),
+        ("queue?per_page=2", "rev_c1", ["LIMIT 2", "pending_unit_id = {unit}"]),
+    ],
+)
+def test_a_page_writes_in_the_values_its_plan_depends_on(
+    app, client, world, auth, db_session, route, username, written
+):
+    """The page's size and the reviewer's unit, like the subtree, are written into the page's
+    statement: with them as parameters PostgreSQL planned a list page or a queue again on every
+    request (the plan for any values looked dearer), which cost more than running it."""
+    for index in range(5):
+        world.act(world.nominate(nominee_name=f"Người {index}"), "sec_k1", "submit")
+    db_session.commit()
+    with sql_log(app) as statements:
+        page = client.get(f"/api/v1/{route}", headers=auth(username)).json
+    assert len(page["items"]) == 2
+    unit = world.users[username].unit_id
+    read = next(statement for statement in statements if "FROM nominations" in statement)
+    assert [part.format(unit=unit) in read for part in written] == [True] * len(written)

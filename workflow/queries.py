@@ -6,7 +6,19 @@ from collections import Counter, namedtuple
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import Enum, String, func, literal, or_, select, text, type_coerce, union_all
+from sqlalchemy import (
+    Enum,
+    Integer,
+    String,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import aliased, joinedload
 
 from workflow import policy
@@ -209,10 +221,11 @@ def queue_conditions(actor, rows=Nomination):
     """What waits for the actor: pending at a reviewer's unit, or returned to a secretary;
     never anything the actor could not open. On the nominations, or on their counts
     (`NominationCount`, whose rows have the same columns)."""
+    unit = policy.written(actor.unit_id)
     if actor.role == "reviewer":
-        waiting = [rows.pending_unit_id == actor.unit_id]
+        waiting = [rows.pending_unit_id == unit]
     elif actor.role == "secretary":
-        waiting = [rows.cell_id == actor.unit_id, rows.state == "returned"]
+        waiting = [rows.cell_id == unit, rows.state == "returned"]
     else:
         return [False]
     return [policy.visible_nominations(actor, rows=rows), *waiting]
@@ -241,32 +254,76 @@ def visible_campaigns(session, actor):
     ).all()
 
 
-def search_page(session, actor, *, page=1, per_page, after=None, load=PAGE_ROW, q=None, **filters):
+def search_page(
+    session, actor, *, page=1, per_page, after=None, load=PAGE_ROW, scope=None, q=None, **filters
+):
     """(total, whether it is a lower bound, items) of one page of a search (`search_conditions`'
     filters), newest first: keyset from `after`, else by page; each item with `load` loaded.
     The total is summed from the counts along with the page, or a text's matches are counted
     (`search_total`) when the page does not tell how many."""
     counted = {"capped": False}
+    count = None
     if q:
         filters.update(q=q, common_trigrams=common_trigrams(session))
 
-        def total():
-            found, counted["capped"] = search_total(session, actor, **filters)
+        def count():
+            found, counted["capped"] = search_total(session, actor, scope=scope, **filters)
             return found
 
-    else:
-        total = search_count(actor, **filters)
-    found, items = page_of(
-        session,
-        search_conditions(actor, **filters),
+    within = scope or actor.unit
+    built = _search_statement(
+        _Unit(within.id, within.path),
+        tuple(sorted(filters.items())),
+        **_page_shape(page, per_page, after),
+        load=load,
+    )
+    found, items = _read(session, built, page=page, per_page=per_page, after=after, count=count)
+    return found, counted["capped"], items
+
+
+def queue_page(session, actor, *, page=1, per_page, load=PAGE_ROW):
+    """(total, items) of one page of what waits for the actor (`queue_conditions`), oldest
+    first, with its total summed from the counts (`queue_count`)."""
+    unit = _Unit(actor.unit_id, actor.unit.path)
+    built = _queue_statement(actor.role, unit, **_page_shape(page, per_page, None), load=load)
+    return _read(session, built, page=page, per_page=per_page)
+
+
+# A page's statement is built once for each unit, filters and page size, and kept: building it,
+# and the key SQLAlchemy finds its compiled form by, cost a millisecond a request. What they are
+# built from stands in for the actor and the scope: the policy's filters read only these.
+_Unit = namedtuple("_Unit", "id path")
+_Actor = namedtuple("_Actor", "role unit_id unit")
+
+
+@lru_cache(maxsize=512)
+def _search_statement(scope, filters, *, page, per_page, keyset, load):
+    actor, filters = _Actor(None, scope.id, scope), dict(filters)
+    conditions = search_conditions(actor, **filters)
+    total = None if filters.get("q") else search_count(actor, **filters)
+    return _page_statement(
+        conditions,
         order_by=LIST_ORDER,
         page=page,
         per_page=per_page,
-        after=after,
+        keyset=keyset,
         total=total,
         load=load,
     )
-    return found, counted["capped"], items
+
+
+@lru_cache(maxsize=512)
+def _queue_statement(role, unit, *, page, per_page, keyset, load):
+    actor = _Actor(role, unit.id, unit)
+    return _page_statement(
+        queue_conditions(actor),
+        order_by=QUEUE_ORDER,
+        page=page,
+        per_page=per_page,
+        keyset=keyset,
+        total=queue_count(actor),
+        load=load,
+    )
 
 
 def search_total(session, actor, *, scope=None, q=None, **filters):
@@ -308,7 +365,7 @@ def _counts_within(scope_id, path):
         policy.subtree(scope, path=UnitCount.path)
     )
     own = select(*(getattr(NominationCount, name) for name in names)).where(
-        NominationCount.cell_id == scope.id
+        NominationCount.cell_id == policy.written(scope.id)
     )
     return union_all(rolled_up, own).subquery("counts").c
 
@@ -359,25 +416,55 @@ def page_of(
     """
     if total is None:
         total = counting(conditions)
-    along = not callable(total)
+    count = total if callable(total) else None
+    built = _page_statement(
+        conditions,
+        order_by=order_by,
+        **_page_shape(page, per_page, after),
+        total=None if count else total,
+        load=load,
+    )
+    return _read(session, built, page=page, per_page=per_page, after=after, count=count)
+
+
+# A page's statement: `total`, the statement of its count when it is read along with the page.
+_Page = namedtuple("_Page", "statement total listed")
+_AFTER = bindparam("after", type_=Integer)
+
+
+def _page_shape(page, per_page, after):
+    """What a page's statement depends on: a page after a cursor is always the first."""
+    keyset = after is not None
+    return {"page": 1 if keyset else page, "per_page": per_page, "keyset": keyset}
+
+
+def _page_statement(conditions, *, order_by, page, per_page, keyset, total, load):
     if load is LISTED:
         query = LISTED
     else:
         query = select(Nomination).options(*(joinedload(relationship) for relationship in load))
-    if along:
+    if total is not None:
         # Not correlated with the page's rows: one number, computed once.
         query = query.add_columns(total.correlate(None).scalar_subquery())
     query = query.where(*conditions)
-    if after is not None:
-        query, page = query.where(Nomination.id < after), 1
-    query = query.order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
-    rows = session.execute(query).all()
-    items = [_listed(row) if load is LISTED else row[0] for row in rows]
-    if along and rows:
+    if keyset:
+        query = query.where(Nomination.id < _AFTER)
+    query = query.order_by(*order_by).limit(policy.written(per_page))
+    if page > 1:
+        query = query.offset(policy.written((page - 1) * per_page))
+    return _Page(query, total, load is LISTED)
+
+
+def _read(session, built, *, page, per_page, after=None, count=None):
+    """(total, items) of a built page; `count`: how to count them when they are not counted
+    along with the page and the page does not tell."""
+    rows = session.execute(built.statement, {} if after is None else {"after": after}).all()
+    items = [_listed(row) if built.listed else row[0] for row in rows]
+    if built.total is not None and rows:
         return rows[0][-1], items
     if after is None and page == 1 and len(items) < per_page:
         return len(items), items
-    return (session.scalar(total) if along else total()), items
+    return (session.scalar(built.total) if built.total is not None else count()), items
 
 
 def by_ids(session, actor, ids):

@@ -154,14 +154,8 @@ def list_nominations():
 @bp.get("/queue")
 def queue():
     actor, query = query_of(NominationQuery)
-    total, items = queries.page_of(
-        db.session,
-        queries.queue_conditions(actor),
-        order_by=queries.QUEUE_ORDER,
-        page=query.page,
-        per_page=query.per_page,
-        total=queries.queue_count(actor),
-        load=queries.LISTED,
+    total, items = queries.queue_page(
+        db.session, actor, page=query.page, per_page=query.per_page, load=queries.LISTED
     )
     return _page_json(items, total, query)
 

@@ -36,13 +36,7 @@ def dashboard():
         ),
     }
     if actor.role == "secretary":
-        _total, revisions = queries.page_of(
-            db.session,
-            queries.queue_conditions(actor),
-            order_by=queries.QUEUE_ORDER,
-            page=1,
-            per_page=50,
-        )
+        _total, revisions = queries.queue_page(db.session, actor, per_page=50)
         context["revisions"] = revisions
         context["reasons"] = queries.return_reasons(db.session, revisions)
     elif actor.role == "reviewer":

@@ -32,14 +32,7 @@ def _page():
 def _render_queue(page, form, results, status=200):
     actor = current_user
     per_page = current_app.config["PER_PAGE"] * 5
-    total, items = queries.page_of(
-        db.session,
-        queries.queue_conditions(actor),
-        order_by=queries.QUEUE_ORDER,
-        page=page,
-        per_page=per_page,
-        total=queries.queue_count(actor),
-    )
+    total, items = queries.queue_page(db.session, actor, page=page, per_page=per_page)
     today = services.today()
     votes = decisions.votes_of(db.session, items)  # one query for the page
     comment_counts = comments.comment_counts(db.session, [item.id for item in items])
