@@ -22,6 +22,7 @@ from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -100,6 +101,13 @@ def is_unreachable(error):
     )
 
 
+@cache
+def tls_context():
+    """The TLS settings for every connection to the mail server, made once per process: making
+    them reads the system's certificates, which cost more than sending a notice."""
+    return ssl.create_default_context()
+
+
 class SMTPBackend:
     def __init__(self, url, *, timeout=8):
         parts = urlsplit(url)
@@ -125,14 +133,15 @@ class SMTPBackend:
             )
 
     def _connect(self):
-        context = ssl.create_default_context()
         if self.implicit_tls:
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            client = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=tls_context()
+            )
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
             if self.starttls:
-                client.starttls(context=context)
+                client.starttls(context=tls_context())
         except BaseException:
             client.close()
             raise

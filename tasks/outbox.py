@@ -136,11 +136,11 @@ def send_notices(task, message_ids):
     """Send a batch of notices over one connection to the mail server.
 
     The batch is claimed in one statement under one lease, which outlives the task's hard time
-    limit; only the lease's holder marks the rows sent, once the sends are done. A failed send
-    backs off and the sweep takes the row again when it is due, or as soon as the mail server
-    answers; when the server cannot be reached, the rest of the batch waits for it without an
-    attempt. Killed mid-batch, the rows come back when the lease ends: a notice in flight may
-    then arrive twice, with one Message-ID.
+    limit; only the lease's holder marks the rows sent, each as soon as the mail server has
+    accepted it. A failed send backs off and the sweep takes the row again when it is due, or
+    as soon as the mail server answers; when the server cannot be reached, the rest of the
+    batch waits for it without an attempt. Killed mid-batch, the rows not yet sent come back
+    when the lease ends: the notice in flight may then arrive twice, with one Message-ID.
     """
     config = current_app.config
     session = db.session
@@ -173,15 +173,22 @@ def send_notices(task, message_ids):
                         outcomes.update(dict.fromkeys(rest, "waits for the server"))
                         break
                 else:
+                    _sent(session, row.id, lease_token)
                     sent.append(row.id)
     finally:
-        if sent and outbox.mark_sent(session, sent, lease_token=lease_token) < len(sent):
-            # A lease outlives the task's time limit, so this is rare; said so that a possible
-            # copy is never unnoticed.
-            log.error("outbox rows %s were sent after their lease ended: possible copies", sent)
         session.commit()
     outcomes.update(dict.fromkeys(sent, "sent"))
     return [outcomes.get(message_id, "not pending") for message_id in ids]
+
+
+def _sent(session, message_id, lease_token):
+    """Record one send at once, in a commit of its own: a worker killed later in the batch
+    sends none of the batch's earlier notices again (measured: a few per cent of the rate)."""
+    if not outbox.mark_sent(session, [message_id], lease_token=lease_token):
+        # A lease outlives the task's time limit, so this is rare; said so that a possible
+        # copy is never unnoticed.
+        log.error("outbox row %s was sent after its lease ended: a possible copy", message_id)
+    session.commit()
 
 
 def _unsent(session, row, error, lease_token, config):

@@ -1,5 +1,6 @@
 """Notices in-process: recipients, templates, Message-IDs, claiming, back-off, resend, digests."""
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -451,6 +452,33 @@ def test_concurrent_workers_claim_a_row_exactly_once(committed):
     with Session(committed) as session:
         row = session.get(OutboxMessage, row_id)
         assert (row.status, row.attempts) == ("sending", 0)  # an attempt counts once tried
+
+
+def test_each_send_is_recorded_before_the_next_one_starts(committed, monkeypatch):
+    """A worker killed mid-batch sends none of the batch's earlier notices again: each row is
+    marked sent, and committed, before the mail server is handed the next."""
+    with Session(committed, expire_on_commit=False) as session:
+        world = World(session)
+        for cell in ("K1", "K2", "K3"):
+            world.act(world.nominate(cell=cell), f"sec_{cell.lower()}", "submit")
+        session.commit()
+        ids = session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)).all()
+    assert len(ids) == 3
+    sent_before = []
+
+    class Recording:
+        @contextlib.contextmanager
+        def session(self):
+            def send(message):
+                with Session(committed) as other:  # what another worker would see now
+                    sent = select(OutboxMessage.id).where(OutboxMessage.status == "sent")
+                    sent_before.append(sorted(other.scalars(sent)))
+
+            yield send
+
+    monkeypatch.setattr(mail, "backend_for", lambda config, instance_path: Recording())
+    assert outbox_tasks.send_notices(None, ids) == ["sent"] * 3
+    assert sent_before == [[], ids[:1], ids[:2]]
 
 
 @pytest.mark.parametrize(

@@ -30,15 +30,13 @@ def remember_for_hand_off(session, kind, ids):
     session.info.setdefault(PENDING_WORK, set()).update((kind, row_id) for row_id in ids)
 
 
+_OUTBOX = OutboxMessage.__table__
+
+
 def _update(session, *conditions, **values):
-    """One conditional UPDATE on the outbox; the number of rows it changed."""
-    statement = (
-        update(OutboxMessage)
-        .where(*conditions)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return session.execute(statement).rowcount
+    """One conditional UPDATE on the outbox; the number of rows it changed. A Core statement:
+    no loaded row needs to learn of it, and the ORM's bulk path cost as much as the database."""
+    return session.execute(_OUTBOX.update().where(*conditions).values(**values)).rowcount
 
 
 # What a worker needs of a row to send it: claimed and read in one statement.
