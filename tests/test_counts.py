@@ -146,16 +146,33 @@ def test_keyset_pages_walk_the_list_in_constant_statements(
     assert statements[-1] == statements[0] + (per_page == 1)
 
 
-def test_a_text_search_counts_up_to_a_cap(world, db_session, monkeypatch):
+@pytest.fixture
+def cap_of_three(monkeypatch):
+    """SEARCH_COUNT_CAP at 3, with no page's statement built under the other cap kept."""
     monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", 3)
+    queries._search_statement.cache_clear()
+    yield
+    queries._search_statement.cache_clear()
+
+
+@pytest.mark.parametrize("common", [False, True])
+def test_a_text_search_counts_up_to_a_cap(world, db_session, monkeypatch, cap_of_three, common):
+    if common:  # "nguyen" is then counted apart, not along with its page
+        many = frozenset(queries.trigrams("nguyen"))
+        monkeypatch.setattr(queries, "common_trigrams", lambda session: many)
     for n in range(5):
         world.nominate(nominee_name=f"Nguyễn Văn {n}")
     db_session.flush()
-    total, capped = queries.search_total(db_session, world.users["adm_p"], q="Nguyễn")
+    province = world.users["adm_p"]
+    total, capped = queries.search_total(db_session, province, q="Nguyễn")
     assert (total, capped) == (3, True)
-    total, capped = queries.search_total(db_session, world.users["adm_p"], q="Nguyễn Văn 4")
+    total, capped, items = queries.search_page(db_session, province, per_page=2, q="Nguyen")
+    assert (total, capped, len(items)) == (3, True, 2)
+    total, capped = queries.search_total(db_session, province, q="Nguyễn Văn 4")
     assert (total, capped) == (1, False)
-    total, capped = queries.search_total(db_session, world.users["adm_p"], state="draft")
+    total, capped, items = queries.search_page(db_session, province, per_page=2, q="Nguyen Van 4")
+    assert (total, capped, len(items)) == (1, False, 1)
+    total, capped = queries.search_total(db_session, province, state="draft")
     assert (total, capped) == (5, False)
 
 

@@ -259,8 +259,9 @@ def search_page(
 ):
     """(total, whether it is a lower bound, items) of one page of a search (`search_conditions`'
     filters), newest first: keyset from `after`, else by page; each item with `load` loaded.
-    The total is summed from the counts along with the page, or a text's matches are counted
-    (`search_total`) when the page does not tell how many."""
+    The total is summed from the counts along with the page; a text's matches are counted along
+    with it too when the text has a rare trigram, else apart (`search_total`) when the page does
+    not tell how many."""
     counted = {"capped": False}
     count = None
     if q:
@@ -278,6 +279,8 @@ def search_page(
         load=load,
     )
     found, items = _read(session, built, page=page, per_page=per_page, after=after, count=count)
+    if q and built.total is not None:
+        found, counted["capped"] = _capped(found)
     return found, counted["capped"], items
 
 
@@ -300,7 +303,16 @@ _Actor = namedtuple("_Actor", "role unit_id unit")
 def _search_statement(scope, filters, *, page, per_page, keyset, load):
     actor, filters = _Actor(None, scope.id, scope), dict(filters)
     conditions = search_conditions(actor, **filters)
-    total = None if filters.get("q") else search_count(actor, **filters)
+    q = filters.get("q")
+    if not q:
+        total = search_count(actor, **filters)
+    elif trigrams(fold(q)) - filters["common_trigrams"]:
+        # A text with a rare trigram has few matches, which the index finds at once: they are
+        # counted along with the page. A text of common ones alone is counted apart, and only
+        # when the page does not tell (its page stops at its last row; its count does not).
+        total = matches_count(conditions)
+    else:
+        total = None
     return _page_statement(
         conditions,
         order_by=LIST_ORDER,
@@ -334,10 +346,19 @@ def search_total(session, actor, *, scope=None, q=None, **filters):
         if "common_trigrams" not in filters:
             filters["common_trigrams"] = common_trigrams(session)
         conditions = search_conditions(actor, scope=scope, q=q, **filters)
-        matches = select(literal(1)).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
-        found = session.scalar(select(func.count()).select_from(matches))
-        return min(found, SEARCH_COUNT_CAP), found > SEARCH_COUNT_CAP
+        return _capped(session.scalar(matches_count(conditions)))
     return session.scalar(search_count(actor, scope=scope, **filters)), False
+
+
+def matches_count(conditions):
+    """The statement of how many nominations meet `conditions`, counted up to one more than
+    SEARCH_COUNT_CAP (`_capped` makes it the total and whether it is a lower bound)."""
+    matches = select(literal(1)).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
+    return select(func.count()).select_from(matches)
+
+
+def _capped(found):
+    return min(found, SEARCH_COUNT_CAP), found > SEARCH_COUNT_CAP
 
 
 def search_count(actor, *, scope=None, **filters):
