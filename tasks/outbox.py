@@ -150,20 +150,18 @@ def send_notices(task, message_ids):
     session.commit()  # the claims are visible to every other worker before SMTP is touched
     outcomes, sent = {}, []
     backend = mail.backend_for(config, current_app.instance_path)
+    settled = 0  # the rows before this one are sent, or marked for another try
     try:
         with backend.session() as send:
-            for position, row in enumerate(rows):
+            for settled, row in enumerate(rows):
                 try:
                     send(notices.build_message(row))
                 except SoftTimeLimitExceeded:
-                    outbox.hand_back(
-                        session, [r.id for r in rows[position:]], lease_token=lease_token
-                    )
                     raise
                 except Exception as error:
                     outcomes[row.id] = _unsent(session, row, error, lease_token, config)
                     if outcomes[row.id] == "server down":
-                        rest = [r.id for r in rows[position + 1 :]]
+                        rest = [r.id for r in rows[settled + 1 :]]
                         outbox.wait_for_server(
                             session,
                             rest,
@@ -175,6 +173,13 @@ def send_notices(task, message_ids):
                 else:
                     _sent(session, row.id, lease_token)
                     sent.append(row.id)
+            settled = len(rows)
+    except SoftTimeLimitExceeded:
+        # Out of time while sending or recording a row: it and the rest are due at the next
+        # sweep (the row in flight may then arrive twice).
+        session.rollback()
+        outbox.hand_back(session, [r.id for r in rows[settled:]], lease_token=lease_token)
+        raise
     finally:
         session.commit()
     outcomes.update(dict.fromkeys(sent, "sent"))

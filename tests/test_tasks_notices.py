@@ -7,6 +7,7 @@ import email.policy
 import threading
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from conftest import World, free_port, read_mail
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -454,31 +455,66 @@ def test_concurrent_workers_claim_a_row_exactly_once(committed):
         assert (row.status, row.attempts) == ("sending", 0)  # an attempt counts once tried
 
 
-def test_each_send_is_recorded_before_the_next_one_starts(committed, monkeypatch):
-    """A worker killed mid-batch sends none of the batch's earlier notices again: each row is
-    marked sent, and committed, before the mail server is handed the next."""
+def three_notices(committed):
+    """Three pending notices, committed: their ids."""
     with Session(committed, expire_on_commit=False) as session:
         world = World(session)
         for cell in ("K1", "K2", "K3"):
             world.act(world.nominate(cell=cell), f"sec_{cell.lower()}", "submit")
         session.commit()
-        ids = session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)).all()
-    assert len(ids) == 3
+        return session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)).all()
+
+
+class Relay:
+    """A mail server that accepts everything and calls `on_send` with each message."""
+
+    def __init__(self, on_send):
+        self.on_send = on_send
+
+    @contextlib.contextmanager
+    def session(self):
+        yield self.on_send
+
+
+def test_each_send_is_recorded_before_the_next_one_starts(committed, monkeypatch):
+    """A worker killed mid-batch sends none of the batch's earlier notices again: each row is
+    marked sent, and committed, before the mail server is handed the next."""
+    ids = three_notices(committed)
     sent_before = []
 
-    class Recording:
-        @contextlib.contextmanager
-        def session(self):
-            def send(message):
-                with Session(committed) as other:  # what another worker would see now
-                    sent = select(OutboxMessage.id).where(OutboxMessage.status == "sent")
-                    sent_before.append(sorted(other.scalars(sent)))
+    def send(message):
+        with Session(committed) as other:  # what another worker would see now
+            sent = select(OutboxMessage.id).where(OutboxMessage.status == "sent")
+            sent_before.append(sorted(other.scalars(sent)))
 
-            yield send
-
-    monkeypatch.setattr(mail, "backend_for", lambda config, instance_path: Recording())
+    monkeypatch.setattr(mail, "backend_for", lambda config, instance_path: Relay(send))
     assert outbox_tasks.send_notices(None, ids) == ["sent"] * 3
     assert sent_before == [[], ids[:1], ids[:2]]
+
+
+def test_out_of_time_while_recording_a_send_hands_it_and_the_rest_back(committed, monkeypatch):
+    ids = three_notices(committed)
+    marked = outbox.mark_sent
+
+    def mark_sent(session, message_ids, **lease):
+        if message_ids == ids[1:2]:
+            raise SoftTimeLimitExceeded()
+        return marked(session, message_ids, **lease)
+
+    monkeypatch.setattr(mail, "backend_for", lambda config, instance_path: Relay(lambda m: None))
+    monkeypatch.setattr(outbox, "mark_sent", mark_sent)
+    with pytest.raises(SoftTimeLimitExceeded):
+        outbox_tasks.send_notices(None, ids)
+    with Session(committed) as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        # Sent, then due at the next sweep: the one in flight (which may arrive twice) and the
+        # one not tried.
+        assert [(row.status, row.lease_token) for row in rows] == [
+            ("sent", None),
+            ("pending", None),
+            ("pending", None),
+        ]
+        assert rows[1].next_attempt_at is not None
 
 
 @pytest.mark.parametrize(

@@ -34,8 +34,9 @@ _OUTBOX = OutboxMessage.__table__
 
 
 def _update(session, *conditions, **values):
-    """One conditional UPDATE on the outbox; the number of rows it changed. A Core statement:
-    no loaded row needs to learn of it, and the ORM's bulk path cost as much as the database."""
+    """One conditional UPDATE on the outbox; the number of rows it changed. An UPDATE of the
+    table, not of the mapped class: no loaded row needs to learn of it, and the ORM's bulk
+    update path cost as much as the database (the session still flushes first)."""
     return session.execute(_OUTBOX.update().where(*conditions).values(**values)).rowcount
 
 

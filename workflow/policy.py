@@ -126,7 +126,8 @@ def written(value):
     values looks as cheap, which for a page of a unit's nominations it never did, so it planned
     the statement again on every request (1 to 2 ms, more than running it). Written in, each
     unit's statement is planned once per connection. SQLAlchemy's cache of compiled statements
-    is not affected: the value is put in after compiling."""
+    is not affected: the value is put in after compiling. `column == written(None)` is
+    `= NULL`, which matches nothing (not `IS NULL`)."""
     return bindparam(None, value, literal_execute=True)
 
 

@@ -308,8 +308,9 @@ def _search_statement(scope, filters, *, page, per_page, keyset, load):
         total = search_count(actor, **filters)
     elif trigrams(fold(q)) - filters["common_trigrams"]:
         # A text with a rare trigram has few matches, which the index finds at once: they are
-        # counted along with the page. A text of common ones alone is counted apart, and only
-        # when the page does not tell (its page stops at its last row; its count does not).
+        # counted along with the page. A text of common trigrams alone, or of none (words
+        # shorter than three letters), is counted apart, and only when the page does not tell
+        # (its page stops at its last row; its count does not).
         total = matches_count(conditions)
     else:
         total = None
