@@ -117,18 +117,29 @@ def test_the_summary_reads_the_counts_and_agrees_with_history(world, db_session)
     assert from_counts["by_state"]["district_review"] == 0  # K2's went to C1 first
 
 
+@pytest.mark.parametrize("q", ["", "nguoi so"])
 @pytest.mark.parametrize("per_page", [1, 3])
 def test_keyset_pages_walk_the_list_in_constant_statements(
-    app, client, world, auth, db_session, per_page
+    app, client, world, auth, db_session, per_page, q
 ):
     from test_api import sql_log
 
     names = [world.nominate(nominee_name=f"Người số {n}").id for n in range(5)]
+    if q:  # a text search: its matches are read once, counted and paged
+        world.nominate(nominee_name="Lê Văn Một")
     db_session.commit()
     headers = auth("adm_p")
+    walked = [
+        item["id"]
+        for page in (1, 2)
+        for item in client.get(
+            f"{API}/nominations?per_page=3&page={page}&q={q}", headers=headers
+        ).json["items"]
+    ]
+    assert walked == sorted(names, reverse=True)
     seen, after, statements = [], None, []
     while True:
-        url = f"{API}/nominations?per_page={per_page}" + (f"&after={after}" if after else "")
+        url = f"{API}/nominations?per_page={per_page}&q={q}" + (f"&after={after}" if after else "")
         with sql_log(app) as log:
             page = client.get(url, headers=headers).json
         statements.append(

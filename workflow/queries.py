@@ -303,24 +303,38 @@ _Actor = namedtuple("_Actor", "role unit_id unit")
 def _search_statement(scope, filters, *, page, per_page, keyset, load):
     actor, filters = _Actor(None, scope.id, scope), dict(filters)
     conditions = search_conditions(actor, **filters)
+    shape = {"page": page, "per_page": per_page, "keyset": keyset, "load": load}
     q = filters.get("q")
-    if not q:
-        total = search_count(actor, **filters)
-    elif trigrams(fold(q)) - filters["common_trigrams"]:
+    if q and trigrams(fold(q)) - filters["common_trigrams"]:
         # A text with a rare trigram has few matches, which the index finds at once: they are
-        # counted along with the page. A text of common trigrams alone, or of none (words
-        # shorter than three letters), is counted apart, and only when the page does not tell
-        # (its page stops at its last row; its count does not).
-        total = matches_count(conditions)
-    else:
-        total = None
+        # read once, then counted and paged.
+        return _page_of_matches(conditions, **shape)
+    # A text of common trigrams alone, or of none (words shorter than three letters), is
+    # counted apart, and only when the page does not tell (its page stops at its last row; its
+    # count does not).
+    total = None if q else search_count(actor, **filters)
+    return _page_statement(conditions, order_by=LIST_ORDER, total=total, **shape)
+
+
+def _page_of_matches(conditions, *, page, per_page, keyset, load):
+    """A page of the nominations meeting `conditions`, newest first, with their count up to
+    SEARCH_COUNT_CAP, from one reading of their ids: the page's rows are then read by id.
+    Reading the matches once for the page and again for the count took twice as long."""
+    matches = select(Nomination.id.label("id")).where(*conditions).cte("matches")
+    newest = select(matches.c.id)
+    if keyset:
+        newest = newest.where(matches.c.id < _AFTER)
+    newest = newest.order_by(matches.c.id.desc()).limit(policy.written(per_page))
+    if page > 1:
+        newest = newest.offset(policy.written((page - 1) * per_page))
+    counted = select(literal(1)).select_from(matches).limit(SEARCH_COUNT_CAP + 1).subquery()
     return _page_statement(
-        conditions,
+        [Nomination.id.in_(newest)],
         order_by=LIST_ORDER,
-        page=page,
+        page=1,
         per_page=per_page,
-        keyset=keyset,
-        total=total,
+        keyset=False,
+        total=select(func.count()).select_from(counted),
         load=load,
     )
 
@@ -480,7 +494,11 @@ def _page_statement(conditions, *, order_by, page, per_page, keyset, total, load
 def _read(session, built, *, page, per_page, after=None, count=None):
     """(total, items) of a built page; `count`: how to count them when they are not counted
     along with the page and the page does not tell."""
-    rows = session.execute(built.statement, {} if after is None else {"after": after}).all()
+    parameters = {} if after is None else {"after": after}
+    # Plain rows are read by the connection: the session's result wrapping, for objects it
+    # would keep track of, cost an eighth of a list request.
+    run = session.connection().execute if built.listed else session.execute
+    rows = run(built.statement, parameters).all()
     items = [_listed(row) if built.listed else row[0] for row in rows]
     if built.total is not None and rows:
         return rows[0][-1], items
