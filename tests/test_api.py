@@ -323,6 +323,35 @@ def test_actions_write_outbox_rows_for_the_right_people(client, world, auth, db_
     ]
     assert len({row.key for row in rows}) == 4
     assert all(row.status == "pending" for row in rows)
+    # Each row names the history entry of its action (written in the same statement).
+    entries = dict(
+        db_session.execute(
+            select(HistoryEntry.action, HistoryEntry.id).where(
+                HistoryEntry.nomination_id == nomination.id
+            )
+        ).all()
+    )
+    assert [row.history_id for row in rows] == [entries["submit"]] * 2 + [entries["approve"]] * 2
+
+
+def test_a_notice_with_no_one_to_hear_it_still_records_its_action(client, world, auth, db_session):
+    world.users["rev_c1"].active = False  # the commune has no reviewer left
+    nomination = world.nominate(cell="K1", target="commune")
+    db_session.commit()
+    response = act(client, auth("sec_k1"), nomination.id, "submit", 1)
+    assert response.status_code == 200
+    entry = db_session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.nomination_id == nomination.id)
+        .order_by(HistoryEntry.id.desc())
+    ).first()
+    assert (entry.action, entry.from_state, entry.to_state) == (
+        "submit",
+        "draft",
+        "commune_review",
+    )
+    assert (entry.actor_unit_name, entry.details) == (world.units["K1"].name, None)
+    assert db_session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
 # Lists, queue, reports
@@ -580,9 +609,13 @@ def test_an_action_is_a_handful_of_statements(app, client, world, auth, db_sessi
     verbs = [statement.split(None, 1)[0].upper() for statement in statements]
     work = [verb for verb in verbs if verb not in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT")]
     # Reads: the token with its user, the nomination with its cell's ancestors and campaign.
-    # Writes: the nomination on its version, its history entry, and its outbox rows with their
-    # recipients (INSERT … SELECT).
-    assert work == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], statements
+    # Writes: the nomination on its version, then its history entry and its outbox rows with
+    # their recipients (INSERT … SELECT): one statement on PostgreSQL (WITH entry AS (INSERT …)),
+    # two on SQLite, which writes nothing inside a WITH.
+    if db_session.get_bind().dialect.name == "postgresql":
+        assert work == ["SELECT", "SELECT", "UPDATE", "WITH"], statements
+    else:
+        assert work == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], statements
 
 
 @pytest.mark.parametrize(

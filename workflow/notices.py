@@ -3,10 +3,21 @@
 import hashlib
 from collections import defaultdict
 
-from sqlalchemy import JSON, Integer, String, bindparam, cast, insert, literal, or_, select
+from sqlalchemy import (
+    JSON,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+)
 
 from workflow import routing
-from workflow.models import OutboxMessage, User, utcnow
+from workflow.models import HistoryEntry, OutboxMessage, User, utcnow
 
 
 # The notice each (action, new state) produces; "approve" names two, forwarded or commended.
@@ -37,17 +48,21 @@ AUDIENCE = {
 }
 
 
-def _outbox_from_people():
+def _outbox_from_people(entry=None):
     """INSERT INTO outbox … SELECT … FROM users: one row per active account the notice goes to,
     written by the database itself, so that an action asks for its recipients and writes their
-    rows in one statement. Built once: on the hot path, only the parameters change."""
+    rows in one statement. Built once: on the hot path, only the parameters change.
+
+    `entry`: the history row's INSERT … RETURNING id as a CTE, when both are written in one
+    statement (`_ENTRY_AND_OUTBOX`); else the rows' history id is a parameter."""
     outbox = OutboxMessage.__table__
+    users = User.__table__
     people = (
         select(
             bindparam("key_prefix", type_=String) + cast(User.id, String),
             bindparam("notice", type_=String),
             bindparam("nomination_id", type_=Integer),
-            bindparam("history_id", type_=Integer),
+            bindparam("history_id", type_=Integer) if entry is None else entry.c.id,
             User.id,
             User.email,
             User.language,
@@ -56,6 +71,7 @@ def _outbox_from_people():
             literal(0),
             bindparam("created_at", type_=outbox.c.created_at.type),
         )
+        .select_from(users if entry is None else users.join(entry, true()))
         .where(
             User.active,
             or_(
@@ -85,6 +101,41 @@ def _outbox_from_people():
 
 _OUTBOX_FROM_PEOPLE = _outbox_from_people()
 _INSERT_ONE = OutboxMessage.__table__.insert().returning(OutboxMessage.__table__.c.id)
+_HISTORY = HistoryEntry.__table__
+# An action's history row: the columns of its entry (`services.perform`).
+_INSERT_HISTORY = _HISTORY.insert().returning(_HISTORY.c.id)
+_ENTRY_COLUMNS = (
+    "nomination_id",
+    "action",
+    "from_state",
+    "to_state",
+    "actor_id",
+    "actor_unit_id",
+    "actor_unit_name",
+    "actor_unit_level",
+    "comment",
+    "details",
+    "at",
+)
+
+
+def _entry_and_outbox():
+    """PostgreSQL: the history row and its notice's outbox rows in one statement, one round
+    trip fewer on every action: (the entry's id, an outbox row's id, its address) per row
+    written, and one row with the entry's id alone when the notice has no recipient."""
+    entry = (
+        _HISTORY.insert()
+        .values({name: bindparam(name, type_=_HISTORY.c[name].type) for name in _ENTRY_COLUMNS})
+        .returning(_HISTORY.c.id)
+        .cte("entry")
+    )
+    sent = _outbox_from_people(entry).cte("sent")
+    return select(entry.c.id, sent.c.id, sent.c.recipient_email).select_from(
+        entry.outerjoin(sent, true())
+    )
+
+
+_ENTRY_AND_OUTBOX = _entry_and_outbox()
 
 
 def _once(people):
@@ -170,31 +221,40 @@ def outbox_rows(entry, notice, nomination, people):
     ]
 
 
-def write_outbox(session, entry, acting_unit, notice, nomination, previous_pending_unit_id):
-    """The outbox rows of `notice` about history `entry`, one per recipient, written in the
-    action's transaction; their ids. Keys are "<notice>-<nomination>-v<version>-<recipient>":
-    each action moves the nomination's version, so every event's keys are its own."""
+def write_entry(session, entry, *, notice=None, acting_unit=None, nomination=None, previous=None):
+    """Write history `entry` (a dict of its columns; its id is set) and, for `notice`, the
+    outbox rows about it, one per recipient, in the action's transaction: their ids. Keys are
+    "<notice>-<nomination>-v<version>-<recipient>": each action moves the nomination's version,
+    so every event's keys are its own. `previous`: the unit the nomination waited at before."""
+    if notice is None:
+        entry["id"] = session.execute(_INSERT_HISTORY, entry).scalar_one()
+        return []
     secretaries, reviewers = AUDIENCE[notice]
     context = context_of(nomination, entry, acting_unit)
     prefix = f"{notice}-{nomination.id}-v{nomination.version}-"
     now = utcnow()
-    written = session.execute(
-        _OUTBOX_FROM_PEOPLE,
-        {
-            "key_prefix": prefix + "u",
-            "notice": notice,
-            "nomination_id": nomination.id,
-            "history_id": entry["id"],
-            "context": context,
-            "created_at": now,
-            "cell_id": nomination.cell_id if secretaries else None,
-            "reviewing_unit_id": {
-                "pending": nomination.pending_unit_id,
-                "previous": previous_pending_unit_id,
-                None: None,
-            }[reviewers],
-        },
-    ).all()
+    parameters = {
+        "key_prefix": prefix + "u",
+        "notice": notice,
+        "nomination_id": nomination.id,
+        "context": context,
+        "created_at": now,
+        "cell_id": nomination.cell_id if secretaries else None,
+        "reviewing_unit_id": {
+            "pending": nomination.pending_unit_id,
+            "previous": previous,
+            None: None,
+        }[reviewers],
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(_ENTRY_AND_OUTBOX, {**entry, **parameters}).all()
+        entry["id"] = rows[0][0]
+        written = [(row_id, email) for _entry_id, row_id, email in rows if row_id is not None]
+    else:  # SQLite writes nothing inside a WITH
+        entry["id"] = session.execute(_INSERT_HISTORY, entry).scalar_one()
+        written = session.execute(
+            _OUTBOX_FROM_PEOPLE, {**parameters, "history_id": entry["id"]}
+        ).all()
     ids = [row_id for row_id, _email in written]
     addresses = {email.casefold() for _row_id, email in written}
     email = nomination.nominee_email

@@ -37,7 +37,7 @@ from workflow.models import (
     Unit,
     utcnow,
 )
-from workflow.notices import notice_for, write_outbox
+from workflow.notices import notice_for, write_entry
 from workflow.outbox import remember_for_hand_off
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -139,20 +139,27 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
         "details": None,
         "at": now,
     }
-    entry["id"] = session.execute(_INSERT_HISTORY, entry).scalar_one()
+    notice = notice_for(action, to_state, from_pending=previous_pending is not None)
+    ids = write_entry(
+        session,
+        entry,
+        notice=notice,
+        acting_unit=actor.unit.name,
+        nomination=nomination,
+        previous=previous_pending,
+    )
+    if ids:
+        remember_for_hand_off(session, "notice", ids)
     if to_state == "commended":
         session.execute(
             _INSERT_RECOGNITION, register.entry_for(nomination, chain, on=on or today())
         )
-    notice = notice_for(action, to_state, from_pending=previous_pending is not None)
-    if notice:
-        ids = write_outbox(session, entry, actor.unit.name, notice, nomination, previous_pending)
-        remember_for_hand_off(session, "notice", ids)
     return entry
 
 
 # The hot path writes with Core statements built once (no unit of work): the versioned update
-# of the nomination, its history row, and the outbox rows, in the action's transaction.
+# of the nomination, then its history row and the outbox rows (`notices.write_entry`), in the
+# action's transaction.
 _NOMINATIONS = Nomination.__table__
 _UPDATE_ON_VERSION = _NOMINATIONS.update().where(
     _NOMINATIONS.c.id == bindparam("nomination_id"),
@@ -167,7 +174,6 @@ def _update_on_version(names):
     return _UPDATE_ON_VERSION.values({name: bindparam(f"new_{name}") for name in names})
 
 
-_INSERT_HISTORY = HistoryEntry.__table__.insert().returning(HistoryEntry.__table__.c.id)
 _INSERT_RECOGNITION = Recognition.__table__.insert()
 
 
