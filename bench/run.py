@@ -280,9 +280,9 @@ def pgbench(url, *, clients=8, seconds=8):
 
 def reads(url, context, *, rounds=3):
     """(p95 of GET /me, p95 of the route) in ms for each read route, on a server of their own:
-    the medians of `rounds` rounds, each measuring every route in turn just after GET /me. One
-    5-second p95 on a shared machine moves by up to 2× between two runs of the same code, and
-    the machine's speed drifts within a run: a route is compared with the GET /me beside it."""
+    the medians of `rounds` rounds, each measuring every route in turn just after a GET /me.
+    One 5-second p95 on a shared machine moves by up to 2× between two runs of the same code,
+    and the machine's speed drifts within a run: a route's GET /me is measured beside it."""
     engine = make_engine(url)
     with engine.connect() as connection:
         # The id 100 pages of 50 deep, newest first: where a keyset page 101 starts.

@@ -151,8 +151,9 @@ def test_keyset_pages_walk_the_list_in_constant_statements(
         if after is None:
             break
     assert seen == sorted(names, reverse=True)
-    # Every page: the token, then the rows with their total from the counts; a page past the
-    # last one (per_page=1) has no rows to bring the total, which is read apart.
+    # Every page: the token, then the rows with their total (from the counts, or the text's
+    # matches counted); a page past the last one (per_page=1) has no rows to bring the total,
+    # which is read apart.
     assert len(set(statements[:-1])) == 1
     assert statements[-1] == statements[0] + (per_page == 1)
 

@@ -1,7 +1,9 @@
-"""Which notices an action produces and for whom: outbox rows written in its transaction."""
+"""Which notices an action produces and for whom: outbox rows written in its transaction,
+with the action's history entry (`write_entry`)."""
 
 import hashlib
 from collections import defaultdict
+from functools import cache
 
 from sqlalchemy import (
     JSON,
@@ -102,30 +104,18 @@ def _outbox_from_people(entry=None):
 _OUTBOX_FROM_PEOPLE = _outbox_from_people()
 _INSERT_ONE = OutboxMessage.__table__.insert().returning(OutboxMessage.__table__.c.id)
 _HISTORY = HistoryEntry.__table__
-# An action's history row: the columns of its entry (`services.perform`).
 _INSERT_HISTORY = _HISTORY.insert().returning(_HISTORY.c.id)
-_ENTRY_COLUMNS = (
-    "nomination_id",
-    "action",
-    "from_state",
-    "to_state",
-    "actor_id",
-    "actor_unit_id",
-    "actor_unit_name",
-    "actor_unit_level",
-    "comment",
-    "details",
-    "at",
-)
 
 
-def _entry_and_outbox():
-    """PostgreSQL: the history row and its notice's outbox rows in one statement, one round
-    trip fewer on every action: (the entry's id, an outbox row's id, its address) per row
-    written, and one row with the entry's id alone when the notice has no recipient."""
+@cache
+def _entry_and_outbox(names):
+    """PostgreSQL: the history row (of these columns) and its notice's outbox rows in one
+    statement, one round trip fewer on every action: (the entry's id, an outbox row's id, its
+    address) per row written, and one row with the entry's id alone when no one is to hear it.
+    Built once per set of columns, as `_INSERT_HISTORY` would be."""
     entry = (
         _HISTORY.insert()
-        .values({name: bindparam(name, type_=_HISTORY.c[name].type) for name in _ENTRY_COLUMNS})
+        .values({name: bindparam(name, type_=_HISTORY.c[name].type) for name in names})
         .returning(_HISTORY.c.id)
         .cte("entry")
     )
@@ -133,9 +123,6 @@ def _entry_and_outbox():
     return select(entry.c.id, sent.c.id, sent.c.recipient_email).select_from(
         entry.outerjoin(sent, true())
     )
-
-
-_ENTRY_AND_OUTBOX = _entry_and_outbox()
 
 
 def _once(people):
@@ -221,16 +208,17 @@ def outbox_rows(entry, notice, nomination, people):
     ]
 
 
-def write_entry(session, entry, *, notice=None, acting_unit=None, nomination=None, previous=None):
-    """Write history `entry` (a dict of its columns; its id is set) and, for `notice`, the
-    outbox rows about it, one per recipient, in the action's transaction: their ids. Keys are
-    "<notice>-<nomination>-v<version>-<recipient>": each action moves the nomination's version,
-    so every event's keys are its own. `previous`: the unit the nomination waited at before."""
+def write_entry(session, entry, *, notice=None, nomination=None, previous=None):
+    """Insert the history row `entry` (a dict of its columns), setting `entry["id"]`, and for
+    `notice` the outbox rows about it, one per recipient, in the action's transaction; return
+    the outbox rows' ids. Keys are "<notice>-<nomination>-v<version>-<recipient>": each action
+    moves the nomination's version, so every event's keys are its own. `previous`: the unit the
+    nomination waited at before the action."""
     if notice is None:
         entry["id"] = session.execute(_INSERT_HISTORY, entry).scalar_one()
         return []
     secretaries, reviewers = AUDIENCE[notice]
-    context = context_of(nomination, entry, acting_unit)
+    context = context_of(nomination, entry, entry["actor_unit_name"])
     prefix = f"{notice}-{nomination.id}-v{nomination.version}-"
     now = utcnow()
     parameters = {
@@ -247,7 +235,7 @@ def write_entry(session, entry, *, notice=None, acting_unit=None, nomination=Non
         }[reviewers],
     }
     if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(_ENTRY_AND_OUTBOX, {**entry, **parameters}).all()
+        rows = session.execute(_entry_and_outbox(tuple(entry)), {**entry, **parameters}).all()
         entry["id"] = rows[0][0]
         written = [(row_id, email) for _entry_id, row_id, email in rows if row_id is not None]
     else:  # SQLite writes nothing inside a WITH

@@ -317,9 +317,10 @@ def _search_statement(scope, filters, *, page, per_page, keyset, load):
 
 
 def _page_of_matches(conditions, *, page, per_page, keyset, load):
-    """A page of the nominations meeting `conditions`, newest first, with their count up to
-    SEARCH_COUNT_CAP, from one reading of their ids: the page's rows are then read by id.
-    Reading the matches once for the page and again for the count took twice as long."""
+    """A page of the nominations meeting `conditions`, newest first, with their count (up to
+    one more than SEARCH_COUNT_CAP: `_capped` tells the total and whether it is a lower bound),
+    from one reading of their ids; the page's rows are then read by id. Read once for the page
+    and again for the count, a rare text's matches among a million took 4.5 ms instead of 2.7."""
     matches = select(Nomination.id.label("id")).where(*conditions).cte("matches")
     newest = select(matches.c.id)
     if keyset:
@@ -496,7 +497,8 @@ def _read(session, built, *, page, per_page, after=None, count=None):
     along with the page and the page does not tell."""
     parameters = {} if after is None else {"after": after}
     # Plain rows are read by the connection: the session's result wrapping, for objects it
-    # would keep track of, cost an eighth of a list request.
+    # would keep track of, cost an eighth of a list request. (The connection does not flush
+    # first: these pages are read by GET requests, which have nothing to flush.)
     run = session.connection().execute if built.listed else session.execute
     rows = run(built.statement, parameters).all()
     items = [_listed(row) if built.listed else row[0] for row in rows]

@@ -144,7 +144,6 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
         session,
         entry,
         notice=notice,
-        acting_unit=actor.unit.name,
         nomination=nomination,
         previous=previous_pending,
     )
