@@ -56,7 +56,7 @@ def _outbox_from_people(entry=None):
     rows in one statement. Built once: on the hot path, only the parameters change.
 
     `entry`: the history row's INSERT … RETURNING id as a CTE, when both are written in one
-    statement (`_ENTRY_AND_OUTBOX`); else the rows' history id is a parameter."""
+    statement (`_entry_and_outbox`); else the rows' history id is a parameter."""
     outbox = OutboxMessage.__table__
     users = User.__table__
     people = (
