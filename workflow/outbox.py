@@ -34,9 +34,10 @@ _OUTBOX = OutboxMessage.__table__
 
 
 def _update(session, *conditions, **values):
-    """One conditional UPDATE on the outbox; the number of rows it changed. An UPDATE of the
-    table, not of the mapped class: no loaded row needs to learn of it, and the ORM's bulk
-    update path cost as much as the database (the session still flushes first)."""
+    """One conditional UPDATE on the outbox; the number of rows it changed. No loaded row
+    needs to learn of it. (Its conditions name the mapped class's columns, so the session
+    still runs it through its bulk-update path; running it on the connection instead measured
+    no faster in the hand-off thread.)"""
     return session.execute(_OUTBOX.update().where(*conditions).values(**values)).rowcount
 
 
