@@ -105,14 +105,14 @@ def db_session(app):
     binding = app.extensions["database"]
     connection = binding.engine.connect()
     transaction = connection.begin()
-    original = binding.sessionmaker, binding.reader
-    binding.sessionmaker = binding.reader = sessionmaker(
+    original = binding.sessionmaker, binding.reader, binding.actor
+    binding.sessionmaker = binding.reader = binding.actor = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     session = binding.sessionmaker()
     yield session
     session.close()
-    binding.sessionmaker, binding.reader = original
+    binding.sessionmaker, binding.reader, binding.actor = original
     transaction.rollback()
     connection.close()
 

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 from conftest import World
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from workflow import accounts, administration, reorganisation, services
@@ -79,6 +79,58 @@ def test_concurrent_approvals_on_one_version(app, committed_world):
         .where(HistoryEntry.nomination_id == nomination.id, HistoryEntry.action == "approve")
     )
     assert approvals == 1
+
+
+@pytest.mark.postgres
+def test_an_action_runs_without_a_transaction_unless_it_locks_first(
+    app, committed, committed_world, is_postgres
+):
+    """On PostgreSQL an action through the API is one writing statement, atomic on its own: no
+    BEGIN, no COMMIT, and no row lock held while the app works between round trips. A
+    recognition locks its level's quota first, so it holds one transaction from the lock to
+    its commit."""
+    if not is_postgres:
+        pytest.skip("SQLite keeps its transaction: BEGIN IMMEDIATE, no round trips")
+    world = committed_world
+    forwarded = world.nominate(cell="K1", target="district")
+    recognised = world.nominate(cell="K1", target="commune")
+    for nomination in (forwarded, recognised):
+        world.act(nomination, "sec_k1", "submit")
+    world.session.commit()
+    token = accounts.issue_token(world.session, world.users["rev_c1"], hours=1)[0]
+    world.session.commit()
+    engine = app.extensions["database"].engine
+
+    def act(nomination, action):
+        """The statements the action ran, each with the transaction status before it."""
+        seen = []
+
+        def record(connection, cursor, statement, *args):
+            status = connection.connection.driver_connection.info.transaction_status
+            seen.append((statement.split(None, 1)[0].upper(), status.name))
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            answer = app.test_client().post(
+                f"/api/v1/nominations/{nomination.id}/actions/{action}",
+                json={"version": nomination.version},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert answer.status_code == 200, answer.json
+        return seen
+
+    assert act(forwarded, "approve") == [("SELECT", "IDLE"), ("SELECT", "IDLE"), ("WITH", "IDLE")]
+    seen = act(recognised, "approve")
+    # The token and the nomination are read outside any transaction; the quota's lock begins
+    # one, which everything after it shares: the lock, the action's statement, the register.
+    assert seen[:3] == [("SELECT", "IDLE"), ("SELECT", "IDLE"), ("BEGIN", "IDLE")], seen
+    assert all(status == "INTRANS" for _verb, status in seen[3:]), seen
+    assert [verb for verb, _status in seen[3:]][-2:] == ["WITH", "INSERT"], seen
+    world.session.expire_all()
+    assert world.session.get(Nomination, forwarded.id).state == "district_review"
+    assert world.session.get(Nomination, recognised.id).state == "commended"
 
 
 @pytest.mark.postgres

@@ -1,11 +1,14 @@
 """Binds the workflow's declarative base to a Flask app: one engine, one session per app context
-(a reading request's ends with the request)."""
+(a reading request's, or an action's, ends with the request)."""
+
+from functools import wraps
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.models import Base
+from workflow.services import outside_transaction
 
 
 def normalise_url(url):
@@ -57,7 +60,7 @@ class Database:
         engine = make_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
         app.extensions["database"] = _Binding(engine)
         app.teardown_appcontext(self._close_session)
-        app.teardown_request(self._close_reading_session)
+        app.teardown_request(self._close_request_session)
 
     @property
     def binding(self):
@@ -83,11 +86,28 @@ class Database:
                 g.db_session = binding.sessionmaker()
         return g.db_session
 
+    def one_action(self, view):
+        """For a view whose only write is one workflow action (`services.perform`): on
+        PostgreSQL its session runs without a transaction, as a reading request's does. The
+        action writes in one statement, atomic on its own; one that must lock a row first or
+        write more begins a transaction (`services.hold_transaction`). Two round trips fewer
+        (BEGIN, COMMIT), and the rows the write locks (the nomination, its counts) are held only
+        while its statement runs. A flush (an ORM write) outside such a transaction is refused."""
+
+        @wraps(view)
+        def with_session(*args, **kwargs):
+            if "db_session" not in g:
+                g.db_session = self.binding.actor(info={"one_action": True})
+            return view(*args, **kwargs)
+
+        return with_session
+
     @staticmethod
-    def _close_reading_session(exception=None):
-        # A reading request's session ends with it, even where the app context outlives the
-        # request (a test's, or a task run inside one): the next request may write.
-        if g.get("db_session") is not None and g.db_session.info.get("reads_only"):
+    def _close_request_session(exception=None):
+        # A reading request's session, or an action's, ends with it, even where the app context
+        # outlives the request (a test's, or a task run inside one): the next request may write.
+        session = g.get("db_session")
+        if session is not None and session.info.keys() & {"reads_only", "one_action"}:
             g.pop("db_session").close()
 
     @staticmethod
@@ -104,18 +124,22 @@ class _Binding:
     def __init__(self, engine):
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
-        reading = engine
+        # Sessions whose statements run without BEGIN and COMMIT around them: a reading
+        # request's, and an action's (`Database.one_action`). SQLite keeps its transaction.
+        self.reader = self.actor = self.sessionmaker
         if engine.dialect.name == "postgresql":
-            reading = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self.reader = sessionmaker(bind=reading, expire_on_commit=False)
+            autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.reader = self.actor = sessionmaker(bind=autocommit, expire_on_commit=False)
 
 
 @event.listens_for(Session, "before_flush")
 def _refuse_to_write(session, flush_context, instances):
     # Without a transaction a failure halfway would keep the first half: a request that
-    # changes something is a POST.
+    # changes something is a POST, and an action's session writes in one statement.
     if session.info.get("reads_only"):
         raise RuntimeError("a GET or HEAD request writes nothing; make it a POST")
+    if session.info.get("one_action") and outside_transaction(session):
+        raise RuntimeError("an action's session writes in one statement, or after BEGIN")
 
 
 db = Database()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     cast,
     insert,
     literal,
+    null,
     or_,
     select,
     true,
@@ -71,13 +72,13 @@ def _outbox_from_people(entry=None):
             bindparam("context", type_=JSON),
             literal("pending"),
             literal(0),
-            bindparam("created_at", type_=outbox.c.created_at.type),
+            bindparam("queued_at", type_=outbox.c.created_at.type),
         )
         .select_from(users if entry is None else users.join(entry, true()))
         .where(
             User.active,
             or_(
-                (User.role == "secretary") & (User.unit_id == bindparam("cell_id")),
+                (User.role == "secretary") & (User.unit_id == bindparam("secretaries_cell_id")),
                 (User.role == "reviewer") & (User.unit_id == bindparam("reviewing_unit_id")),
             ),
         )
@@ -108,21 +109,33 @@ _INSERT_HISTORY = _HISTORY.insert().returning(_HISTORY.c.id)
 
 
 @cache
-def _entry_and_outbox(names):
-    """PostgreSQL: the history row (of these columns) and its notice's outbox rows in one
-    statement, one round trip fewer on every action: (the entry's id, an outbox row's id, its
-    address) per row written, and one row with the entry's id alone when no one is to hear it.
-    Built once per set of columns, as `_INSERT_HISTORY` would be."""
-    entry = (
-        _HISTORY.insert()
-        .values({name: bindparam(name, type_=_HISTORY.c[name].type) for name in names})
-        .returning(_HISTORY.c.id)
-        .cte("entry")
-    )
-    sent = _outbox_from_people(entry).cte("sent")
-    return select(entry.c.id, sent.c.id, sent.c.recipient_email).select_from(
-        entry.outerjoin(sent, true())
-    )
+def _entry_and_outbox(names, after=None, outbox=True):
+    """PostgreSQL: an action's history row (of these columns) and its notice's outbox rows in
+    one statement: (the entry's id, an outbox row's id, its address) per row written, and one
+    row with the entry's id alone when no one is to hear it (or there is no notice, `outbox`
+    false). `after`: an UPDATE … RETURNING id (the action's versioned update), written in the
+    same statement: the entry is written only if it changed its row, else no row comes back.
+    Built once per set of columns and update, as `_INSERT_HISTORY` would be."""
+    values = [bindparam(name, type_=_HISTORY.c[name].type) for name in names]
+    if after is None:
+        entry = _HISTORY.insert().values(dict(zip(names, values, strict=True)))
+    else:
+        moved = after.cte("moved")
+        entry = _HISTORY.insert().from_select(names, select(*values).select_from(moved))
+    entry = entry.returning(_HISTORY.c.id).cte("entry")
+    statement = select(entry.c.id, null(), null())
+    if outbox:
+        sent = _outbox_from_people(entry).cte("sent")
+        statement = select(entry.c.id, sent.c.id, sent.c.recipient_email).select_from(
+            entry.outerjoin(sent, true())
+        )
+    if after is not None:
+        # SQLAlchemy adds to an UPDATE's SET clause every parameter named as one of its table's
+        # columns, even inside a WITH: no parameter of the statement may be so named.
+        clashing = set(statement.compile().params) & set(after.table.c.keys())
+        if clashing:
+            raise RuntimeError(f"parameters named as columns of {after.table}: {clashing}")
+    return statement
 
 
 def _once(people):
@@ -208,61 +221,79 @@ def outbox_rows(entry, notice, nomination, people):
     ]
 
 
-def write_entry(session, entry, *, notice=None, nomination=None, previous=None):
+def write_entry(session, entry, *, notice=None, nomination=None, previous=None, after=None):
     """Insert the history row `entry` (a dict of its columns), setting `entry["id"]`, and for
     `notice` the outbox rows about it, one per recipient, in the action's transaction; return
     the outbox rows' ids. Keys are "<notice>-<nomination>-v<version>-<recipient>": each action
     moves the nomination's version, so every event's keys are its own. `previous`: the unit the
-    nomination waited at before the action."""
-    if notice is None:
-        entry["id"] = session.execute(_INSERT_HISTORY, entry).scalar_one()
-        return []
-    secretaries, reviewers = AUDIENCE[notice]
-    context = context_of(nomination, entry, entry["actor_unit_name"])
-    prefix = f"{notice}-{nomination.id}-v{nomination.version}-"
-    now = utcnow()
-    parameters = {
-        "key_prefix": prefix + "u",
-        "notice": notice,
-        "nomination_id": nomination.id,
-        "context": context,
-        "created_at": now,
-        "cell_id": nomination.cell_id if secretaries else None,
-        "reviewing_unit_id": {
-            "pending": nomination.pending_unit_id,
-            "previous": previous,
-            None: None,
-        }[reviewers],
-    }
+    nomination waited at before the action.
+
+    `after`: (statement, parameters) of the UPDATE … RETURNING id that the entry records (the
+    action's versioned update), run first: if it changes no row, nothing is written and None is
+    returned. On PostgreSQL the update, the entry and the outbox rows are one statement, atomic
+    on its own (`_entry_and_outbox`); SQLite writes nothing inside a WITH, so it runs three."""
+    parameters = _notice_parameters(entry, notice, nomination, previous) if notice else {}
+    update, given = after or (None, {})
     if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(_entry_and_outbox(tuple(entry)), {**entry, **parameters}).all()
+        rows = session.execute(
+            _entry_and_outbox(tuple(entry), update, notice is not None),
+            {**given, **entry, **parameters},
+        ).all()
+        if not rows:
+            return None
         entry["id"] = rows[0][0]
         written = [(row_id, email) for _entry_id, row_id, email in rows if row_id is not None]
-    else:  # SQLite writes nothing inside a WITH
+    else:
+        if update is not None and session.execute(update, given).first() is None:
+            return None
         entry["id"] = session.execute(_INSERT_HISTORY, entry).scalar_one()
-        written = session.execute(
-            _OUTBOX_FROM_PEOPLE, {**parameters, "history_id": entry["id"]}
-        ).all()
+        written = []
+        if notice is not None:
+            written = session.execute(
+                _OUTBOX_FROM_PEOPLE, {**parameters, "history_id": entry["id"]}
+            ).all()
     ids = [row_id for row_id, _email in written]
     addresses = {email.casefold() for _row_id, email in written}
-    email = nomination.nominee_email
-    if notice == "commended" and email and email.casefold() not in addresses:
+    email = nomination.nominee_email if notice == "commended" else None
+    if email and email.casefold() not in addresses:
         ids.append(
             session.execute(
                 _INSERT_ONE,
                 {
-                    "key": prefix + address_tag(email),
+                    "key": _key_prefix(notice, nomination) + address_tag(email),
                     "notice": notice,
                     "nomination_id": nomination.id,
                     "history_id": entry["id"],
                     "recipient_user_id": None,
                     "recipient_email": email,
                     "language": "vi",
-                    "context": context,
+                    "context": parameters["context"],
                     "status": "pending",
                     "attempts": 0,
-                    "created_at": now,
+                    "created_at": parameters["queued_at"],
                 },
             ).scalar_one()
         )
     return ids
+
+
+def _key_prefix(notice, nomination):
+    return f"{notice}-{nomination.id}-v{nomination.version}-"
+
+
+def _notice_parameters(entry, notice, nomination, previous):
+    """What the outbox rows of `notice` about `entry` are written with, but their recipients."""
+    secretaries, reviewers = AUDIENCE[notice]
+    return {
+        "key_prefix": _key_prefix(notice, nomination) + "u",
+        "notice": notice,
+        "nomination_id": nomination.id,
+        "context": context_of(nomination, entry, entry["actor_unit_name"]),
+        "queued_at": utcnow(),
+        "secretaries_cell_id": nomination.cell_id if secretaries else None,
+        "reviewing_unit_id": {
+            "pending": nomination.pending_unit_id,
+            "previous": previous,
+            None: None,
+        }[reviewers],
+    }

@@ -9,6 +9,7 @@ import unicodedata
 from functools import cache, partial
 from zoneinfo import ZoneInfo
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -115,6 +116,9 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
     move, upcoming = routing.plan(action, nomination, chain)
     from_state, previous_pending = nomination.state, nomination.pending_unit_id
     to_state = fire(action, move)
+    if to_state == "commended":
+        # The quota's row is locked until the recognition is written: one transaction.
+        hold_transaction(session)
     if action in decisions.DECIDING_ACTIONS:
         decisions.check(
             session,
@@ -124,7 +128,6 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
             on=on or today(),
         )
     now = utcnow()
-    _write(session, nomination, *_changes(nomination, to_state, upcoming, chain), now=now)
     entry = {
         "nomination_id": nomination.id,
         "action": action,
@@ -140,13 +143,8 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
         "at": now,
     }
     notice = notice_for(action, to_state, from_pending=previous_pending is not None)
-    ids = write_entry(
-        session,
-        entry,
-        notice=notice,
-        nomination=nomination,
-        previous=previous_pending,
-    )
+    columns, relationships = _changes(nomination, to_state, upcoming, chain)
+    ids = _write(session, nomination, columns, relationships, entry=entry, notice=notice)
     if ids:
         remember_for_hand_off(session, "notice", ids)
     if to_state == "commended":
@@ -156,13 +154,37 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
     return entry
 
 
+def hold_transaction(session):
+    """Make what the session does next one transaction, until its commit or rollback. Needed
+    only by a session that runs without one (an action's on PostgreSQL, web/database.py), where
+    each statement commits on its own: before a lock that must last until the write, or a write
+    of more than one statement. Elsewhere the session's own transaction already does it."""
+    if outside_transaction(session):
+        session.connection().exec_driver_sql("BEGIN")
+
+
+def outside_transaction(session):
+    """The session runs each statement on its own (PostgreSQL's autocommit) and no BEGIN holds
+    it now: a statement it runs commits when it ends."""
+    connection = session.connection()
+    return (
+        connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        and connection.connection.driver_connection.info.transaction_status
+        == TransactionStatus.IDLE
+    )
+
+
 # The hot path writes with Core statements built once (no unit of work): the versioned update
-# of the nomination, then its history row and the outbox rows (`notices.write_entry`), in the
-# action's transaction.
+# of the nomination, its history row and the outbox rows (`notices.write_entry`), in one
+# statement on PostgreSQL.
 _NOMINATIONS = Nomination.__table__
-_UPDATE_ON_VERSION = _NOMINATIONS.update().where(
-    _NOMINATIONS.c.id == bindparam("nomination_id"),
-    _NOMINATIONS.c.version == bindparam("read_version"),
+_UPDATE_ON_VERSION = (
+    _NOMINATIONS.update()
+    .where(
+        _NOMINATIONS.c.id == bindparam("nomination_id"),
+        _NOMINATIONS.c.version == bindparam("read_version"),
+    )
+    .returning(_NOMINATIONS.c.id)
 )
 
 
@@ -198,20 +220,28 @@ def _changes(nomination, to_state, upcoming, chain):
     return columns, relationships
 
 
-def _write(session, nomination, columns, relationships, *, now):
-    """UPDATE … WHERE version = the version read: a writer that lost the race changes nothing
-    and gets a conflict. The loaded object then holds what was written, as committed."""
-    read = nomination.version
-    columns = {**columns, "version": read + 1, "updated_at": now}
-    written = session.execute(
+def _write(session, nomination, columns, relationships, *, entry, notice):
+    """UPDATE … WHERE version = the version read, with the action's history `entry` and the
+    outbox rows of its `notice` (`notices.write_entry`: one statement on PostgreSQL); the outbox
+    rows' ids. A writer that lost the race writes nothing and gets a conflict. The loaded object
+    holds what is written, as committed (the notice tells of it); if nothing was, it is expired
+    and read again on its next use."""
+    read, previous = nomination.version, nomination.pending_unit_id
+    columns = {**columns, "version": read + 1, "updated_at": entry["at"]}
+    update = (
         _update_on_version(tuple(columns)),
         {"nomination_id": nomination.id, "read_version": read}
         | {f"new_{name}": value for name, value in columns.items()},
-    ).rowcount
-    if written != 1:
-        raise StaleVersion("the nomination was changed by someone else meanwhile")
+    )
     for name, value in {**columns, **relationships}.items():
         set_committed_value(nomination, name, value)
+    ids = write_entry(
+        session, entry, notice=notice, nomination=nomination, previous=previous, after=update
+    )
+    if ids is None:
+        session.expire(nomination)
+        raise StaleVersion("the nomination was changed by someone else meanwhile")
+    return ids
 
 
 submit = partial(perform, action="submit")

@@ -194,6 +194,7 @@ def update_nomination(nomination_id):
 
 
 @bp.post("/nominations/<int:nomination_id>/actions/<action>")
+@db.one_action
 def act(nomination_id, action):
     actor, fields = body_of(ActionRequest)
     if action not in ACTIONS:

@@ -259,6 +259,7 @@ def _next_up(nomination, chain):
 
 
 @bp.post("/<int:nomination_id>")
+@db.one_action
 @login_required
 def act(nomination_id):
     actor = current_user
