@@ -3,11 +3,11 @@
 import threading
 
 import pytest
-from conftest import World
+from conftest import WebUser, World
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import sessionmaker
 
-from workflow import accounts, administration, reorganisation, services
+from workflow import accounts, administration, campaigns, reorganisation, services
 from workflow.errors import StaleVersion
 from workflow.models import HistoryEntry, Nomination, Unit
 from workflow.reorganisation import Operation
@@ -131,6 +131,68 @@ def test_an_action_runs_without_a_transaction_unless_it_locks_first(
     world.session.expire_all()
     assert world.session.get(Nomination, forwarded.id).state == "district_review"
     assert world.session.get(Nomination, recognised.id).state == "commended"
+
+
+@pytest.mark.postgres
+def test_a_refused_recognition_writes_nothing_and_the_page_acts_in_one_statement(
+    app, committed, committed_world, is_postgres
+):
+    if not is_postgres:
+        pytest.skip("SQLite keeps its transaction: BEGIN IMMEDIATE, no round trips")
+    world = committed_world
+    refused = world.nominate(cell="K1", target="commune")
+    paged = world.nominate(cell="K1", target="district")
+    for nomination in (refused, paged):
+        world.act(nomination, "sec_k1", "submit")
+    campaigns.set_quota(
+        world.session,
+        world.users["adm_p"],
+        world.campaign,
+        world.units["C1"],
+        collective=0,
+        individual=0,
+    )
+    world.session.commit()
+    token = accounts.issue_token(world.session, world.users["rev_c1"], hours=1)[0]
+    world.session.commit()
+
+    # Past the quota, after its transaction began: 409, and nothing of the action is written.
+    answer = app.test_client().post(
+        f"/api/v1/nominations/{refused.id}/actions/approve",
+        json={"version": refused.version},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 409
+    assert answer.json["type"].endswith("quota-exhausted")
+    world.session.expire_all()
+    again = world.session.get(Nomination, refused.id)
+    assert (again.state, again.version) == ("commune_review", refused.version)
+    assert world.session.scalar(
+        select(func.count()).where(HistoryEntry.nomination_id == refused.id)
+    ) == len(["create", "submit"])
+
+    # The nomination's page takes its action the same way: one statement, no transaction.
+    reviewer = WebUser(app.test_client()).login("rev_c1")
+    url = f"/nominations/{paged.id}"
+    form = {"action": "approve", "version": str(paged.version), "csrf_token": reviewer.token(url)}
+    seen = []
+
+    def record(connection, cursor, statement, *args):
+        status = connection.connection.driver_connection.info.transaction_status
+        seen.append((statement.split(None, 1)[0].upper(), status.name))
+
+    engine = app.extensions["database"].engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = reviewer.client.post(url, data=form)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert answer.status_code == 302
+    assert [verb for verb, _status in seen][-1] == "WITH", seen
+    assert "BEGIN" not in {verb for verb, _status in seen}, seen
+    assert {status for _verb, status in seen} == {"IDLE"}, seen
+    world.session.expire_all()
+    assert world.session.get(Nomination, paged.id).state == "district_review"
 
 
 @pytest.mark.postgres

@@ -26,7 +26,9 @@ def make_engine(url, echo=False):
         # No ping before each checkout: it is one more round trip on every request. A
         # connection the server dropped fails its request once and is replaced (SQLAlchemy
         # invalidates the pool on a disconnect), and none is kept long enough to be cut by an
-        # idle timeout. The pool holds one connection per request thread of the process.
+        # idle timeout. The pool holds one connection per request thread of the process. Its
+        # reset on return (a rollback, sent even in autocommit) ends a transaction an action's
+        # session began itself (`services.hold_transaction`): keep it.
         return create_engine(url, echo=echo, pool_size=8, max_overflow=8, pool_recycle=1800)
     engine = create_engine(url, echo=echo, connect_args={"timeout": 15})
 
@@ -98,7 +100,12 @@ class Database:
         def with_session(*args, **kwargs):
             if "db_session" not in g:
                 g.db_session = self.binding.actor(info={"one_action": True})
-            return view(*args, **kwargs)
+            try:
+                return view(*args, **kwargs)
+            except BaseException:
+                # A refused recognition lets go of its quota's lock now, not at teardown.
+                g.db_session.rollback()
+                raise
 
         return with_session
 

@@ -1,8 +1,9 @@
 """What a level's decision needs before a reviewer may approve or recognise: the committee's
 passed vote, the end of the public comment period, and room in the unit's quota.
 
-`check` is called by `services.perform` inside the action's transaction, after the version, the
-right and the state have been checked (API.md's order), and raises the 409 problems
+`check` is called by `services.perform` before the action writes, after the version, the right
+and the state have been checked (API.md's order); a recognition holds its transaction from here
+(the quota's lock) to its commit. It raises the 409 problems
 /vote-required, /comment-period-open and /quota-exhausted.
 """
 

@@ -129,12 +129,6 @@ def _entry_and_outbox(names, after=None, outbox=True):
         statement = select(entry.c.id, sent.c.id, sent.c.recipient_email).select_from(
             entry.outerjoin(sent, true())
         )
-    if after is not None:
-        # SQLAlchemy adds to an UPDATE's SET clause every parameter named as one of its table's
-        # columns, even inside a WITH: no parameter of the statement may be so named.
-        clashing = set(statement.compile().params) & set(after.table.c.keys())
-        if clashing:
-            raise RuntimeError(f"parameters named as columns of {after.table}: {clashing}")
     return statement
 
 
@@ -229,15 +223,20 @@ def write_entry(session, entry, *, notice=None, nomination=None, previous=None, 
     nomination waited at before the action.
 
     `after`: (statement, parameters) of the UPDATE … RETURNING id that the entry records (the
-    action's versioned update), run first: if it changes no row, nothing is written and None is
-    returned. On PostgreSQL the update, the entry and the outbox rows are one statement, atomic
-    on its own (`_entry_and_outbox`); SQLite writes nothing inside a WITH, so it runs three."""
+    action's versioned update): if it changes no row, nothing is written and None is returned.
+    On PostgreSQL the update, the entry and the outbox rows are one statement, atomic on its own
+    (`_entry_and_outbox`); SQLite writes nothing inside a WITH, so it runs them one by one."""
     parameters = _notice_parameters(entry, notice, nomination, previous) if notice else {}
     update, given = after or (None, {})
     if session.get_bind().dialect.name == "postgresql":
+        values = {**given, **entry, **parameters}
+        if update is not None and not values.keys().isdisjoint(update.table.c.keys()):
+            # SQLAlchemy adds to an UPDATE's SET clause every parameter named as a column of its
+            # table, even inside a WITH: it would write that value into the nomination.
+            clashing = sorted(values.keys() & update.table.c.keys())
+            raise RuntimeError(f"parameters named as columns of {update.table}: {clashing}")
         rows = session.execute(
-            _entry_and_outbox(tuple(entry), update, notice is not None),
-            {**given, **entry, **parameters},
+            _entry_and_outbox(tuple(entry), update, notice is not None), values
         ).all()
         if not rows:
             return None

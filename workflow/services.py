@@ -1,7 +1,7 @@
 """Domain operations: one verb per action, each taking a session, the objects and an actor.
 
 Each checks, in the order the API promises, the version, the right and the state, fires the
-machine, appends a history entry and the outbox rows, and flushes. The caller commits.
+machine, and writes the change with its history entry and outbox rows. The caller commits.
 """
 
 import datetime as dt
@@ -235,9 +235,13 @@ def _write(session, nomination, columns, relationships, *, entry, notice):
     )
     for name, value in {**columns, **relationships}.items():
         set_committed_value(nomination, name, value)
-    ids = write_entry(
-        session, entry, notice=notice, nomination=nomination, previous=previous, after=update
-    )
+    try:
+        ids = write_entry(
+            session, entry, notice=notice, nomination=nomination, previous=previous, after=update
+        )
+    except BaseException:
+        session.expire(nomination)
+        raise
     if ids is None:
         session.expire(nomination)
         raise StaleVersion("the nomination was changed by someone else meanwhile")
