@@ -1,6 +1,7 @@
 """Concurrent actions on the same version: exactly one wins, the others get 409."""
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 from conftest import WebUser, World
@@ -31,6 +32,24 @@ def committed_aside(session, work):
     thread = threading.Thread(target=run)
     thread.start()
     return thread, errors
+
+
+@contextmanager
+def statuses_before_statements(app):
+    """The statements the app runs inside the block, by their first word, each with psycopg's
+    transaction status before it (IDLE: no transaction is open)."""
+    engine = app.extensions["database"].engine
+    seen = []
+
+    def record(connection, cursor, statement, *args):
+        status = connection.connection.driver_connection.info.transaction_status
+        seen.append((statement.split(None, 1)[0].upper(), status.name))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
@@ -99,25 +118,14 @@ def test_an_action_runs_without_a_transaction_unless_it_locks_first(
     world.session.commit()
     token = accounts.issue_token(world.session, world.users["rev_c1"], hours=1)[0]
     world.session.commit()
-    engine = app.extensions["database"].engine
 
     def act(nomination, action):
-        """The statements the action ran, each with the transaction status before it."""
-        seen = []
-
-        def record(connection, cursor, statement, *args):
-            status = connection.connection.driver_connection.info.transaction_status
-            seen.append((statement.split(None, 1)[0].upper(), status.name))
-
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with statuses_before_statements(app) as seen:
             answer = app.test_client().post(
                 f"/api/v1/nominations/{nomination.id}/actions/{action}",
                 json={"version": nomination.version},
                 headers={"Authorization": f"Bearer {token}"},
             )
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         assert answer.status_code == 200, answer.json
         return seen
 
@@ -175,18 +183,8 @@ def test_a_refused_recognition_writes_nothing_and_the_page_acts_in_one_statement
     reviewer = WebUser(app.test_client()).login("rev_c1")
     url = f"/nominations/{paged.id}"
     form = {"action": "approve", "version": str(paged.version), "csrf_token": reviewer.token(url)}
-    seen = []
-
-    def record(connection, cursor, statement, *args):
-        status = connection.connection.driver_connection.info.transaction_status
-        seen.append((statement.split(None, 1)[0].upper(), status.name))
-
-    engine = app.extensions["database"].engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statuses_before_statements(app) as seen:
         answer = reviewer.client.post(url, data=form)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert answer.status_code == 302
     assert [verb for verb, _status in seen][-1] == "WITH", seen
     assert "BEGIN" not in {verb for verb, _status in seen}, seen
