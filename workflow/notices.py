@@ -129,6 +129,13 @@ def _entry_and_outbox(names, after=None, outbox=True):
         statement = select(entry.c.id, sent.c.id, sent.c.recipient_email).select_from(
             entry.outerjoin(sent, true())
         )
+    if after is not None:
+        # SQLAlchemy adds to an UPDATE's SET clause every parameter named as a column of its
+        # table, even inside a WITH: it would write that value into the nomination. Checked
+        # once per statement; its parameters are the keys `write_entry` passes.
+        clashing = sorted(statement.compile().params.keys() & after.table.c.keys())
+        if clashing:
+            raise RuntimeError(f"parameters named as columns of {after.table}: {clashing}")
     return statement
 
 
@@ -229,14 +236,9 @@ def write_entry(session, entry, *, notice=None, nomination=None, previous=None, 
     parameters = _notice_parameters(entry, notice, nomination, previous) if notice else {}
     update, given = after or (None, {})
     if session.get_bind().dialect.name == "postgresql":
-        values = {**given, **entry, **parameters}
-        if update is not None and not values.keys().isdisjoint(update.table.c.keys()):
-            # SQLAlchemy adds to an UPDATE's SET clause every parameter named as a column of its
-            # table, even inside a WITH: it would write that value into the nomination.
-            clashing = sorted(values.keys() & update.table.c.keys())
-            raise RuntimeError(f"parameters named as columns of {update.table}: {clashing}")
         rows = session.execute(
-            _entry_and_outbox(tuple(entry), update, notice is not None), values
+            _entry_and_outbox(tuple(entry), update, notice is not None),
+            {**given, **entry, **parameters},
         ).all()
         if not rows:
             return None

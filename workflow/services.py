@@ -144,7 +144,15 @@ def perform(session, nomination, actor, *, action, version, comment=None, on=Non
     }
     notice = notice_for(action, to_state, from_pending=previous_pending is not None)
     columns, relationships = _changes(nomination, to_state, upcoming, chain)
-    ids = _write(session, nomination, columns, relationships, entry=entry, notice=notice)
+    ids = _write(
+        session,
+        nomination,
+        columns,
+        relationships,
+        entry=entry,
+        notice=notice,
+        previous=previous_pending,
+    )
     if ids:
         remember_for_hand_off(session, "notice", ids)
     if to_state == "commended":
@@ -220,13 +228,13 @@ def _changes(nomination, to_state, upcoming, chain):
     return columns, relationships
 
 
-def _write(session, nomination, columns, relationships, *, entry, notice):
+def _write(session, nomination, columns, relationships, *, entry, notice, previous):
     """UPDATE … WHERE version = the version read, with the action's history `entry` and the
     outbox rows of its `notice` (`notices.write_entry`: one statement on PostgreSQL); the outbox
     rows' ids. A writer that lost the race writes nothing and gets a conflict. The loaded object
     holds what is written, as committed (the notice tells of it); if nothing was, it is expired
-    and read again on its next use."""
-    read, previous = nomination.version, nomination.pending_unit_id
+    and read again on its next use. `previous`: the unit it waited at before the action."""
+    read = nomination.version
     columns = {**columns, "version": read + 1, "updated_at": entry["at"]}
     update = (
         _update_on_version(tuple(columns)),
@@ -239,12 +247,11 @@ def _write(session, nomination, columns, relationships, *, entry, notice):
         ids = write_entry(
             session, entry, notice=notice, nomination=nomination, previous=previous, after=update
         )
+        if ids is None:
+            raise StaleVersion("the nomination was changed by someone else meanwhile")
     except BaseException:
         session.expire(nomination)
         raise
-    if ids is None:
-        session.expire(nomination)
-        raise StaleVersion("the nomination was changed by someone else meanwhile")
     return ids
 
 
