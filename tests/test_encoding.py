@@ -31,3 +31,29 @@ def test_keys_are_sorted_and_text_is_utf8(app):
     with app.test_request_context():
         body = app.json.response({"b": "Đợt", "a": 1}).get_data()
     assert body == '{"a":1,"b":"Đợt"}'.encode()
+
+
+def test_a_part_encoded_beforehand_is_written_as_the_rest_would_be(app):
+    """A page's rows are encoded at once (`encoded`): their datetimes as `isoformat()` writes
+    them, a naive one as UTC, and the part sits in the answer as the values would."""
+    from web.encoding import encoded
+
+    aware = dt.datetime(2026, 12, 3, 7, 5, 1, 250, tzinfo=dt.UTC)
+    rows = [
+        {"b": "Nguyễn Thị Hằng", "a": aware, "c": dt.datetime(2026, 12, 3, 7, 5)},
+        {"b": "\ud800", "a": aware.astimezone(dt.timezone(dt.timedelta(hours=7)))},
+    ]
+    expected = [
+        {"a": aware.isoformat(), "b": "Nguyễn Thị Hằng", "c": "2026-12-03T07:05:00+00:00"},
+        {"a": "2026-12-03T14:05:01.000250+07:00", "b": "\ud800"},
+    ]
+    for part in (rows[:1], rows):  # orjson's, then the json module's (a lone surrogate)
+        answer = {"items": encoded(part), "total": 2}
+        wanted = {"items": expected[: len(part)], "total": 2}
+        assert json.loads(app.json.dumps(answer)) == wanted
+        assert json.loads(app.json.dumps(answer, indent=2)) == wanted
+        with app.test_request_context():
+            assert json.loads(app.json.response(answer).get_data()) == wanted
+    with app.test_request_context():
+        body = app.json.response({"b": encoded([{"y": 1, "x": "Đợt"}]), "a": 1}).get_data()
+    assert body == '{"a":1,"b":[{"x":"Đợt","y":1}]}'.encode()

@@ -30,6 +30,7 @@ from workflow.models import (
     NominationCount,
     Unit,
     UnitCount,
+    UTCDateTime,
 )
 
 # The queue is served oldest first; ties broken by the last change, then by id.
@@ -47,7 +48,8 @@ COMMON_SECONDS = 600
 PAGE_ROW = (Nomination.cell, Nomination.pending_unit, Nomination.campaign)
 
 # What the API's lists read of each nomination (API.md's nomination, without its record and its
-# history): plain rows, `Listed`, with the same names as a `Nomination` and its two units.
+# history): plain rows of these columns, then its cell's and its pending unit's UNIT_FIELDS
+# (None when it waits nowhere), serialised as they come (web.api.serializers.listed_json).
 # Building the ORM's objects for a page of 50 cost more than the rest of the request.
 LISTED_COLUMNS = (
     Nomination.id,
@@ -71,16 +73,20 @@ LISTED_COLUMNS = (
     Nomination.created_at,
     Nomination.updated_at,
 )
-UnitRow = namedtuple("UnitRow", "id code name level")
-Listed = namedtuple("Listed", [*(column.key for column in LISTED_COLUMNS), "cell", "pending_unit"])
+LISTED_FIELDS = tuple(column.key for column in LISTED_COLUMNS)
+UNIT_FIELDS = ("id", "code", "name", "level")
 _cell, _pending = aliased(Unit), aliased(Unit)
 
 
 def _as_stored(column):
-    """`column` read as the text stored: an Enum checks each value it reads against its list,
-    which cost as much as the rest of a listed row (the database's constraint checked it)."""
+    """`column` read as stored: an Enum checks each value it reads against its list, which cost
+    as much as the rest of a listed row (the database's constraint checked it), and a
+    UTCDateTime makes a naive time (SQLite's) UTC one at a time, which `listed_json` does for
+    the page at once."""
     if isinstance(column.type, Enum):
         return type_coerce(column, String).label(None)
+    if isinstance(column.type, UTCDateTime):
+        return type_coerce(column, column.type.impl).label(None)
     return column
 
 
@@ -90,24 +96,14 @@ LISTED = (
             _as_stored(column)
             for column in (
                 *LISTED_COLUMNS,
-                *(getattr(_cell, name) for name in UnitRow._fields),
-                *(getattr(_pending, name) for name in UnitRow._fields),
+                *(getattr(_cell, name) for name in UNIT_FIELDS),
+                *(getattr(_pending, name) for name in UNIT_FIELDS),
             )
         )
     )
     .join(_cell, _cell.id == Nomination.cell_id)
     .outerjoin(_pending, _pending.id == Nomination.pending_unit_id)
 )
-
-
-def _listed(row):
-    shown = len(LISTED_COLUMNS)
-    pending = row[shown + 4 : shown + 8]
-    return Listed(
-        *row[:shown],
-        UnitRow(*row[shown : shown + 4]),
-        UnitRow(*pending) if pending[0] is not None else None,
-    )
 
 
 def _like(text):
@@ -441,7 +437,7 @@ def page_of(
     session, conditions, *, order_by, page=1, per_page, after=None, total=None, load=PAGE_ROW
 ):
     """(total, items) for one page of nominations, in one query whatever the page size, each
-    item with the relationships in `load` loaded in the same query, or as `Listed` rows when
+    item with the relationships in `load` loaded in the same query, or as plain rows when
     `load` is LISTED.
 
     `after` (lists only, in LIST_ORDER) is the last id of the page before: the page is then
@@ -501,7 +497,7 @@ def _read(session, built, *, page, per_page, after=None, count=None):
     # first: these pages are read by GET requests, which have nothing to flush.)
     run = session.connection().execute if built.listed else session.execute
     rows = run(built.statement, parameters).all()
-    items = [_listed(row) if built.listed else row[0] for row in rows]
+    items = rows if built.listed else [row[0] for row in rows]
     if built.total is not None and rows:
         return rows[0][-1], items
     if after is None and page == 1 and len(items) < per_page:

@@ -28,6 +28,7 @@ from web.api.serializers import (
     caller_language,
     campaign_json,
     history_json,
+    listed_json,
     nomination_json,
     nominee_record_json,
     quota_json,
@@ -161,9 +162,8 @@ def queue():
 
 
 def _page_json(items, total, query):
-    language = caller_language()
     return {
-        "items": [nomination_json(item, language) for item in items],
+        "items": listed_json(items, caller_language()),
         "total": total,
         "page": query.page,
         "per_page": query.per_page,

@@ -6,8 +6,10 @@ from flask import g, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from web.encoding import encoded
 from workflow import glossary, register
 from workflow.models import HistoryEntry, User
+from workflow.queries import LISTED_FIELDS, UNIT_FIELDS
 
 
 def _iso(value):
@@ -61,9 +63,8 @@ def campaign_json(campaign):
     }
 
 
-def nomination_json(nomination, language=None):
-    """The nomination; its labels in `language` (a page's items are given it once), else the
-    caller's."""
+def nomination_json(nomination):
+    """The nomination, its labels in the caller's language (a page's: `listed_json`)."""
     return {
         "id": nomination.id,
         "campaign_id": nomination.campaign_id,
@@ -87,22 +88,55 @@ def nomination_json(nomination, language=None):
         "recognized_level": nomination.recognized_level,
         "created_at": _iso(nomination.created_at),
         "updated_at": _iso(nomination.updated_at),
-        "labels": nomination_labels(nomination, language or caller_language()),
+        "labels": nomination_labels(nomination, caller_language()),
     }
 
 
 def nomination_labels(nomination, language):
-    """The glossary's words for the nomination's codes, in the caller's language (`?lang=`, else
-    the account's): what a client shows people, spelled as the pages and e-mails spell it."""
+    return _labels(
+        language,
+        nomination.state,
+        nomination.kind,
+        nomination.target_level,
+        nomination.recognized_level,
+    )
+
+
+@cache
+def _labels(language, state, kind, target_level, recognized_level):
+    """The glossary's words for a nomination's codes, in the caller's language (`?lang=`, else
+    the account's): what a client shows people, spelled as the pages and e-mails spell it. One
+    dict per combination, shared by every answer that carries it (none changes it)."""
     states, kinds, levels = _words(language)
     return {
-        "state": states.get(nomination.state, nomination.state),
-        "kind": kinds.get(nomination.kind, nomination.kind),
-        "target_level": levels.get(nomination.target_level, nomination.target_level),
-        "recognized_level": levels.get(nomination.recognized_level, nomination.recognized_level)
-        if nomination.recognized_level
+        "state": states.get(state, state),
+        "kind": kinds.get(kind, kind),
+        "target_level": levels.get(target_level, target_level),
+        "recognized_level": levels.get(recognized_level, recognized_level)
+        if recognized_level
         else None,
     }
+
+
+def listed_json(rows, language):
+    """A page of `queries.LISTED` rows, each as `nomination_json` gives the nomination, encoded
+    at once: the row's values zipped with their names, not read one by one from an object, and
+    their dates encoded with them (together a fifth of a list request for a page of 50)."""
+    shown = len(LISTED_FIELDS)
+    cell, pending = slice(shown, shown + 4), slice(shown + 4, shown + 8)
+    items = []
+    for row in rows:
+        item = dict(zip(LISTED_FIELDS, row, strict=False))  # the nomination's own columns
+        item["cell"] = dict(zip(UNIT_FIELDS, row[cell], strict=True))
+        waits_at = row[pending]
+        item["pending_unit"] = (
+            dict(zip(UNIT_FIELDS, waits_at, strict=True)) if waits_at[0] is not None else None
+        )
+        item["labels"] = _labels(
+            language, item["state"], item["kind"], item["target_level"], item["recognized_level"]
+        )
+        items.append(item)
+    return encoded(items)
 
 
 @cache
