@@ -6,7 +6,10 @@ answers for what it held); `by="today"` places them in today's tree, where what 
 did counts inside the unit that carries it on.
 """
 
-from sqlalchemy import func, select
+from functools import lru_cache
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from workflow import policy, queries, unit_history
@@ -28,33 +31,29 @@ def summary(session, actor, scope, *, campaign_id=None, as_of=None, by="today"):
     """Counts inside `scope`'s subtree (which the caller has checked lies in the actor's)."""
     moment = unit_history.end_of_day(as_of) if as_of is not None else None
     unit = {"code": scope.code, "name": scope.name, "level": scope.level}
-    if by == "then":
-        version = unit_history.version_before(session, scope, moment or utcnow())
-        if version is None:
-            raise Invalid("unit_code", "the unit did not exist then")
-        unit.update(name=version.name, level=version.level)
-        cells = select(UnitVersion.unit_id).where(
-            unit_history.valid_before(moment or utcnow()),
-            UnitVersion.path.startswith(version.path, autoescape=True),
-        )
-        conditions = [policy.visible_nominations(actor), Nomination.cell_id.in_(cells)]
-    else:
-        if scope.retired:
-            raise Invalid("unit_code", RETIRED_UNIT)
-        conditions = [policy.visible_nominations(actor, within=scope)]
-    if campaign_id is not None:
-        conditions.append(Nomination.campaign_id == campaign_id)
-    if moment is None and by == "today":
+    if by == "today" and scope.retired:
+        raise Invalid("unit_code", RETIRED_UNIT)
+    if by == "today" and moment is None:
         # Now, in today's tree: the counts the database keeps, not a pass over the nominations.
-        counts, where = queries.counts_within(scope), []
-        if campaign_id is not None:
-            where.append(counts.campaign_id == campaign_id)
         groups = session.execute(
-            select(counts.state, counts.recognized_level, counts.kind, func.sum(counts.n))
-            .where(*where)
-            .group_by(counts.state, counts.recognized_level, counts.kind)
+            _counted_groups(scope.id, scope.path, campaign_id is not None),
+            {"campaign_id": campaign_id},
         ).all()
     else:
+        if by == "then":
+            version = unit_history.version_before(session, scope, moment or utcnow())
+            if version is None:
+                raise Invalid("unit_code", "the unit did not exist then")
+            unit.update(name=version.name, level=version.level)
+            cells = select(UnitVersion.unit_id).where(
+                unit_history.valid_before(moment or utcnow()),
+                UnitVersion.path.startswith(version.path, autoescape=True),
+            )
+            conditions = [policy.visible_nominations(actor), Nomination.cell_id.in_(cells)]
+        else:
+            conditions = [policy.visible_nominations(actor, within=scope)]
+        if campaign_id is not None:
+            conditions.append(Nomination.campaign_id == campaign_id)
         groups = _groups_from_history(session, conditions, moment)
     # Both tables are sums of one pass by state, level and kind.
     by_state = dict.fromkeys(STATES, 0)
@@ -71,6 +70,20 @@ def summary(session, actor, scope, *, campaign_id=None, as_of=None, by="today"):
         "commended": commended,
         "total_commended": by_state["commended"],
     }
+
+
+@lru_cache(maxsize=4096)
+def _counted_groups(scope_id, path, by_campaign):
+    """(state, level, kind, count) of a subtree's counts (`queries.counts_within`), of one
+    campaign (the parameter `campaign_id`) or all: built once per unit, as the lists' totals
+    are (building it cost a third of a summary request)."""
+    counts = queries.counts_within(SimpleNamespace(id=scope_id, path=path))
+    where = [counts.campaign_id == bindparam("campaign_id")] if by_campaign else []
+    return (
+        select(counts.state, counts.recognized_level, counts.kind, func.sum(counts.n))
+        .where(*where)
+        .group_by(counts.state, counts.recognized_level, counts.kind)
+    )
 
 
 def _groups_from_history(session, conditions, moment):
