@@ -15,8 +15,8 @@ On PostgreSQL (`BENCH_DATABASE_URL`, default commend_bench on the local server):
   process of its own) against pgbench running the same kind of transaction with 8 clients, and
   against `GET /api/v1/me`; with notices queued to Redis, and on the embedded default;
 - the queue, a list page deep in a province, a search and the summary report, at 100,000 and
-  1,000,000 nominations, each against the `GET /api/v1/me` measured just before it (p95, the
-  median of three rounds);
+  1,000,000 nominations, each against the `GET /api/v1/me` measured on either side of it (p95,
+  the median of five rounds);
 - notices delivered by a Celery worker to a local SMTP server against the same worker draining
   no-op tasks;
 - a final list of 1,000 and 10,000 rows: the memory its CSV and XLSX take while written, and the
@@ -278,11 +278,12 @@ def pgbench(url, *, clients=8, seconds=8):
 # Reads ----------------------------------------------------------------------------------------
 
 
-def reads(url, context, *, rounds=3):
+def reads(url, context, *, rounds=5):
     """(p95 of GET /me, p95 of the route) in ms for each read route, on a server of their own:
-    the medians of `rounds` rounds, each measuring every route in turn just after a GET /me.
-    One 5-second p95 on a shared machine moves by up to 2× between two runs of the same code,
-    and the machine's speed drifts within a run: a route's GET /me is measured beside it."""
+    the medians of `rounds` rounds, each measuring every route in turn between two GET /me, the
+    route's GET /me being the mean of the two. One 5-second p95 on a shared machine moves by up
+    to 2× between two runs of the same code, and the machine's speed drifts within a run: a
+    route's GET /me is measured on either side of it."""
     engine = make_engine(url)
     with engine.connect() as connection:
         # The id 100 pages of 50 deep, newest first: where a keyset page 101 starts.
@@ -305,12 +306,19 @@ def reads(url, context, *, rounds=3):
     }
     p95s = {name: ([], []) for name in routes}
     server = load.Server(url)
+
+    def p95(path, code):
+        return load.get(f"{server.url}{path}", context.tokens[code], seconds=5)["latency"]["95"]
+
     try:
         for _ in range(rounds):
+            before = p95(*me)
             for name, route in routes.items():
-                for measured, (path, code) in zip(p95s[name], (me, route), strict=True):
-                    answer = load.get(f"{server.url}{path}", context.tokens[code], seconds=5)
-                    measured.append(answer["latency"]["95"])
+                measured = p95(*route)
+                after = p95(*me)
+                p95s[name][0].append((before + after) / 2)
+                p95s[name][1].append(measured)
+                before = after
     finally:
         server.stop()
     return {
@@ -682,7 +690,7 @@ def main():
         for name, (me, p95) in reads(URL, context).items():
             limit = 2 * me
             row(
-                f"{name}, {scale:,} nominations: p95 ms, median of 3 (GET /me just before: "
+                f"{name}, {scale:,} nominations: p95 ms, median of 5 (GET /me on either side: "
                 f"{me:.1f})",
                 f"{p95:.1f}",
                 f"≤ {limit:.1f}",
