@@ -34,10 +34,10 @@ def encoded(obj):
     try:
         return Encoded(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NAIVE_UTC))
     except TypeError:  # what orjson refuses (`JSONProvider._encode`)
-        return Encoded(json.dumps(obj, default=_iso, sort_keys=True).encode())
+        return Encoded(json.dumps(obj, default=_iso_utc, sort_keys=True).encode())
 
 
-def _iso(value):
+def _iso_utc(value):
     if isinstance(value, dt.datetime):
         return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")

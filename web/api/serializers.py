@@ -93,6 +93,7 @@ def nomination_json(nomination):
 
 
 def nomination_labels(nomination, language):
+    """The nomination's `_labels` in `language`."""
     return _labels(
         language,
         nomination.state,
@@ -122,8 +123,8 @@ def listed_json(rows, language):
     """A page of `queries.LISTED` rows, each as `nomination_json` gives the nomination, encoded
     at once: the row's values zipped with their names, not read one by one from an object, and
     their dates encoded with them (together a fifth of a list request for a page of 50)."""
-    shown = len(LISTED_FIELDS)
-    cell, pending = slice(shown, shown + 4), slice(shown + 4, shown + 8)
+    shown, unit = len(LISTED_FIELDS), len(UNIT_FIELDS)
+    cell, pending = slice(shown, shown + unit), slice(shown + unit, shown + 2 * unit)
     items = []
     for row in rows:
         item = dict(zip(LISTED_FIELDS, row, strict=False))  # the nomination's own columns
