@@ -125,11 +125,16 @@ def build_tree(session):
 
 
 def load_nominations(engine, units, users, campaign_id, start, stop):
-    """Bulk-insert nominations start…stop with Core, 10,000 rows a statement batch."""
+    """Bulk-insert nominations start…stop with Core, 10,000 rows a batch.
+
+    Asked for their ids, SQLAlchemy sends a batch as statements of 1,000 rows each (its
+    "insertmanyvalues"), not a statement per row: the totals' triggers then write each unit's
+    row once per statement, the province's included (see the migration `unit_totals`)."""
     cells = [u for u in units.values() if u.level == "cell"]
     rng = random.Random(start)  # noqa: S311 (a repeatable spread of states, not a secret)
     now = utcnow()
     table = Nomination.__table__
+    insert = table.insert().returning(table.c.id)
     rows = []
     with engine.begin() as connection:
         for index in range(start, stop):
@@ -172,15 +177,15 @@ def load_nominations(engine, units, users, campaign_id, start, stop):
                 }
             )
             if len(rows) == 10_000:
-                connection.execute(table.insert(), rows)
+                connection.execute(insert, rows)
                 rows = []
         if rows:
-            connection.execute(table.insert(), rows)
+            connection.execute(insert, rows)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # The bulk load bumped each counter row (one per cell and state, and their rollup per
         # commune) thousands of times in a few transactions: compact them, as after any bulk
         # import; day-to-day actions change them a row at a time, and autovacuum keeps up.
-        connection.exec_driver_sql("VACUUM FULL nomination_counts, unit_counts")
+        connection.exec_driver_sql("VACUUM FULL nomination_counts, unit_counts, unit_totals")
         connection.exec_driver_sql("VACUUM ANALYZE")
 
 

@@ -4,10 +4,10 @@ summary report, list totals and keyset pages, whose cost does not grow with the 
 from collections import Counter
 
 import pytest
-from sqlalchemy import String, func, select, text, update
+from sqlalchemy import String, delete, func, insert, select, text, update
 
 from workflow import administration, imports, policy, queries, reorganisation, reports
-from workflow.models import Nomination, NominationCount, Unit, UnitCount
+from workflow.models import Nomination, NominationCount, Unit, UnitCount, UnitTotal
 from workflow.reorganisation import Operation
 
 API = "/api/v1"
@@ -47,6 +47,23 @@ def rolled_up(session):
     return kept(session, UnitCount)
 
 
+def totalled(session):
+    """The totals as the triggers keep them, without the zeros: by unit and campaign."""
+    rows = session.execute(select(UnitTotal.unit_id, UnitTotal.campaign_id, UnitTotal.n))
+    return {(unit, campaign): n for unit, campaign, n in rows if n}
+
+
+def totalled_from_nominations(session):
+    """The same, counted from the nominations: each one in its cell and every ancestor's."""
+    paths = dict(session.execute(select(Unit.id, Unit.path)).all())
+    totals = Counter()
+    for campaign, cell in session.execute(select(Nomination.campaign_id, Nomination.cell_id)):
+        for unit, path in paths.items():
+            if paths[cell].startswith(path):
+                totals[(unit, campaign)] += 1
+    return dict(totals)
+
+
 def rolled_up_from_nominations(session):
     """The same, counted from the nominations: each cell's counts added to its parent's."""
     parents = dict(session.execute(select(Unit.id, Unit.parent_id)).all())
@@ -78,6 +95,61 @@ def test_every_writer_keeps_the_counts_exact(world, db_session):
     assert kept(db_session) == counted(db_session)
     assert rolled_up(db_session) == rolled_up_from_nominations(db_session)
     assert check_queues(db_session, world.users) == 1  # the returned one, at K3
+    # The totals: kept by inserts, a nomination moved to another cell, and a delete.
+    assert totalled(db_session) == totalled_from_nominations(db_session)
+    moved = world.nominate(cell="K1")
+    db_session.flush()
+    db_session.execute(
+        update(Nomination)
+        .where(Nomination.id == moved.id)
+        .values(cell_id=world.units["K3"].id)
+        .execution_options(synchronize_session=False)
+    )
+    assert totalled(db_session) == totalled_from_nominations(db_session)
+    db_session.execute(text("DELETE FROM history WHERE nomination_id = :id"), {"id": moved.id})
+    db_session.execute(delete(Nomination).where(Nomination.id == moved.id))
+    assert totalled(db_session) == totalled_from_nominations(db_session)
+    province = world.units["P"]
+    assert queries.search_total(db_session, world.users["adm_p"], scope=province) == (3, False)
+
+
+def test_the_totals_follow_statements_of_many_rows(world, db_session):
+    """One statement inserting, moving or deleting nominations of several cells at once (a bulk
+    load, a cleanup): each unit's total gains or loses what its cells did, once."""
+    for cell in ("K1", "K1", "K3", "KD"):
+        world.nominate(cell=cell)
+    db_session.flush()
+    copied = [column for column in Nomination.__table__.columns if column.key != "id"]
+    db_session.execute(
+        insert(Nomination).from_select([c.key for c in copied], select(*copied))
+    )  # four more, one statement
+    assert db_session.scalar(select(func.count()).select_from(Nomination)) == 8
+    assert totalled(db_session) == totalled_from_nominations(db_session)
+    # K1's four moved to K3, another commune's cell, in one statement; then KD's two (a
+    # district's own cell) to K1.
+    for source, target in (("K1", "K3"), ("KD", "K1")):
+        db_session.execute(
+            update(Nomination)
+            .where(Nomination.cell_id == world.units[source].id)
+            .values(cell_id=world.units[target].id)
+            .execution_options(synchronize_session=False)
+        )
+        assert totalled(db_session) == totalled_from_nominations(db_session)
+    db_session.execute(
+        text(
+            "DELETE FROM history WHERE nomination_id IN (SELECT id FROM nominations "
+            "WHERE cell_id = :cell)"
+        ),
+        {"cell": world.units["K3"].id},
+    )
+    db_session.execute(
+        delete(Nomination)
+        .where(Nomination.cell_id == world.units["K3"].id)
+        .execution_options(synchronize_session=False)
+    )
+    assert totalled(db_session) == totalled_from_nominations(db_session)
+    province = world.units["P"]
+    assert queries.search_total(db_session, world.users["adm_p"], scope=province) == (2, False)
 
 
 def test_the_rollup_follows_the_tree_when_a_unit_moves(world, db_session):
@@ -246,11 +318,15 @@ def by_state_counted(session, scope):
 
 
 def check_every_scope(session, actor):
-    """The rollup matches the nominations, and so does every live unit's summary."""
+    """The rollup and the totals match the nominations, and so do every live unit's summary and
+    list total."""
     assert rolled_up(session) == rolled_up_from_nominations(session)
+    assert totalled(session) == totalled_from_nominations(session)
     for unit in session.scalars(select(Unit).where(Unit.retired_at.is_(None))):
         summary = {s: n for s, n in reports.summary(session, actor, unit)["by_state"].items() if n}
         assert summary == dict(by_state_counted(session, unit)), unit.code
+        total = sum(summary.values())
+        assert queries.search_total(session, actor, scope=unit) == (total, False), unit.code
 
 
 def check_queues(session, users):

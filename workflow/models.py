@@ -706,6 +706,30 @@ class UnitCount(Base):
     n: Mapped[int]
 
 
+class UnitTotal(Base):
+    """How many nominations of a campaign lie in a unit's subtree, whatever their state: the
+    total of a list without filters (or of one campaign) is one row per campaign, not the sum of
+    every commune's `UnitCount` rows (a province's thousand and more, more with each campaign).
+
+    Kept by the database: triggers on `nominations` (see the migration `unit_totals`) carry an
+    insert, a delete or a change of cell or campaign to the cell and each of its ancestors, once
+    per unit for a statement of many rows, and a move only to the units not above both cells. An
+    action changes neither, so it never writes these rows, the province's included. A change of
+    the tree rebuilds them in the same flush (`_roll_up_after_moves`).
+    """
+
+    __tablename__ = "unit_totals"
+
+    # Derived rows: they go with their unit or campaign.
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    n: Mapped[int]
+
+
 class CommendationList(Base):
     """A final commendation list (danh sách), numbered per unit and year; immutable once done."""
 
@@ -914,8 +938,8 @@ def _record_how_things_were(session, flush_context, instances):
 @event.listens_for(Session, "after_flush")
 def _roll_up_after_moves(session, flush_context):
     """When units move (a move, a merge, a dissolution, an import changes a path), cells change
-    parents: rebuild `unit_counts` from the per-cell counts in the same flush, so the rollup
-    follows the tree whoever moved it. The triggers carry every other change."""
+    parents: rebuild `unit_counts` and `unit_totals` from the per-cell counts in the same flush,
+    so the rollups follow the tree whoever moved it. The triggers carry every other change."""
     moved = any(
         isinstance(instance, Unit)
         and instance.id is not None
@@ -949,6 +973,17 @@ def _roll_up_after_moves(session, flush_context):
         session.execute(text("LOCK TABLE nomination_counts IN SHARE ROW EXCLUSIVE MODE"))
     session.execute(delete(UnitCount).execution_options(synchronize_session=False))
     session.execute(insert(UnitCount).from_select(columns, rolled_up))
+    # Each cell's counts added to the cell and to each unit whose path its path starts with.
+    ancestor = aliased(Unit)
+    totals = (
+        select(ancestor.id, counts.campaign_id, func.sum(counts.n))
+        .join(cell, cell.id == counts.cell_id)
+        .join(ancestor, func.substr(cell.path, 1, func.length(ancestor.path)) == ancestor.path)
+        .where(counts.n != 0)
+        .group_by(ancestor.id, counts.campaign_id)
+    )
+    session.execute(delete(UnitTotal).execution_options(synchronize_session=False))
+    session.execute(insert(UnitTotal).from_select(("unit_id", "campaign_id", "n"), totals))
 
 
 def _version_of(source, **keys):

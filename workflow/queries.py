@@ -30,6 +30,7 @@ from workflow.models import (
     NominationCount,
     Unit,
     UnitCount,
+    UnitTotal,
     UTCDateTime,
 )
 
@@ -406,7 +407,14 @@ def _counts_within(scope_id, path):
 def _counted(scope, *, state=None, campaign_id=None, kind=None, level=None, cell_q=None):
     """`search_conditions` on the counts: the same filters, per state, kind and level, as (the
     counts, their conditions): the scope's subtree (`counts_within`), or the rows of the cells
-    inside it whose name or code matches `cell_q`."""
+    inside it whose name or code matches `cell_q`; without those filters, the scope's totals
+    (`UnitTotal`)."""
+    if not (state or kind or level or cell_q):
+        # The whole subtree, of one campaign or all: a row per campaign.
+        conditions = [UnitTotal.unit_id == scope.id]
+        if campaign_id is not None:
+            conditions.append(UnitTotal.campaign_id == campaign_id)
+        return UnitTotal, conditions
     if cell_q:
         pattern = _like(cell_q)
         cells = select(Unit.id).where(
