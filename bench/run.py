@@ -125,18 +125,20 @@ def build_tree(session):
 
 
 def load_nominations(engine, units, users, campaign_id, start, stop):
-    """Bulk-insert nominations start…stop with Core, 10,000 rows a batch.
+    """Bulk-insert nominations start…stop with Core, 10,000 rows a batch, each committed.
 
     Asked for their ids, SQLAlchemy sends a batch as statements of 1,000 rows each (its
     "insertmanyvalues"), not a statement per row: the totals' triggers then write each unit's
-    row once per statement, the province's included (see the migration `unit_totals`)."""
+    row once per statement (see the migration `unit_totals`). A row rewritten many times in one
+    transaction grows a chain of versions that each rewrite walks: a million rows in one
+    transaction took minutes more than in batches."""
     cells = [u for u in units.values() if u.level == "cell"]
     rng = random.Random(start)  # noqa: S311 (a repeatable spread of states, not a secret)
     now = utcnow()
     table = Nomination.__table__
     insert = table.insert().returning(table.c.id)
     rows = []
-    with engine.begin() as connection:
+    with engine.connect() as connection:
         for index in range(start, stop):
             cell = cells[index % len(cells)]
             commune, district = units[cell.code[:-2]], units[cell.code[:-4]]
@@ -178,9 +180,11 @@ def load_nominations(engine, units, users, campaign_id, start, stop):
             )
             if len(rows) == 10_000:
                 connection.execute(insert, rows)
+                connection.commit()
                 rows = []
         if rows:
             connection.execute(insert, rows)
+            connection.commit()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # The bulk load bumped each counter row (one per cell and state, and their rollup per
         # commune) thousands of times in a few transactions: compact them, as after any bulk
