@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import String, delete, func, insert, select, text, update
 
-from workflow import administration, imports, policy, queries, reorganisation, reports
+from workflow import administration, imports, policy, queries, reorganisation, reports, services
 from workflow.models import Nomination, NominationCount, Unit, UnitCount, UnitTotal
 from workflow.reorganisation import Operation
 
@@ -135,6 +135,27 @@ def test_the_totals_follow_statements_of_many_rows(world, db_session):
             .execution_options(synchronize_session=False)
         )
         assert totalled(db_session) == totalled_from_nominations(db_session)
+    # Moved to another campaign (the old campaign's rows lose them, the new one's gain them),
+    # and "moved" to the cell they are in: nothing changes.
+    other = services.create_campaign(
+        db_session,
+        world.users["adm_d1"],
+        world.units["D1"],
+        name="Đợt của huyện",
+        year=2026,
+        submission_deadline=world.campaign.submission_deadline,
+        review_deadlines={},
+    )
+    k1 = world.units["K1"].id
+    for values in ({"campaign_id": other.id}, {"cell_id": k1}):
+        db_session.execute(
+            update(Nomination)
+            .where(Nomination.cell_id == k1)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        assert totalled(db_session) == totalled_from_nominations(db_session)
+    assert totalled(db_session)[(world.units["D1"].id, other.id)] == 2
     db_session.execute(
         text(
             "DELETE FROM history WHERE nomination_id IN (SELECT id FROM nominations "
@@ -162,6 +183,8 @@ def test_the_rollup_follows_the_tree_when_a_unit_moves(world, db_session):
     administration.move_unit(db_session, actor, world.units["C2"], world.units["D2"])
     db_session.flush()
     assert rolled_up(db_session) == rolled_up_from_nominations(db_session)
+    assert totalled(db_session) == totalled_from_nominations(db_session)
+    assert totalled(db_session)[(world.units["D2"].id, world.campaign.id)] == 1
     # Lâm Thao now holds Phương Xá's nomination; Cẩm Khê keeps the other three.
     assert reports.summary(db_session, actor, world.units["D2"])["by_state"]["commune_review"] == 1
     cam_khe = reports.summary(db_session, actor, world.units["D1"])["by_state"]

@@ -712,8 +712,9 @@ class UnitTotal(Base):
     every commune's `UnitCount` rows (a province's thousand and more, more with each campaign).
 
     Kept by the database: triggers on `nominations` (see the migration `unit_totals`) carry an
-    insert, a delete or a change of cell or campaign to the cell and each of its ancestors, once
-    per unit for a statement of many rows, and a move only to the units not above both cells. An
+    insert, a delete or a change of cell or campaign to the cell and each of its ancestors (on
+    PostgreSQL once per unit for a statement of many rows, and a move only to the units not
+    above both cells). An
     action changes neither, so it never writes these rows, the province's included. A change of
     the tree rebuilds them in the same flush (`_roll_up_after_moves`).
     """
@@ -973,17 +974,37 @@ def _roll_up_after_moves(session, flush_context):
         session.execute(text("LOCK TABLE nomination_counts IN SHARE ROW EXCLUSIVE MODE"))
     session.execute(delete(UnitCount).execution_options(synchronize_session=False))
     session.execute(insert(UnitCount).from_select(columns, rolled_up))
-    # Each cell's counts added to the cell and to each unit whose path its path starts with.
-    ancestor = aliased(Unit)
-    totals = (
-        select(ancestor.id, counts.campaign_id, func.sum(counts.n))
-        .join(cell, cell.id == counts.cell_id)
-        .join(ancestor, func.substr(cell.path, 1, func.length(ancestor.path)) == ancestor.path)
-        .where(counts.n != 0)
-        .group_by(ancestor.id, counts.campaign_id)
-    )
     session.execute(delete(UnitTotal).execution_options(synchronize_session=False))
-    session.execute(insert(UnitTotal).from_select(("unit_id", "campaign_id", "n"), totals))
+    session.execute(insert(UnitTotal).from_select(("unit_id", "campaign_id", "n"), _totalled()))
+
+
+def _totalled():
+    """Each cell's nominations per campaign, added to the cell and each unit above it, walked
+    up by `parent_id` as the triggers do (an index lookup per step, where matching paths
+    compared every count with every unit)."""
+    counts = NominationCount
+    per_cell = (
+        select(counts.cell_id, counts.campaign_id, func.sum(counts.n).label("n"))
+        .group_by(counts.cell_id, counts.campaign_id)
+        .cte("per_cell")
+    )
+    chain = (
+        select(Unit.id, Unit.parent_id, per_cell.c.campaign_id, per_cell.c.n)
+        .join(per_cell, per_cell.c.cell_id == Unit.id)
+        .cte("chain", recursive=True)
+    )
+    above = aliased(Unit)
+    chain = chain.union_all(
+        select(above.id, above.parent_id, chain.c.campaign_id, chain.c.n).join(
+            chain, above.id == chain.c.parent_id
+        )
+    )
+    total = func.sum(chain.c.n)
+    return (
+        select(chain.c.id, chain.c.campaign_id, total)
+        .group_by(chain.c.id, chain.c.campaign_id)
+        .having(total != 0)
+    )
 
 
 def _version_of(source, **keys):

@@ -11,6 +11,12 @@ a cell's nominations one by one; the province's row is above both). SQLite, whos
 such chain, keeps them with row triggers, its ancestors matched by path. A change of the tree
 rebuilds the table in the same flush (`workflow.models._roll_up_after_moves`).
 
+Every insert or delete of nominations locks the province's row until its transaction commits:
+creations queue there, as they commit at once. The path order keeps these rows' locks in one
+order; the per-cell counts' row triggers lock theirs first, so two transactions each writing
+nominations in several statements could deadlock (one is then refused, to retry): a bulk
+writer runs alone and commits in batches. TRUNCATE is not followed (nor by the counts).
+
 Revision ID: 27606f8c3c60
 Revises: 7d2e5b9c8a14
 Create Date: 2026-12-03
@@ -136,12 +142,17 @@ def upgrade():
     if postgresql:
         # Inserts wait until the table is filled and the triggers are there.
         op.execute("LOCK TABLE nominations IN SHARE ROW EXCLUSIVE MODE")
+    # Each cell's counts, walked up by parent_id (an index lookup per step).
     op.execute(
+        "WITH RECURSIVE per_cell AS (SELECT cell_id, campaign_id, sum(n) AS n "
+        "FROM nomination_counts GROUP BY cell_id, campaign_id), "
+        "chain (id, parent_id, campaign_id, n) AS ("
+        "SELECT units.id, units.parent_id, per_cell.campaign_id, per_cell.n "
+        "FROM per_cell JOIN units ON units.id = per_cell.cell_id "
+        "UNION ALL SELECT units.id, units.parent_id, chain.campaign_id, chain.n "
+        "FROM chain JOIN units ON units.id = chain.parent_id) "
         "INSERT INTO unit_totals (unit_id, campaign_id, n) "
-        "SELECT unit.id, counts.campaign_id, sum(counts.n) FROM nomination_counts counts "
-        "JOIN units cell ON cell.id = counts.cell_id "
-        "JOIN units unit ON substr(cell.path, 1, length(unit.path)) = unit.path "
-        "GROUP BY unit.id, counts.campaign_id HAVING sum(counts.n) <> 0"
+        "SELECT id, campaign_id, sum(n) FROM chain GROUP BY id, campaign_id HAVING sum(n) <> 0"
     )
     if postgresql:
         op.execute(POSTGRESQL)
