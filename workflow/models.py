@@ -714,9 +714,8 @@ class UnitTotal(Base):
     Kept by the database: triggers on `nominations` (see the migration `unit_totals`) carry an
     insert, a delete or a change of cell or campaign to the cell and each of its ancestors (on
     PostgreSQL once per unit for a statement of many rows, and a move only to the units not
-    above both cells). An
-    action changes neither, so it never writes these rows, the province's included. A change of
-    the tree rebuilds them in the same flush (`_roll_up_after_moves`).
+    above both cells). An action changes neither, so it never writes these rows, the province's
+    included. A change of the tree rebuilds them in the same flush (`_roll_up_after_moves`).
     """
 
     __tablename__ = "unit_totals"

@@ -32,9 +32,10 @@ depends_on = None
 
 UPSERT = "ON CONFLICT (unit_id, campaign_id) DO UPDATE SET n = unit_totals.n + excluded.n"
 
-# PostgreSQL: the units above the cells of `changed` (cell_id, campaign_id, n), the cells
-# themselves included, with what each gains; the rows written in path order, the province's
-# first, so that concurrent writers queue on it instead of locking each other's chains.
+# The units above the cells of `changed` (cell_id, campaign_id, n), the cells themselves
+# included, with what each gains (PostgreSQL's triggers, and the fill on both databases); the
+# rows written in path order, the province's first, so that concurrent writers queue on it
+# instead of locking each other's chains.
 CHAINED = """
 WITH RECURSIVE changed (cell_id, campaign_id, n) AS ({changed}),
 chain AS (
@@ -49,30 +50,25 @@ SELECT id, campaign_id, sum(n) FROM chain GROUP BY id, path, campaign_id
 HAVING sum(n) <> 0 ORDER BY path, campaign_id
 """ + UPSERT
 
-ADDED = "SELECT cell_id, campaign_id, count(*) FROM added GROUP BY 1, 2"
-TAKEN = "SELECT cell_id, campaign_id, -count(*) FROM taken GROUP BY 1, 2"
-# A move: +1 along the new cell's chain, -1 along the old one's; above both, they cancel out.
-MOVED = "SELECT NEW.cell_id, NEW.campaign_id, 1 UNION ALL SELECT OLD.cell_id, OLD.campaign_id, -1"
+# What each trigger's function adds along the chains: the statement's inserted rows, its deleted
+# rows, or a move (+1 along the new cell's chain, -1 along the old one's; above both, they
+# cancel out).
+CHANGED = {
+    "inserted": "SELECT cell_id, campaign_id, count(*) FROM added GROUP BY 1, 2",
+    "deleted": "SELECT cell_id, campaign_id, -count(*) FROM taken GROUP BY 1, 2",
+    "moved": "SELECT NEW.cell_id, NEW.campaign_id, 1 UNION ALL SELECT OLD.cell_id, OLD.campaign_id, -1",
+}
 
-POSTGRESQL = f"""
-CREATE FUNCTION unit_totals_inserted() RETURNS trigger AS $$
+POSTGRESQL = "".join(
+    f"""
+CREATE FUNCTION unit_totals_{name}() RETURNS trigger AS $$
 BEGIN
-    {CHAINED.format(changed=ADDED)};
+    {CHAINED.format(changed=changed)};
     RETURN NULL;
 END
-$$ LANGUAGE plpgsql;
-CREATE FUNCTION unit_totals_deleted() RETURNS trigger AS $$
-BEGIN
-    {CHAINED.format(changed=TAKEN)};
-    RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
-CREATE FUNCTION unit_totals_moved() RETURNS trigger AS $$
-BEGIN
-    {CHAINED.format(changed=MOVED)};
-    RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
+$$ LANGUAGE plpgsql;"""
+    for name, changed in CHANGED.items()
+) + """
 CREATE TRIGGER nominations_totalled_insert
     AFTER INSERT ON nominations REFERENCING NEW TABLE AS added
     FOR EACH STATEMENT EXECUTE FUNCTION unit_totals_inserted();
@@ -142,17 +138,11 @@ def upgrade():
     if postgresql:
         # Inserts wait until the table is filled and the triggers are there.
         op.execute("LOCK TABLE nominations IN SHARE ROW EXCLUSIVE MODE")
-    # Each cell's counts, walked up by parent_id (an index lookup per step).
+    # Each cell's counts, walked up as the triggers walk them.
     op.execute(
-        "WITH RECURSIVE per_cell AS (SELECT cell_id, campaign_id, sum(n) AS n "
-        "FROM nomination_counts GROUP BY cell_id, campaign_id), "
-        "chain (id, parent_id, campaign_id, n) AS ("
-        "SELECT units.id, units.parent_id, per_cell.campaign_id, per_cell.n "
-        "FROM per_cell JOIN units ON units.id = per_cell.cell_id "
-        "UNION ALL SELECT units.id, units.parent_id, chain.campaign_id, chain.n "
-        "FROM chain JOIN units ON units.id = chain.parent_id) "
-        "INSERT INTO unit_totals (unit_id, campaign_id, n) "
-        "SELECT id, campaign_id, sum(n) FROM chain GROUP BY id, campaign_id HAVING sum(n) <> 0"
+        CHAINED.format(
+            changed="SELECT cell_id, campaign_id, sum(n) FROM nomination_counts GROUP BY 1, 2"
+        )
     )
     if postgresql:
         op.execute(POSTGRESQL)
@@ -165,7 +155,7 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         for name in ("insert", "delete", "moved"):
             op.execute(f"DROP TRIGGER nominations_totalled_{name} ON nominations")
-        for name in ("inserted", "deleted", "moved"):
+        for name in CHANGED:
             op.execute(f"DROP FUNCTION unit_totals_{name}()")
     else:
         for name in ("insert", "delete", "moved"):
