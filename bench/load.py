@@ -63,6 +63,109 @@ end
 """
 
 
+# GET /me, then a route, then GET /me again, each for {phase} s, on the same connections: one
+# connection per wrk thread, so that a thread's request() and response() alternate and time one
+# request each (LuaJIT's ffi reads the monotonic clock). The first {settle} s of each phase, while
+# the previous one's last requests finish, are not counted.
+PAIRED_SCRIPT = """
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct {{ long tv_sec; long tv_nsec; }} bench_timespec;
+int clock_gettime(int clock_id, bench_timespec *now);
+]]
+local clock = ffi.new("bench_timespec")
+local function now()
+  ffi.C.clock_gettime(1, clock)
+  return tonumber(clock.tv_sec) + tonumber(clock.tv_nsec) / 1e9
+end
+local threads = {{}}
+function setup(thread)
+  table.insert(threads, thread)
+end
+function init(args)
+  me_request = wrk.format("GET", "{me_path}", {{["Authorization"] = "Bearer {me_token}"}})
+  route_request = wrk.format("GET", "{route_path}", {{["Authorization"] = "Bearer {route_token}"}})
+  started = now()
+  me, route, bad = {{}}, {{}}, 0
+end
+function request()
+  sent = now()
+  local elapsed = sent - started
+  phase = math.floor(elapsed / {phase})
+  counted = elapsed - phase * {phase} >= {settle}
+  if phase == 1 then
+    return route_request
+  end
+  return me_request
+end
+function response(status, headers, body)
+  if status ~= 200 then
+    bad = bad + 1
+  end
+  if counted and phase <= 2 then
+    local into = phase == 1 and route or me
+    into[#into + 1] = (now() - sent) * 1000
+  end
+end
+local function p95(name)
+  local all = {{}}
+  for _, thread in ipairs(threads) do
+    for _, value in ipairs(thread:get(name)) do
+      all[#all + 1] = value
+    end
+  end
+  table.sort(all)
+  return all[math.max(1, math.ceil(#all * 0.95))] or -1, #all
+end
+function done(summary, latency, requests)
+  local bad_total = 0
+  for _, thread in ipairs(threads) do
+    bad_total = bad_total + thread:get("bad")
+  end
+  io.write(string.format("me %f %d\\n", p95("me")))
+  io.write(string.format("route %f %d\\n", p95("route")))
+  io.write(string.format("bad %d\\n", bad_total))
+end
+"""
+
+
+def paired(url, me, route, *, phase=4, settle=0.5, connections=8):
+    """(p95 of GET /me, p95 of the route) in ms, from one wrk run on the same `connections`:
+    GET /me, then the route, then GET /me again, `phase` seconds each. `me` and `route` are
+    (path, token).
+
+    Measured in separate runs, the two did not see the same server: gunicorn's workers race to
+    accept wrk's keep-alive connections, and how they split them (4+4, or all 8 on one worker,
+    which halves the rate and doubles the p95 of GET /me) changed from run to run, and with it
+    a route's ratio to GET /me by up to 2× for the same code."""
+    script = PAIRED_SCRIPT.format(
+        me_path=me[0],
+        me_token=me[1],
+        route_path=route[0],
+        route_token=route[1],
+        phase=phase,
+        settle=settle,
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    output = subprocess.run(
+        [
+            "wrk",
+            *("-t", str(connections), "-c", str(connections)),
+            *("-d", f"{3 * phase}s", "-s", lua.name, url),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(lua.name)
+    found = dict(re.findall(r"^(me|route) ([\d.-]+) \d+$", output, re.M))
+    bad = int(re.search(r"^bad (\d+)$", output, re.M).group(1))
+    if bad or len(found) != 2 or min(float(value) for value in found.values()) < 0:
+        raise RuntimeError(f"wrk: {bad} answers other than 200, or no timings: {output}")
+    return float(found["me"]), float(found["route"])
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

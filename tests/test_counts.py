@@ -294,9 +294,10 @@ def test_a_search_asks_the_index_for_its_rare_trigrams_only(world, db_session):
     common = frozenset(queries.trigrams("nguyen van mo hinh"))
     conditions = queries.text_conditions("Nguyễn Văn 1112", common)
     rendered = [str(c.compile(compile_kwargs={"literal_binds": True})) for c in conditions]
-    assert rendered[:2] == [
-        "nominations.search_text LIKE '%111%' ESCAPE '\\'",
-        "nominations.search_text LIKE '%112%' ESCAPE '\\'",
+    # The rare pieces as values the planner does not read, so that it plans the search once.
+    assert [" ".join(piece.split()) for piece in rendered[:2]] == [
+        "nominations.search_text LIKE (SELECT '%111%' AS anon_1) ESCAPE '\\'",
+        "nominations.search_text LIKE (SELECT '%112%' AS anon_1) ESCAPE '\\'",
     ]
     assert "|| ''" in rendered[2]
     assert "'%nguyen van 1112%'" in rendered[2]

@@ -158,6 +158,12 @@ def text_conditions(q, common=frozenset()):
     each as `LIKE '%abc%'`; the whole text is then checked on the rows it found, as an
     expression the index does not cover (search_text || ''). Otherwise the text is asked as it
     is (also when none is rare: a text that common finds many rows).
+
+    The rare pieces, and the whole text checked after them, reach the server as values its
+    planner does not read (`_unread`): the plan, the index's rows then checked, is the same for
+    every text, so the server makes it once per connection instead of for each search (with a
+    million rows, a plan made for each text cost 0.35 ms of the statement's 0.85 ms). A text
+    asked as it is keeps its value visible: how many rows it finds decides the plan.
     """
     folded = fold(q)
     whole = Nomination.search_text.like(_like(folded), escape="\\")
@@ -166,9 +172,17 @@ def text_conditions(q, common=frozenset()):
     if not rare or len(rare) == len(pieces):
         return [whole]
     return [
-        *(Nomination.search_text.like(_like(piece), escape="\\") for piece in rare),
-        Nomination.search_text.concat("").like(_like(folded), escape="\\"),
+        *(Nomination.search_text.like(_unread(_like(piece)), escape="\\") for piece in rare),
+        Nomination.search_text.concat("").like(_unread(_like(folded)), escape="\\"),
     ]
+
+
+def _unread(value):
+    """`value` as `(SELECT value)`, which PostgreSQL's planner does not look into: it plans the
+    statement as it would for any value, so that a statement prepared once is planned once
+    (given a value it can read, the planner plans anew each time a plan for that value looks
+    cheaper, which for a pattern of the trigram index it always does)."""
+    return select(literal(value)).scalar_subquery()
 
 
 def search_conditions(
