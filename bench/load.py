@@ -146,19 +146,7 @@ def paired(url, me, route, *, phase=4, settle=0.5, connections=8):
         phase=phase,
         settle=settle,
     )
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(script)
-    output = subprocess.run(
-        [
-            "wrk",
-            *("-t", str(connections), "-c", str(connections)),
-            *("-d", f"{3 * phase}s", "-s", lua.name, url),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    os.unlink(lua.name)
+    output = run_wrk(url, script, seconds=3 * phase, connections=connections, threads=connections)
     found = dict(re.findall(r"^(me|route) ([\d.-]+) \d+$", output, re.M))
     bad = int(re.search(r"^bad (\d+)$", output, re.M).group(1))
     if bad or len(found) != 2 or min(float(value) for value in found.values()) < 0:
@@ -239,29 +227,28 @@ class Server:
         self.log.close()
 
 
-def wrk(url, script, *, seconds=8, connections=8, threads=2):
-    """Requests per second, the latency percentiles (ms), and the non-2xx answers."""
+def run_wrk(url, script, *, seconds, connections, threads):
+    """What wrk printed, run with the Lua `script` against `url`."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
-    output = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            str(threads),
-            "-c",
-            str(connections),
-            "-d",
-            f"{seconds}s",
-            "--latency",
-            "-s",
-            lua.name,
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    os.unlink(lua.name)
+    try:
+        return subprocess.run(
+            [
+                "wrk",
+                *("-t", str(threads), "-c", str(connections), "-d", f"{seconds}s"),
+                *("--latency", "-s", lua.name, url),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(lua.name)
+
+
+def wrk(url, script, *, seconds=8, connections=8, threads=2):
+    """Requests per second, the latency percentiles (ms), and the non-2xx answers."""
+    output = run_wrk(url, script, seconds=seconds, connections=connections, threads=threads)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     latency = {
