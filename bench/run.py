@@ -324,9 +324,9 @@ def reads(url, context, *, rounds=5):
     try:
         for _ in range(rounds):
             for name, route in routes.items():
-                measured = load.paired(server.url, tokened(*me), tokened(*route))
-                p95s[name][0].append(measured[0])
-                p95s[name][1].append(measured[1])
+                me_p95, route_p95 = load.paired(server.url, tokened(*me), tokened(*route))
+                p95s[name][0].append(me_p95)
+                p95s[name][1].append(route_p95)
     finally:
         server.stop()
     return {
