@@ -528,6 +528,11 @@ def test_summary_counts_inside_the_subtree(client, world, auth, db_session):
     assert scoped["by_state"]["commune_review"] == 1
     assert scoped["total_commended"] == 0
     assert_problem(client.get(f"{API}/reports/summary?unit_code=D2", headers=auth("rev_d1")), 404)
+    # The last day a date can be has no day after it: the counts as they stand.
+    for by in ("today", "then"):
+        last = client.get(f"{API}/reports/summary?as_of=9999-12-31&by={by}", headers=auth("rev_p"))
+        assert last.status_code == 200, last.json
+        assert last.json["total_commended"] == 3
 
 
 # Units and campaigns
@@ -554,6 +559,7 @@ def test_campaign_creation_and_visibility(client, world, auth):
     created = client.post(f"{API}/campaigns", json=body, headers=auth("adm_d1"))
     assert created.status_code == 201
     assert created.json["unit_code"] == "D1"
+    assert created.json["options"]["district"]["decision"] == "single"
     assert created.json["review_deadlines"] == {
         "commune": "2027-01-10",
         "district": "2027-01-20",
@@ -584,6 +590,21 @@ def test_campaign_creation_and_visibility(client, world, auth):
     assert visible("sec_k4") == ["Đợt điển hình 2026"]
     assert visible("rev_d2") == ["Đợt điển hình 2026"]
     assert visible("adm_p") == ["Đợt 2 năm 2026", "Đợt điển hình 2026"]
+    # The options given are the campaign's; a cell opens none (it has no level to review at).
+    committee = {"district": {"decision": "committee", "quorum_at_least": "3/4"}}
+    voted = client.post(
+        f"{API}/campaigns",
+        json={**body, "name": "Đợt bỏ phiếu", "options": committee},
+        headers=auth("adm_d1"),
+    )
+    assert voted.status_code == 201, voted.json
+    assert voted.json["options"]["district"]["decision"] == "committee"
+    assert voted.json["options"]["district"]["quorum_at_least"] == "3/4"
+    in_a_cell = client.post(
+        f"{API}/campaigns", json={**body, "unit_code": "K1"}, headers=auth("adm_d1")
+    )
+    assert_problem(in_a_cell, 422)
+    assert in_a_cell.json["errors"][0]["field"] == "unit_code"
 
 
 def test_campaign_deadlines_must_be_in_order(client, world, auth):

@@ -196,6 +196,12 @@ def test_members_vote_once_and_secretly_in_the_app(client, world, committee, aut
     db_session.commit()
     url = f"{API}/meetings/{meeting.id}"
     first, second = (str(nomination.id) for nomination in nominations)
+    # A key of digits that are not ASCII, or of more digits than an id has, names no nomination.
+    for odd in ("²", "1" * 5000):
+        votes = {first: "agree", odd: "agree"}
+        refused = client.post(f"{url}/ballots", json={"votes": votes}, headers=auth("uv_1"))
+        assert refused.status_code == 422, refused.json
+        assert refused.json["errors"][0]["field"] == f"votes.{odd}"
     for member, votes in (
         ("rev_d1", {first: "agree", second: "disagree"}),
         ("uv_1", {first: "agree", second: "agree"}),
@@ -497,13 +503,15 @@ def test_options_are_pinned_and_amended_with_a_reason(client, world, auth, db_se
     }
     assert client.patch(url, json={**patch, "reason": ""}, headers=auth("adm_p")).status_code == 422
     assert client.patch(url, json=patch, headers=auth("adm_d1")).status_code == 403
-    bad = client.patch(
-        url,
-        json={**patch, "options": {"district": {"quorum_at_least": "3/2"}}},
-        headers=auth("adm_p"),
-    )
-    assert bad.status_code == 422
-    assert bad.json["errors"][0]["field"] == "options.district.quorum_at_least"
+    # Above 1; and an exponent, which Fraction would spend seconds on, is not read at all.
+    for odd in ("3/2", "1e99999999", "1" * 5000):
+        bad = client.patch(
+            url,
+            json={**patch, "options": {"district": {"quorum_at_least": odd}}},
+            headers=auth("adm_p"),
+        )
+        assert bad.status_code == 422
+        assert bad.json["errors"][0]["field"] == "options.district.quorum_at_least"
     done = client.patch(url, json=patch, headers=auth("adm_p"))
     assert done.status_code == 200
     assert done.json["options"]["district"]["decision"] == "committee"
@@ -596,6 +604,11 @@ def test_meeting_api_from_opening_to_close_on_paper(
     assert client.put(f"{url}/scan.pdf", data=scan, headers=auth("rev_d1")).status_code == 200
     too_many = client.post(f"{url}/close", json={**close, "present": 10}, headers=auth("rev_d1"))
     assert too_many.status_code == 422
+    for odd in ("²", "7²", "1" * 5000):
+        counts = {**close, "agree": {**close["agree"], odd: 1}}
+        refused = client.post(f"{url}/close", json=counts, headers=auth("rev_d1"))
+        assert refused.status_code == 422, refused.json
+        assert refused.json["errors"][0]["field"] == f"agree.{odd}"
     closed = client.post(f"{url}/close", json=close, headers=auth("rev_d1"))
     assert closed.status_code == 200
     assert closed.json["results"] == [

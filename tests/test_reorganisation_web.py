@@ -79,6 +79,8 @@ def test_a_dry_run_answers_200_and_applying_201_with_the_same(
         ({**APPLY, "dry_run": "yes"}, "dry_run"),
         ({**APPLY, "operations": []}, "operations"),
         ({**APPLY, "operations": [{"op": "split", "unit": "D1"}]}, "operations.0.op"),
+        ({**APPLY, "operations": [{"op": ["merge"], "unit": "D1"}]}, "operations.0.op"),
+        ({**APPLY, "operations": [{"op": {"a": 1}, "unit": "D1"}]}, "operations.0.op"),
         ({**APPLY, "operations": [{"op": "dissolve"}]}, "operations.0.unit"),
         (
             {**APPLY, "operations": [{"op": "merge", "units": [], "into": "X"}]},

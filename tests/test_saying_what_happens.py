@@ -208,6 +208,10 @@ def test_an_error_page_leads_back_to_the_page_before(web, world):
     assert 'href="/nominations" data-link="back"' in answer.text
     elsewhere = web.get("/nominations/999999", headers={"Referer": "https://evil.example/x"})
     assert 'data-link="back"' not in elsewhere.text
+    for unreadable in ("http://[::1", "http://["):
+        answer = web.get("/nominations/999999", headers={"Referer": unreadable})
+        assert answer.status_code == 404
+        assert 'data-link="back"' not in answer.text
 
 
 # An individual's fields; a collective has none.
@@ -256,6 +260,14 @@ def test_an_individuals_achievement_report_fields(web, world, db_session):
     refused = web.post("/nominations/new", missing, token_from="/nominations/new")
     assert refused.status_code == 422
     assert "Hãy chọn cấp đề nghị công nhận." in refused.text
+    # A gender may be left out, but not given as blanks: that is no choice on the list.
+    blank = {**fields, "nominee_name": "Hà Thị Lan", "nominee_gender": " "}
+    refused = web.post("/nominations/new", blank, token_from="/nominations/new")
+    assert refused.status_code == 422
+    unsaid = {**fields, "nominee_name": "Hà Thị Lan", "nominee_gender": ""}
+    assert web.post("/nominations/new", unsaid, token_from="/nominations/new").status_code == 302
+    lan = db_session.scalars(select(Nomination).where(Nomination.nominee_name == "Hà Thị Lan"))
+    assert [nomination.nominee_gender for nomination in lan] == [None]
 
 
 def test_the_api_refuses_an_individuals_fields_for_a_collective(client, world, auth):

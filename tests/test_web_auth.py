@@ -65,7 +65,14 @@ def test_next_goes_only_to_this_site(web):
     local = web.post("/login?next=/queue", {"username": "sec_k1", "password": "secret-pass"})
     assert local.headers["Location"] == "/queue"
     web.post("/logout", token_from="/")
-    for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+    # Nor an address that cannot be read (an unclosed "[" in the host).
+    for target in (
+        "https://evil.example/",
+        "//evil.example/x",
+        "javascript:alert(1)",
+        "http://[::1",
+        "http://[",
+    ):
         credentials = {"username": "sec_k1", "password": "secret-pass"}
         answer = web.post(f"/login?next={target}", credentials)
         assert answer.headers["Location"] == "/"

@@ -125,6 +125,10 @@ def test_english_is_chosen_with_lang_and_remembered(web, world, db_session):
     web.login("sec_k1")
     assert "Dashboard" in web.get("/").text  # remembered on the user across sessions
     assert web.post("/language", {"lang": "fr"}, token_from="/").status_code == 400
+    unreadable = web.post("/language", {"lang": "vi", "next": "http://[::1"}, token_from="/")
+    assert (unreadable.status_code, unreadable.headers["Location"]) == (302, "/")
+    db_session.refresh(world.users["sec_k1"])
+    assert world.users["sec_k1"].language == "vi"
 
 
 def test_english_pages_hold_no_vietnamese_words(web, world):

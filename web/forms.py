@@ -58,6 +58,12 @@ def length(maximum, minimum=0):
 optional = Optional
 
 
+def optional_choice():
+    """A choice that may be left out: only an empty value is absent, anything else must be one
+    of the choices. (Optional strips the value first, so " " would pass as absent unchecked.)"""
+    return Optional(strip_whitespace=False)
+
+
 def posted_version(text):
     """The version a form carried back (a hidden field); a forged one is a bad request."""
     try:

@@ -300,6 +300,9 @@ MESSAGES = {
     "must be one of: single, committee": _l("Choose the reviewer or a committee vote."),
     # Reorganisation.
     "the unit was merged or dissolved": _l("This unit was merged into another or dissolved."),
+    "a campaign is opened by a commune, a district or the province": _l(
+        "A campaign is opened by a commune, a district or the province."
+    ),
     "the unit did not exist then": _l("This unit did not exist on that day."),
     "name at least one operation": _l("Name at least one change."),
     "name at least one unit": _l("Name at least one unit."),

@@ -128,16 +128,28 @@ def came_from():
     """The page of this site the person came from (the Referer, which our Referrer-Policy sends
     only within the site), for an error page's way back; None when there is none to trust or
     it is the page that failed."""
-    referrer = request.referrer
-    if not referrer:
+    target = site_path(request.referrer, host=request.host)
+    if request.method == "GET" and target == request.full_path.rstrip("?"):
         return None
-    parts = urlsplit(referrer)
-    if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+    return target
+
+
+def site_path(url, *, host=None):
+    """The path, with its query, that `url` names on this site; None when it names none. Given
+    the site's `host`, `url` must be an http(s) address on it (a Referer); without, a path of
+    its own ("/…", never "//…": a `next`). A malformed address, such as a host with an unclosed
+    "[", names none."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return None
+    if host is None:
+        if parts.scheme or parts.netloc:
+            return None
+    elif parts.netloc != host or parts.scheme not in ("http", "https"):
         return None
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     if not target.startswith("/") or target.startswith("//"):
-        return None
-    if request.method == "GET" and target == request.full_path.rstrip("?"):
         return None
     return target
 

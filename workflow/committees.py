@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import comments, decisions, options, policy, queries, routing
 from workflow.errors import Conflict, Forbidden, Invalid, NotAllowedNow, NotFound, StaleVersion
+from workflow.fields import id_from_text
 from workflow.levels import LEVEL_OF_REVIEW_STATE
 from workflow.models import (
     Committee,
@@ -201,7 +202,7 @@ def cast_ballot(session, actor, meeting, votes):
         raise Invalid("votes", "must give a choice for at least one nomination")
     choices = {}
     for key, choice in votes.items():
-        nomination_id = int(key) if isinstance(key, str) and key.isdigit() else None
+        nomination_id = id_from_text(key)
         if nomination_id not in on_agenda:
             raise Invalid(f"votes.{key}", "is not on this meeting's agenda")
         if choice not in BALLOT_CHOICES:
@@ -288,9 +289,10 @@ def _paper_counts(items, size, present, agree):
         raise Invalid("agree", "must give the agree count of every nomination")
     given = {}
     for key, count in agree.items():
-        if not (isinstance(key, str) and key.isdigit()):
+        nomination_id = id_from_text(key)
+        if nomination_id is None:
             raise Invalid(f"agree.{key}", "is not on this meeting's agenda")
-        given[int(key)] = count
+        given[nomination_id] = count
     for item in items:
         count = given.pop(item.nomination_id, None)
         if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= present:

@@ -3,6 +3,7 @@
 # Said of a unit merged into another or dissolved: it keeps its code for history, and nothing
 # new is placed in, moved to or asked of it.
 RETIRED_UNIT = "the unit was merged or dissolved"
+CAMPAIGN_LEVEL = "a campaign is opened by a commune, a district or the province"
 
 
 class DomainError(Exception):

@@ -1,6 +1,7 @@
 """Field rules shared by the JSON API and the CSV imports: types, lengths, NFC text, no NUL."""
 
 import datetime as dt
+import re
 import unicodedata
 from functools import partial
 from typing import Annotated
@@ -57,6 +58,18 @@ Year = Annotated[int, Strict(), AfterValidator(_year)]
 Email = Annotated[
     EmailStr, AfterValidator(lambda value: value if len(value) <= 254 else _too_long())
 ]
+
+
+_ID_TEXT = re.compile(r"[0-9]{1,10}")
+
+
+def id_from_text(text):
+    """The id that `text` (a JSON object's key, a form's value) spells in ASCII digits, within
+    the range of an id; else None. (str.isdigit() also takes "²", which int() refuses, and has
+    no bound on the length.)"""
+    if isinstance(text, str) and _ID_TEXT.fullmatch(text) and 1 <= int(text) <= MAX_ID:
+        return int(text)
+    return None
 
 
 def _too_long():

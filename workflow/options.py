@@ -8,6 +8,7 @@ when agree > pass × size (fractions of the committee's whole size, as party rul
 """
 
 import math
+import re
 from fractions import Fraction
 
 from workflow.errors import Invalid
@@ -24,6 +25,7 @@ DEFAULT_LEVEL = {
 KEYS = tuple(DEFAULT_LEVEL)
 MAX_COMMENT_DAYS = 60
 MAX_DENOMINATOR = 100
+FRACTION_TEXT = re.compile(r"[0-9]{1,3}/[0-9]{1,3}|[0-9](?:\.[0-9]{1,6})?")
 
 
 def defaults():
@@ -81,12 +83,13 @@ def _checked(field, key, value):
         if not 0 <= value <= MAX_COMMENT_DAYS:
             raise Invalid(field, f"must be between 0 and {MAX_COMMENT_DAYS}")
         return value
-    # A fraction, written as the party rules write it: "2/3".
-    if not isinstance(value, str):
+    # A fraction, written as the party rules write it: "2/3" (or as a decimal, "0.5"). Its
+    # digits are bounded before Fraction reads them: "1e99999999" would cost it seconds.
+    if not isinstance(value, str) or not FRACTION_TEXT.fullmatch(value.strip()):
         raise Invalid(field, 'must be a fraction written like "2/3"')
     try:
         parsed = Fraction(value.strip())
-    except (ValueError, ZeroDivisionError):
+    except ZeroDivisionError:
         raise Invalid(field, 'must be a fraction written like "2/3"') from None
     if parsed.denominator > MAX_DENOMINATOR or not 0 <= parsed <= 1:
         raise Invalid(field, 'must be a fraction written like "2/3"')

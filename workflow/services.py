@@ -19,6 +19,7 @@ from workflow import decisions, policy, register, routing
 from workflow import options as campaign_options
 from workflow.campaigns import check_deadlines, starting_options
 from workflow.errors import (
+    CAMPAIGN_LEVEL,
     RETIRED_UNIT,
     DeadlinePassed,
     Forbidden,
@@ -27,7 +28,7 @@ from workflow.errors import (
     NotFound,
     StaleVersion,
 )
-from workflow.levels import LEVEL_OF_REVIEW_STATE, rank
+from workflow.levels import LEVEL_OF_REVIEW_STATE, REVIEW_LEVELS, rank
 from workflow.machine import fire
 from workflow.models import (
     INDIVIDUAL_FIELDS,
@@ -354,6 +355,8 @@ def create_campaign(
         raise Forbidden("only an administrator of the unit or above may open a campaign")
     if unit.retired:
         raise Invalid("unit_code", RETIRED_UNIT)
+    if unit.level not in REVIEW_LEVELS:
+        raise Invalid("unit_code", CAMPAIGN_LEVEL)
     check_deadlines(submission_deadline, review_deadlines)
     pinned = campaign_options.normalise(options, base=starting_options(session, unit))
     campaign = Campaign(

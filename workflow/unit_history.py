@@ -11,7 +11,10 @@ TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def end_of_day(day):
-    """The first instant after `day` ends in Vietnam: "as of 30/06/2025" is before this."""
+    """The first instant after `day` ends in Vietnam: "as of 30/06/2025" is before this. (The
+    last day a date can be, 31/12/9999, has no day after it: its last instant stands in.)"""
+    if day == dt.date.max:
+        return dt.datetime.max.replace(tzinfo=TIMEZONE)
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=TIMEZONE)
 
 

@@ -62,7 +62,8 @@ def _operations(items):
     """The operations of the body, or Invalid naming every bad field."""
     operations, problems = [], []
     for index, item in enumerate(items):
-        schema = SCHEMAS.get(item.get("op"))
+        op = item.get("op")
+        schema = SCHEMAS.get(op) if isinstance(op, str) else None
         if schema is None:
             problems.append(
                 (f"operations.{index}.op", "must be one of merge, dissolve, move, rename")

@@ -96,6 +96,7 @@ def create_campaign():
         year=fields.year,
         submission_deadline=fields.submission_deadline,
         review_deadlines=fields.review_deadlines.model_dump(),
+        options=fields.options,
     )
     db.session.commit()
     return campaign_json(campaign), 201

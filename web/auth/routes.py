@@ -1,7 +1,5 @@
 """Login, logout and set-password views."""
 
-from urllib.parse import urlsplit
-
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -13,8 +11,10 @@ from web.database import db
 from web.forms import PlainForm, show_invalid
 from web.i18n import LANGUAGES
 from web.throttle import login_throttle
+from web.ui import site_path
 from workflow import accounts, administration
 from workflow.errors import Invalid
+from workflow.fields import id_from_text
 from workflow.models import User
 
 SESSION_KEY = "sid"  # the browser session's key, in the signed cookie (see accounts)
@@ -33,8 +33,9 @@ def login():
         user = accounts.authenticate(db.session, username, form.password.data)
         if user is not None:
             login_throttle.succeeded(username)
+            target = safe_next(request.args.get("next"))
             _start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(target)
         # One message for an unknown user, a wrong password and a disabled account.
         form.form_errors.append(_("Wrong username or password."))
     login_throttle.failed(username)
@@ -58,18 +59,16 @@ def _start_session(user):
 def load_user(user_id):
     """Flask-Login's loader: the user of this cookie's live server-side session, or None."""
     key = session.get(SESSION_KEY)
-    if not (isinstance(key, str) and user_id.isdigit()):
+    user_id = id_from_text(user_id)
+    if not isinstance(key, str) or user_id is None:
         return None
-    return accounts.user_for_browser_session(db.session, key, int(user_id))
+    return accounts.user_for_browser_session(db.session, key, user_id)
 
 
-def _safe_next(target):
-    """Only a path on this site: never another host, never a scheme."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target if not target.startswith("//") else url_for("main.dashboard")
-    return url_for("main.dashboard")
+def safe_next(target):
+    """Where to go next: `target` if it is a path on this site (never another host, never a
+    scheme), else the dashboard."""
+    return site_path(target) or url_for("main.dashboard")
 
 
 @bp.post("/logout")

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import BadRequest
 
 from web import charts, labels
-from web.auth.routes import _safe_next
+from web.auth.routes import safe_next
 from web.database import db
 from web.i18n import LANGUAGES
 from web.main import bp
@@ -88,11 +88,12 @@ def language():
     form = LanguageForm()
     if not form.validate_on_submit() or form.lang.data not in LANGUAGES:
         raise BadRequest(_("Unknown language."))
+    target = safe_next(form.next.data)
     session["lang"] = form.lang.data
     if current_user.is_authenticated and current_user.language != form.lang.data:
         current_user.language = form.lang.data
         db.session.commit()
-    return redirect(_safe_next(form.next.data))
+    return redirect(target)
 
 
 @bp.get("/help/workflow")

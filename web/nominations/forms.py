@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import Email, NumberRange
 
 from web import labels
-from web.forms import Form, length, optional, options, required
+from web.forms import Form, length, optional, optional_choice, options, required
 from workflow.fields import MAX_ID
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
@@ -63,7 +63,7 @@ class NominationForm(Form):
     nominee_gender = RadioField(
         _l("Gender"),
         choices=_choices(labels.GENDERS, GENDERS),
-        validators=[optional()],
+        validators=[optional_choice()],
         validate_choice=True,
         description=_l("As in the achievement report."),
     )

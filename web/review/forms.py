@@ -1,26 +1,21 @@
 """The forms of the queue page: its pager, and bulk approval."""
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectMultipleField
 from wtforms.validators import NumberRange, ValidationError
 
 from web.forms import Form, optional
-from workflow.fields import MAX_ID
+from workflow.fields import id_from_text
 
 MAX_BULK = 200
-# "<nomination id>:<version seen>": ASCII digits only (str.isdigit() also accepts "²").
-SELECTED_ITEM = re.compile(r"([0-9]{1,10}):([0-9]{1,10})")
 
 
 def parse_selected(value):
-    """(nomination id, version) from one selected value, or None when it is malformed."""
-    found = SELECTED_ITEM.fullmatch(value or "")
-    if found is None:
-        return None
-    nomination_id, version = int(found.group(1)), int(found.group(2))
-    if not (1 <= nomination_id <= MAX_ID and 1 <= version <= MAX_ID):
+    """(nomination id, version) from one selected value, "<id>:<version seen>", or None when it
+    is malformed."""
+    nomination_id, _, version = (value or "").partition(":")
+    nomination_id, version = id_from_text(nomination_id), id_from_text(version)
+    if nomination_id is None or version is None:
         return None
     return nomination_id, version
 
