@@ -23,6 +23,7 @@ from workflow.errors import (
     CommentPeriodOpen,
     Conflict,
     Forbidden,
+    Invalid,
     NotFound,
     VoteRequired,
 )
@@ -522,6 +523,29 @@ def test_options_are_pinned_and_amended_with_a_reason(client, world, auth, db_se
     assert amendments[-1]["changes"]["options"]["before"]["district"]["decision"] == "single"
 
 
+@pytest.mark.parametrize(
+    ("text", "pinned"),
+    [
+        ("2/3", "2/3"),
+        (" 3/4 ", "3/4"),
+        (".5", "1/2"),
+        ("0.75", "3/4"),
+        ("+1/2", "1/2"),
+        ("1000/1500", "2/3"),
+    ],
+)
+def test_a_fraction_may_be_written_as_people_write_it(text, pinned):
+    given = {"district": {"quorum_at_least": text}}
+    assert options.normalise(given)["district"]["quorum_at_least"] == pinned
+
+
+@pytest.mark.parametrize("text", ["3/2", "0", "2/0", "1/3/4", "", "1e99999999", "5e-1", "1" * 5000])
+def test_a_fraction_written_otherwise_is_refused(text):
+    with pytest.raises(Invalid) as refused:
+        options.normalise({"district": {"quorum_at_least": text}})
+    assert refused.value.field == "options.district.quorum_at_least"
+
+
 def test_an_amendment_never_changes_a_decision_already_made(world, committee, db_session):
     (nomination,) = at_district(world)
     meeting = paper_vote(world, [nomination], present=6, agree=[5])
@@ -604,7 +628,7 @@ def test_meeting_api_from_opening_to_close_on_paper(
     assert client.put(f"{url}/scan.pdf", data=scan, headers=auth("rev_d1")).status_code == 200
     too_many = client.post(f"{url}/close", json={**close, "present": 10}, headers=auth("rev_d1"))
     assert too_many.status_code == 422
-    for odd in ("²", "7²", "1" * 5000):
+    for odd in ("²", "7²", "1" * 5000, f"0{first.id}"):  # "07" and "7" would be one item twice
         counts = {**close, "agree": {**close["agree"], odd: 1}}
         refused = client.post(f"{url}/close", json=counts, headers=auth("rev_d1"))
         assert refused.status_code == 422, refused.json

@@ -60,13 +60,14 @@ Email = Annotated[
 ]
 
 
-_ID_TEXT = re.compile(r"[0-9]{1,10}")
+_ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def id_from_text(text):
-    """The id that `text` (a JSON object's key, a form's value) spells in ASCII digits, within
-    the range of an id; else None. (str.isdigit() also takes "²", which int() refuses, and has
-    no bound on the length.)"""
+    """The id that `text` (a JSON object's key, a form's value) spells in ASCII digits, as the
+    app writes ids (no leading zero: "05" and "5" would name one id twice), within the range
+    of an id; else None. (str.isdigit() also takes "²", which int() refuses, and has no bound
+    on the length.)"""
     if isinstance(text, str) and _ID_TEXT.fullmatch(text) and 1 <= int(text) <= MAX_ID:
         return int(text)
     return None

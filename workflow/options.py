@@ -25,7 +25,7 @@ DEFAULT_LEVEL = {
 KEYS = tuple(DEFAULT_LEVEL)
 MAX_COMMENT_DAYS = 60
 MAX_DENOMINATOR = 100
-FRACTION_TEXT = re.compile(r"[0-9]{1,3}/[0-9]{1,3}|[0-9](?:\.[0-9]{1,6})?")
+FRACTION_TEXT = re.compile(r"\+?(?:[0-9]{1,4}/[0-9]{1,4}|[0-9]{1,4}\.?[0-9]{0,8}|\.[0-9]{1,8})")
 
 
 def defaults():
@@ -84,7 +84,8 @@ def _checked(field, key, value):
             raise Invalid(field, f"must be between 0 and {MAX_COMMENT_DAYS}")
         return value
     # A fraction, written as the party rules write it: "2/3" (or as a decimal, "0.5"). Its
-    # digits are bounded before Fraction reads them: "1e99999999" would cost it seconds.
+    # digits are bounded, and an exponent refused, before Fraction reads it: "1e99999999" would
+    # cost it seconds.
     if not isinstance(value, str) or not FRACTION_TEXT.fullmatch(value.strip()):
         raise Invalid(field, 'must be a fraction written like "2/3"')
     try:
