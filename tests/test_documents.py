@@ -150,6 +150,11 @@ def test_a_nominations_report_of_achievements_prints_as_a_pdf(web, world, db_ses
         assert words in text, words
     other = world.nominate(cell="K4", nominee_name="Ở Nơi Khác")
     assert web.get(f"/nominations/{other.id}/report.pdf").status_code == 404
+    # A line break in the name (the API takes one) is no line break in the file's name.
+    broken = world.nominate(cell="K1", nominee_name="Trần Văn\r\nBcc: x@example.org")
+    with web.get(f"/nominations/{broken.id}/report.pdf") as answer:
+        assert answer.status_code == 200
+        assert "Tr%E1%BA%A7n%20V%C4%83n%20Bcc%3A" in answer.headers["Content-Disposition"]
 
 
 @pytest.mark.parametrize("name", ["Đợt điển hình 2026", "Biểu dương điển hình 2026", "VN 2026"])

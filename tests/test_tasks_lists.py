@@ -1,10 +1,12 @@
 """Final commendation lists in-process: rights, numbering, the snapshot and its three files."""
 
 import hashlib
+import io
 
 import pytest
 from conftest import service_missing
-from list_files import build_campaign, check_csv, check_pdf, check_xlsx, pdf_text
+from list_files import build_campaign, check_csv, check_pdf, check_xlsx, pdf_text, recognise
+from openpyxl import load_workbook
 
 from workflow import policy
 from workflow.models import CommendationList, OutboxMessage
@@ -130,3 +132,31 @@ def test_list_rights_matrix(world):
             assert policy.can_see_list(actor, listed) == actor.unit.contains(unit)
     world.users["rev_d1"].active = False
     assert not policy.can_request_list(world.users["rev_d1"], world.units["D1"])
+
+
+def test_text_pasted_from_a_word_processor_reaches_the_files(
+    client, world, auth, lists_here, db_session
+):
+    # Word's line and page breaks (\v, \f) and an escape, which a worksheet cannot hold, in a
+    # recognised row; a line break and a bidi override in the issuer's name, which a file name
+    # cannot hold.
+    pasted = recognise(world, "KD", "district", nominee_name="Lê Văn Dán")
+    pasted.achievements = "Dòng 1\vDòng 2\fDòng 3\x1b."
+    world.units["D1"].name = "Huyện ủy\r\nCẩm Khê\u202e"
+    db_session.commit()
+    response = _request(client, auth, "rev_d1", "D1", world.campaign.id)
+    shown = client.get(f"/api/v1/lists/{response.json['id']}", headers=auth("rev_d1")).json
+    assert shown["status"] == "done", shown
+    for url in shown["files"].values():
+        with client.get(url, headers=auth("rev_d1")) as download:
+            assert download.status_code == 200
+            disposition = download.headers["Content-Disposition"]
+            assert "Danh%20s%C3%A1ch%2001-DS-HU%20Huy%E1%BB%87n%20%E1%BB%A7y%20C%E1%BA%A9m" in (
+                disposition
+            )
+            assert "%E2%80%AE" not in disposition
+            assert "%0A" not in disposition
+            if url.endswith("xlsx"):
+                sheet = load_workbook(io.BytesIO(download.data))["Danh sách"]
+                texts = {cell.value for row in sheet.iter_rows(min_row=2) for cell in row}
+                assert "Dòng 1\nDòng 2\nDòng 3." in texts

@@ -7,6 +7,14 @@ from flask import current_app, request, send_file, stream_with_context
 from werkzeug.exceptions import Gone, ServiceUnavailable
 
 
+def file_name(name):
+    """`name` as a download may be called (Content-Disposition): what is not printable becomes a
+    space (a line break in a unit's name; a bidi override, which can make "…gpj.exe.pdf" read
+    as "…fdp.exe.jpg"), runs of spaces one, and path separators dashes."""
+    shown = "".join(character if character.isprintable() else " " for character in name)
+    return " ".join(shown.replace("/", "-").replace("\\", "-").split())
+
+
 def send_stored(store, key, *, size, sha256, mimetype, download_name, what, changed=None):
     """The file under `key` in `store` as an attachment named `download_name`.
 
@@ -34,7 +42,7 @@ def send_stored(store, key, *, size, sha256, mimetype, download_name, what, chan
         stream,
         mimetype=mimetype,
         as_attachment=True,  # filename*=UTF-8''… (RFC 5987) beside an ASCII fallback
-        download_name=download_name,
+        download_name=file_name(download_name),
         etag=sha256,
         max_age=0,
         conditional=False,

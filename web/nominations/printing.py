@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from web.database import db
+from web.downloads import file_name
 from web.nominations import bp
 from workflow import paperwork, register, services
 from workflow.models import Nomination, User
@@ -62,6 +63,6 @@ def print_pdf(nomination_id):
     return send_file(
         stream,
         mimetype="application/pdf",
-        download_name=f"Bản thành tích {nomination.nominee_name}.pdf",
+        download_name=file_name(f"Bản thành tích {nomination.nominee_name}.pdf"),
         max_age=0,
     )

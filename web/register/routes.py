@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from web.database import db
+from web.downloads import file_name
 from web.forms import options
 from web.register import bp
 from web.register.forms import RegisterSearchForm
@@ -66,6 +67,6 @@ def export():
         stream,
         mimetype=paperwork.XLSX_MEDIA_TYPE,
         as_attachment=True,
-        download_name=f"Sổ vàng điển hình tiên tiến - {current_user.unit.name}.xlsx",
+        download_name=file_name(f"Sổ vàng điển hình tiên tiến - {current_user.unit.name}.xlsx"),
         max_age=0,
     )
