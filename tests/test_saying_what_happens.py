@@ -268,6 +268,15 @@ def test_an_individuals_achievement_report_fields(web, world, db_session):
     assert web.post("/nominations/new", unsaid, token_from="/nominations/new").status_code == 302
     lan = db_session.scalars(select(Nomination).where(Nomination.nominee_name == "Hà Thị Lan"))
     assert [nomination.nominee_gender for nomination in lan] == [None]
+    # An address with diacritics before the @ could never be sent to.
+    accented = {**fields, "nominee_name": "Hà Thị Hoa", "nominee_email": "hoa.hà@example.vn"}
+    refused = web.post("/nominations/new", accented, token_from="/nominations/new")
+    assert refused.status_code == 422
+    assert "Phần trước @ cần viết không dấu" in refused.text
+    domain = {**fields, "nominee_name": "Hà Thị Hoa", "nominee_email": "hoa@bưuđiện.vn"}
+    assert web.post("/nominations/new", domain, token_from="/nominations/new").status_code == 302
+    hoa = db_session.scalar(select(Nomination).where(Nomination.nominee_name == "Hà Thị Hoa"))
+    assert hoa.nominee_email == "hoa@xn--buin-1ua66gr30m.vn"
 
 
 def test_the_api_refuses_an_individuals_fields_for_a_collective(client, world, auth):
@@ -285,6 +294,10 @@ def test_the_api_refuses_an_individuals_fields_for_a_collective(client, world, a
     answer = client.post(f"{API}/nominations", json=body, headers=auth("sec_k1"))
     assert answer.status_code == 422
     assert "nominee_gender" in answer.json["detail"]
+    accented = {**body, "kind": "individual", "nominee_email": "nguyễn.văn.an@example.vn"}
+    answer = client.post(f"{API}/nominations", json=accented, headers=auth("sec_k1"))
+    assert answer.status_code == 422
+    assert answer.json["errors"][0]["field"] == "nominee_email"
     body.pop("nominee_gender")
     created = client.post(f"{API}/nominations", json=body, headers=auth("sec_k1")).json
     person = client.patch(

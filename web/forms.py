@@ -6,10 +6,11 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from web import labels
 from web.i18n import FORM_TRANSLATIONS
+from workflow.fields import NOT_ASCII_ADDRESS, sendable_address
 
 
 def _nfc(value):
@@ -56,6 +57,20 @@ def length(maximum, minimum=0):
 
 
 optional = Optional
+
+
+def email_address():
+    """An e-mail address, kept as every mail server takes it (`fields.sendable_address`)."""
+    checks_form = Email(message=_l("Not a valid e-mail address."))
+
+    def check(form, field):
+        checks_form(form, field)
+        try:
+            field.data = sendable_address(field.data.strip())
+        except ValueError:
+            raise ValidationError(labels.message(NOT_ASCII_ADDRESS)) from None
+
+    return check
 
 
 def optional_choice():

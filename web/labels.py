@@ -294,6 +294,9 @@ MESSAGES = {
     "must be below 1": _l("Must be below 1."),
     "must be above 0": _l("Must be above 0."),
     'must be a fraction written like "2/3"': _l('A fraction written like "2/3", please.'),
+    "must be written without diacritics before the @": _l(
+        "Write the part before @ without diacritics, please: a mail server may refuse them."
+    ),
     "at least one level must review": _l("At least one level must review."),
     "must be a whole number of working days": _l("A whole number of working days, please."),
     "is not a reviewing level": _l("This is not a reviewing level."),

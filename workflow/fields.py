@@ -6,6 +6,7 @@ import unicodedata
 from functools import partial
 from typing import Annotated
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, Strict, ValidationError
 
 
@@ -55,8 +56,25 @@ MAX_ID = 2**31 - 1  # the largest value an INTEGER primary key holds on every da
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]  # query strings arrive as text
 Year = Annotated[int, Strict(), AfterValidator(_year)]
+NOT_ASCII_ADDRESS = "must be written without diacritics before the @"
+
+
+def sendable_address(address):
+    """`address` as every mail server takes it: a domain with diacritics in its ASCII form
+    ("an@bưuđiện.vn" → "an@xn--buin-1ua66gr30m.vn"); ValueError for diacritics before the @,
+    which only a server that speaks SMTPUTF8 delivers (a notice to it could never be sent)."""
+    if address.isascii():
+        return address
+    try:
+        return validate_email(address, check_deliverability=False, allow_smtputf8=False).ascii_email
+    except EmailNotValidError:
+        raise ValueError(NOT_ASCII_ADDRESS) from None
+
+
 Email = Annotated[
-    EmailStr, AfterValidator(lambda value: value if len(value) <= 254 else _too_long())
+    EmailStr,
+    AfterValidator(sendable_address),
+    AfterValidator(lambda value: value if len(value) <= 254 else _too_long()),
 ]
 
 

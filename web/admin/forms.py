@@ -13,10 +13,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange
 
 from web import labels
-from web.forms import Form, length, optional, options, required
+from web.forms import Form, email_address, length, optional, options, required
 from workflow import options as campaign_options
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS
 from workflow.models import OUTBOX_STATUSES, ROLES
@@ -53,7 +53,7 @@ class UserForm(Form):
     full_name = StringField(_l("Full name"), validators=[required(), length(200)])
     email = StringField(
         _l("E-mail"),
-        validators=[required(), length(254), Email(message=_l("Not a valid e-mail address."))],
+        validators=[required(), length(254), email_address()],
     )
     role = SelectField(_l("Role"), choices=options((r, labels.ROLES[r]) for r in ROLES))
     unit_code = SelectField(_l("Unit"), validators=[required()], validate_choice=True)

@@ -10,10 +10,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, NumberRange
+from wtforms.validators import NumberRange
 
 from web import labels
-from web.forms import Form, length, optional, optional_choice, options, required
+from web.forms import (
+    Form,
+    email_address,
+    length,
+    optional,
+    optional_choice,
+    options,
+    required,
+)
 from workflow.fields import MAX_ID
 from workflow.levels import REVIEW_LEVELS
 from workflow.machine import STATES
@@ -92,7 +100,7 @@ class NominationForm(Form):
     )
     nominee_email = StringField(
         _l("Nominee's e-mail"),
-        validators=[optional(), length(254), Email(message=_l("Not a valid e-mail address."))],
+        validators=[optional(), length(254), email_address()],
         description=_l("Optional: the nominee is e-mailed when recognised."),
     )
     title = StringField(
