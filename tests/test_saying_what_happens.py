@@ -268,6 +268,10 @@ def test_an_individuals_achievement_report_fields(web, world, db_session):
     assert web.post("/nominations/new", unsaid, token_from="/nominations/new").status_code == 302
     lan = db_session.scalars(select(Nomination).where(Nomination.nominee_name == "Hà Thị Lan"))
     assert [nomination.nominee_gender for nomination in lan] == [None]
+    escaped = {**fields, "nominee_name": "Hà Thị Hoa", "title": "Nuôi ong\x07"}
+    refused = web.post("/nominations/new", escaped, token_from="/nominations/new")
+    assert refused.status_code == 422
+    assert "Có ký tự không được phép." in refused.text
     # An address with diacritics before the @ could never be sent to.
     accented = {**fields, "nominee_name": "Hà Thị Hoa", "nominee_email": "hoa.hà@example.vn"}
     refused = web.post("/nominations/new", accented, token_from="/nominations/new")
@@ -298,6 +302,15 @@ def test_the_api_refuses_an_individuals_fields_for_a_collective(client, world, a
     answer = client.post(f"{API}/nominations", json=accented, headers=auth("sec_k1"))
     assert answer.status_code == 422
     assert answer.json["errors"][0]["field"] == "nominee_email"
+    # A word processor's breaks are line breaks; another control character is refused.
+    escaped = {**body, "title": "Hũ gạo\x1b[31m"}
+    answer = client.post(f"{API}/nominations", json=escaped, headers=auth("sec_k1"))
+    assert answer.status_code == 422
+    assert answer.json["errors"][0]["field"] == "title"
+    pasted = {**body, "kind": "individual", "achievements": "Dòng 1\vDòng 2\fDòng 3"}
+    answer = client.post(f"{API}/nominations", json=pasted, headers=auth("sec_k1"))
+    assert answer.status_code == 201
+    assert answer.json["achievements"] == "Dòng 1\nDòng 2\nDòng 3"
     body.pop("nominee_gender")
     created = client.post(f"{API}/nominations", json=body, headers=auth("sec_k1")).json
     person = client.patch(

@@ -1,7 +1,5 @@
 """The base of every HTML form: CSRF from Flask-WTF, messages from our own catalogue."""
 
-import unicodedata
-
 from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,15 +8,16 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from web import labels
 from web.i18n import FORM_TRANSLATIONS
-from workflow.fields import NOT_ASCII_ADDRESS, sendable_address
+from workflow.fields import CONTROL, NOT_ASCII_ADDRESS, plain, sendable_address
 
 
-def _nfc(value):
-    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+def _plain(value):
+    return plain(value) if isinstance(value, str) else value
 
 
 class Form(FlaskForm):
-    """Text arrives NFC-normalised; a NUL character anywhere is a field error (as in the API)."""
+    """Text arrives `fields.plain` (NFC, a word processor's breaks as line breaks); a control
+    character left anywhere is a field error (as in the API)."""
 
     class Meta:
         def get_translations(self, form):
@@ -26,13 +25,13 @@ class Form(FlaskForm):
 
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters", ())
-            unbound_field.kwargs["filters"] = (*filters, _nfc)
+            unbound_field.kwargs["filters"] = (*filters, _plain)
             return super().bind_field(form, unbound_field, options)
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
         for field in self:
-            if isinstance(field.data, str) and "\x00" in field.data:
+            if isinstance(field.data, str) and CONTROL.search(field.data):
                 field.errors = [*field.errors, _l("Contains a character that is not allowed.")]
                 valid = False
         return valid

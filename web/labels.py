@@ -435,6 +435,7 @@ PLAIN = {
     "the tree has a cycle": _l("The units would form a cycle."),
     "is required": _l("This field is required."),
     "must not contain NUL characters": _l("Invalid input."),
+    "must not contain control characters": _l("Contains a character that is not allowed."),
     "the account is disabled": _l("The account is disabled."),
     "this level is already closed": _l("This level is already closed."),
 }

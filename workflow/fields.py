@@ -1,4 +1,5 @@
-"""Field rules shared by the JSON API and the CSV imports: types, lengths, NFC text, no NUL."""
+"""Field rules shared by the JSON API and the CSV imports: types, lengths, NFC text, no control
+characters."""
 
 import datetime as dt
 import re
@@ -9,13 +10,26 @@ from typing import Annotated
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, Strict, ValidationError
 
+# What a paste or a file brings and nobody types: a word processor's line and page breaks (\v,
+# \f), which are line breaks, and other control characters (an escape, a bell), which no page,
+# worksheet or file name can show.
+_BREAKS = {0x0B: "\n", 0x0C: "\n"}
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def plain(value):
+    """`value` NFC-normalised, with a word processor's breaks as line breaks."""
+    return unicodedata.normalize("NFC", value).translate(_BREAKS)
+
 
 def clean_text(value, *, min_length, max_length):
-    """`value` NFC-normalised and stripped; ValueError if it holds NUL or its length is out of
-    bounds."""
+    """`value` `plain` and stripped; ValueError if it holds NUL or another control character
+    (tabs and line breaks aside), or its length is out of bounds."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
-    value = unicodedata.normalize("NFC", value).strip()
+    value = plain(value).strip()
+    if CONTROL.search(value):
+        raise ValueError("must not contain control characters")
     if len(value) < min_length:
         raise ValueError(
             "must not be empty" if min_length == 1 else f"at least {min_length} characters"
