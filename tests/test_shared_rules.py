@@ -9,7 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 
 import web.pages
 from web import problems
-from workflow import administration, errors, queries, services
+from workflow import administration, errors, policy, queries, services
 from workflow.fields import Text, describe
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -85,3 +85,15 @@ def test_the_web_serves_list_files_without_importing_the_tasks():
         and any(name.split(".")[0] == "tasks" for name in _imported_modules(path))
     )
     assert importers == []
+
+
+def test_an_address_names_its_mailbox_whichever_way_its_domain_is_written(world):
+    # A reviewer kept with the domain as typed, a nominee with its ASCII form (or the reverse).
+    reviewer = world.users["rev_c1"]
+    reviewer.email = "An.Nguyen@bưuđiện.vn"
+    nomination = world.nominate(
+        cell="K1", target="commune", nominee_email="an.nguyen+khen@xn--buin-1ua66gr30m.vn"
+    )
+    assert policy.is_own(reviewer, nomination)
+    assert policy.mailbox("an@bưuđiện.vn") == policy.mailbox("AN@XN--BUIN-1UA66GR30M.VN")
+    assert policy.mailbox("an@a..b") == "an@a..b"  # no domain anyone reaches: as written

@@ -234,3 +234,14 @@ def test_two_web_workers_share_the_throttle_through_redis(database_url, monkeypa
             login_throttle.reset()
         for worker in workers:
             worker.extensions["database"].engine.dispose()
+
+
+def test_a_password_is_checked_as_it_was_typed(web, client, world, db_session):
+    # Passwords are hashed as typed: a character the other fields turn or refuse is kept.
+    typed = "pa\vss\x1bword-1"
+    administration.set_password(db_session, world.users["sec_k1"], typed)
+    db_session.commit()
+    answer = web.post("/login", {"username": "sec_k1", "password": typed})
+    assert answer.status_code == 302
+    token = client.post("/api/v1/auth/token", json={"username": "sec_k1", "password": typed})
+    assert token.status_code == 200, token.json

@@ -489,3 +489,19 @@ def test_a_csv_larger_than_the_api_limit_is_accepted_for_import(web, app, monkey
     assert too_big.status_code == 413
     other = web.post("/language", {"lang": "vi", "next": "x" * 3000}, token_from="/")
     assert other.status_code == 413  # elsewhere the ordinary limit holds
+
+
+def test_pasted_csv_text_is_read_cell_by_cell(web, world, db_session):
+    # A page break inside a quoted cell is a line break in that cell, not a new row; an escape
+    # is an error naming its line and column, as in a file.
+    web.login("adm_p")
+    url = "/admin/import/units"
+    pasted = 'code,name,level,parent_code\nX1,"Chi bộ\vsố một",cell,C1\nX2,"Chi bộ\x1b",cell,C1\n'
+    answer = web.post(url, {"text": pasted, "action": "preview"}, token_from=url)
+    assert answer.status_code == 422
+    assert '<td class="num">3</td><td>name</td><td>Có ký tự không được phép.</td>' in answer.text
+    assert '<td class="num">2</td>' not in answer.text
+    good = pasted.split("X2")[0]
+    answer = web.post(url, {"text": good, "action": "import"}, token_from=url)
+    assert answer.status_code in (200, 302), answer.text[:500]
+    assert db_session.scalar(select(Unit.name).where(Unit.code == "X1")) == "Chi bộ\nsố một"

@@ -1,9 +1,12 @@
 """The base of every HTML form: CSRF from Flask-WTF, messages from our own catalogue."""
 
+import re
+import unicodedata
+
 from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice
+from wtforms import PasswordField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from web import labels
@@ -11,13 +14,28 @@ from web.i18n import FORM_TRANSLATIONS
 from workflow.fields import CONTROL, NOT_ASCII_ADDRESS, plain, sendable_address
 
 
+class CsvTextField(TextAreaField):
+    """A CSV file's text, pasted: only NFC-normalised, since its cells are checked one by one
+    when it is read (a page break inside a cell is a line break there, not a new row here)."""
+
+
+# Fields whose text is kept as it was sent (NFC aside): a password is hashed as typed.
+AS_SENT = (CsvTextField, PasswordField)
+NUL = re.compile("\x00")
+
+
 def _plain(value):
     return plain(value) if isinstance(value, str) else value
 
 
+def _nfc(value):
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
     """Text arrives `fields.plain` (NFC, a word processor's breaks as line breaks); a control
-    character left anywhere is a field error (as in the API)."""
+    character left in it is a field error (as in the API). A field `AS_SENT` is only
+    NFC-normalised, and refused only for a NUL."""
 
     class Meta:
         def get_translations(self, form):
@@ -25,13 +43,15 @@ class Form(FlaskForm):
 
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters", ())
-            unbound_field.kwargs["filters"] = (*filters, _plain)
+            as_sent = issubclass(unbound_field.field_class, AS_SENT)
+            unbound_field.kwargs["filters"] = (*filters, _nfc if as_sent else _plain)
             return super().bind_field(form, unbound_field, options)
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
         for field in self:
-            if isinstance(field.data, str) and CONTROL.search(field.data):
+            refused = NUL if isinstance(field, AS_SENT) else CONTROL
+            if isinstance(field.data, str) and refused.search(field.data):
                 field.errors = [*field.errors, _l("Contains a character that is not allowed.")]
                 valid = False
         return valid

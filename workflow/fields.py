@@ -22,14 +22,18 @@ def plain(value):
     return unicodedata.normalize("NFC", value).translate(_BREAKS)
 
 
-def clean_text(value, *, min_length, max_length):
+def clean_text(value, *, min_length, max_length, secret=False):
     """`value` `plain` and stripped; ValueError if it holds NUL or another control character
-    (tabs and line breaks aside), or its length is out of bounds."""
+    (tabs and line breaks aside), or its length is out of bounds. A `secret` (a password) is
+    only NFC-normalised and stripped, as it always was: what was hashed must match again."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
-    value = plain(value).strip()
-    if CONTROL.search(value):
-        raise ValueError("must not contain control characters")
+    if secret:
+        value = unicodedata.normalize("NFC", value).strip()
+    else:
+        value = plain(value).strip()
+        if CONTROL.search(value):
+            raise ValueError("must not contain control characters")
     if len(value) < min_length:
         raise ValueError(
             "must not be empty" if min_length == 1 else f"at least {min_length} characters"
@@ -39,12 +43,14 @@ def clean_text(value, *, min_length, max_length):
     return value
 
 
-def Text(max_length, min_length=1):
-    """A string, NFC-normalised and stripped, without NUL, of bounded length."""
+def Text(max_length, min_length=1, secret=False):
+    """A string, `clean_text`, of bounded length."""
     return Annotated[
         str,
         Strict(),
-        AfterValidator(partial(clean_text, min_length=min_length, max_length=max_length)),
+        AfterValidator(
+            partial(clean_text, min_length=min_length, max_length=max_length, secret=secret)
+        ),
     ]
 
 

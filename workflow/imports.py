@@ -62,7 +62,7 @@ class UserRow(Row):
     email: Email
     role: Literal[ROLES]
     unit_code: Text(40)
-    password: Text(200, min_length=0)
+    password: Text(200, min_length=0, secret=True)
     # The units whose committee the account sits on, ";"-separated (in practice its own unit).
     committee: Text(1000, min_length=0) = ""
 

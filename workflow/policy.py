@@ -1,5 +1,8 @@
 """Who may see and do what: every right in the product is one predicate here."""
 
+from contextlib import suppress
+
+import idna
 from sqlalchemy import bindparam, or_, select
 
 from workflow.machine import REVIEWER_ACTIONS, SECRETARY_ACTIONS
@@ -59,8 +62,12 @@ def can_see_campaign(actor, campaign):
 
 def mailbox(address):
     """The mailbox an address reaches: trimmed, case-folded, without a "+tag" in the local part
-    (An.Nguyen+khen@X.vn and an.nguyen@x.vn reach the same person)."""
+    (An.Nguyen+khen@X.vn and an.nguyen@x.vn reach the same person), its domain in ASCII (an
+    address kept before domains were, an@bưuđiện.vn, reaches an@xn--buin-1ua66gr30m.vn)."""
     local, at, domain = (address or "").strip().casefold().rpartition("@")
+    if not domain.isascii():
+        with suppress(idna.IDNAError):  # else no domain anyone could reach: compared as written
+            domain = idna.encode(domain, uts46=True).decode("ascii")
     return f"{local.partition('+')[0]}@{domain}" if at else domain
 
 

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange
 
 from web import labels
-from web.forms import Form, email_address, length, optional, options, required
+from web.forms import CsvTextField, Form, email_address, length, optional, options, required
 from workflow import options as campaign_options
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS
 from workflow.models import OUTBOX_STATUSES, ROLES
@@ -69,7 +69,7 @@ class ChangeUserForm(Form):
 
 class ImportForm(Form):
     file = FileField(_l("CSV file"))
-    text = TextAreaField(_l("…or paste the CSV text"), validators=[optional(), length(10_000_000)])
+    text = CsvTextField(_l("…or paste the CSV text"), validators=[optional(), length(10_000_000)])
 
 
 class DayOffForm(Form):
@@ -254,7 +254,7 @@ class ReorganiseForm(Form):
         _l("Reason (e.g. the resolution)"), validators=[required(), length(1000)]
     )
     file = FileField(_l("CSV file"))
-    text = TextAreaField(_l("…or paste the CSV text"), validators=[optional(), length(10_000_000)])
+    text = CsvTextField(_l("…or paste the CSV text"), validators=[optional(), length(10_000_000)])
     confirm = BooleanField(_l("I have checked every change above; apply them all."))
     # What the preview showed: applying waits until the same preview comes out again.
     preview = HiddenField()

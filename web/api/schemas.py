@@ -22,7 +22,7 @@ class Body(BaseModel):
 
 class TokenRequest(Body):
     username: Text(60)
-    password: Text(200)
+    password: Text(200, secret=True)
 
 
 class ReviewDeadlines(Body):
