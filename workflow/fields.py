@@ -22,6 +22,12 @@ def plain(value):
     return unicodedata.normalize("NFC", value).translate(_BREAKS)
 
 
+def without_controls(value):
+    """`value` with a word processor's breaks as line breaks and the other control characters
+    dropped."""
+    return CONTROL.sub("", value.translate(_BREAKS))
+
+
 def clean_text(value, *, min_length, max_length, secret=False):
     """`value` `plain` and stripped; ValueError if it holds NUL or another control character
     (tabs and line breaks aside), or its length is out of bounds. A `secret` (a password) is

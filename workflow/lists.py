@@ -207,9 +207,10 @@ def file_key(list_id, file_format):
 
 
 def download_name(commendation_list, file_format):
-    """ "Danh sách 01-DS-HU Huyện ủy Cẩm Khê.pdf": readable, no path separators."""
-    number = number_label(commendation_list).replace("/", "-")
-    return f"Danh sách {number} {commendation_list.issuer_name}.{file_format}"
+    """ "Danh sách 01-DS/HU Huyện ủy Cẩm Khê.pdf", which `downloads.file_name` makes a file's
+    name ("01-DS-HU")."""
+    number, issuer = number_label(commendation_list), commendation_list.issuer_name
+    return f"Danh sách {number} {issuer}.{file_format}"
 
 
 def claim(session, list_id, *, now=None):

@@ -111,6 +111,6 @@ def require_minutes(meeting):
 
 
 def download_name(meeting):
-    """ "Biên bản kiểm phiếu 03-BB-HU Huyện ủy Cẩm Khê.pdf": readable, no path separators."""
-    number = (number_label(meeting) or str(meeting.id)).replace("/", "-")
-    return f"Biên bản kiểm phiếu {number} {meeting.unit.name}.pdf"
+    """ "Biên bản kiểm phiếu 03-BB/HU Huyện ủy Cẩm Khê.pdf", which `downloads.file_name` makes a
+    file's name ("03-BB-HU")."""
+    return f"Biên bản kiểm phiếu {number_label(meeting) or meeting.id} {meeting.unit.name}.pdf"

@@ -10,6 +10,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from workflow import glossary, signing
+from workflow.fields import without_controls
 from workflow.levels import REVIEW_LEVELS
 from workflow.register import list_number
 
@@ -89,23 +90,10 @@ def pdf_document(html, stream, *, sign=None):
     sign(rendered, stream, page=page, box=box)
 
 
-# Control characters a worksheet cannot hold (openpyxl refuses them), as text pasted from a word
-# processor brings them: its line and page breaks (\v, \f) become line breaks, the rest go.
-_UNFIT_FOR_SHEETS = dict.fromkeys((*range(0x00, 0x09), *range(0x0E, 0x20))) | {
-    0x0B: "\n",
-    0x0C: "\n",
-}
-
-
-def sheet_text(value):
-    """`value` as a worksheet can hold it."""
-    return value.translate(_UNFIT_FOR_SHEETS)
-
-
 def text_cell(sheet, value, alignment=None, font=None):
     """A cell stored as text, never as a formula, whatever the nominee's text starts with."""
     if isinstance(value, str):
-        value = sheet_text(value)
+        value = without_controls(value)  # openpyxl refuses them, in text stored before we did
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"
