@@ -4,13 +4,17 @@ import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import World, _fresh_postgres
+from flask_migrate import upgrade
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from web import create_app
 from web.database import make_engine, normalise_url
-from workflow.models import Base, HistoryEntry, HistoryIsAppendOnly
+from workflow.models import Base, HistoryEntry, HistoryIsAppendOnly, Nomination, OutboxMessage, User
 
 
 def test_environment_variables_override_defaults(monkeypatch, tmp_path):
@@ -64,3 +68,62 @@ def test_workflow_imports_nothing_from_flask_web_or_tasks():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_addresses_kept_with_a_diacritic_domain_get_it_in_ascii(database_url, tmp_path):
+    """The migration a354665631d4, on a database of its own at the revision before it: the
+    accounts', the nominees' and the unsent notices' addresses get their domain in ASCII; a
+    sent notice keeps the address it went to, a local part with diacritics stays for its owner
+    to correct."""
+    if database_url.startswith("postgres"):
+        url = sa.make_url(normalise_url(database_url))
+        url = url.set(database=f"{url.database}_mail_domains").render_as_string(hide_password=False)
+        _fresh_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path / 'before.sqlite3'}"
+    app = create_app({"ENVIRONMENT": "testing", "DATABASE_URL": url, "SECRET_KEY": "test"})
+    engine = app.extensions["database"].engine
+    try:
+        with app.app_context():
+            upgrade(revision="27606f8c3c60")
+            with Session(engine) as session:
+                world = World(session)
+                world.users["rev_c1"].email = "An.Nguyen@Bưuđiện.vn"
+                world.users["rev_c2"].email = "hà@bưuđiện.vn"
+                nomination = world.nominate(nominee_email="hoa@trường.edu.vn")
+                for status in ("pending", "sent"):
+                    session.add(
+                        OutboxMessage(
+                            key=f"test-{status}",
+                            notice="forwarded",
+                            recipient_email="an@bưuđiện.vn",
+                            language="vi",
+                            context={},
+                            status=status,
+                        )
+                    )
+                session.commit()
+                ids = {
+                    "reviewer": world.users["rev_c1"].id,
+                    "accented": world.users["rev_c2"].id,
+                    "ascii": world.users["rev_p"].id,
+                    "nomination": nomination.id,
+                }
+            upgrade()
+            with Session(engine) as session:
+                assert (
+                    session.get(User, ids["reviewer"]).email == "An.Nguyen@xn--buin-1ua66gr30m.vn"
+                )
+                assert session.get(User, ids["accented"]).email == "hà@xn--buin-1ua66gr30m.vn"
+                assert session.get(User, ids["ascii"]).email == "rev_p@example.org"
+                nominee = session.get(Nomination, ids["nomination"]).nominee_email
+                assert nominee == "hoa@xn--trng-rib8295b.edu.vn"
+                sent_to = dict(
+                    session.execute(select(OutboxMessage.key, OutboxMessage.recipient_email)).all()
+                )
+                assert sent_to == {
+                    "test-pending": "an@xn--buin-1ua66gr30m.vn",
+                    "test-sent": "an@bưuđiện.vn",
+                }
+    finally:
+        engine.dispose()
