@@ -108,6 +108,32 @@ def test_the_import_page_shows_committee_errors_by_line_and_column(web, world):
     assert re.search(r'<tr><td class="num">2</td><td>committee</td>', answer.text)
 
 
+def test_the_import_page_says_every_account_error_in_vietnamese(web, world, db_session):
+    """Each message an import of accounts can give reads in full in Vietnamese: no English
+    level codes, no "or", no untranslated detail after "Không hợp lệ:"."""
+    web.login("adm_p")
+    url = "/admin/import/users"
+
+    def errors(text):
+        answer = web.post(url, {"text": HEADER + text, "action": "import"}, token_from=url)
+        assert answer.status_code == 422
+        assert "Không hợp lệ:" not in answer.text
+        return answer.text
+
+    wrong_level = errors(_row("uv_a", unit="D1", role="secretary", committee=""))
+    assert "Tài khoản Bí thư chi bộ chỉ thuộc đơn vị chi bộ." in wrong_level
+    wrong_level = errors(_row("uv_b", unit="K1", committee=""))
+    assert "chỉ thuộc đơn vị cấp xã, cấp huyện, cấp tỉnh." in wrong_level
+    seat = "Tài khoản chỉ có thể là thành viên Ban Thường vụ của chính đơn vị mình."
+    assert seat in errors(_row("uv_c", committee="C1"))
+    roles = "Giá trị phải là một trong: &#39;secretary&#39;, &#39;reviewer&#39;, &#39;admin&#39;."
+    assert roles in errors(_row("uv_d", role="boss", committee=""))
+    assert "D1 chưa có Ban Thường vụ" in errors(_row("uv_e"))
+    d1 = world.units["D1"]
+    committees.set_committee(db_session, world.users["adm_p"], d1, size=1, members=["rev_d1"])
+    assert "nhiều hơn số thành viên của Ban (1)" in errors(_row("uv_f"))
+
+
 # The committee page -------------------------------------------------------------------------
 
 

@@ -184,7 +184,7 @@ def test_the_whole_walk_with_a_return(browser_of, world, db_session):
 
     refused = _act(district, nomination, "return", comment="  ")
     assert refused.status_code == 422
-    assert "Phải ghi ý kiến khi trả lại hoặc không đề nghị một hồ sơ." in refused.text
+    assert "Phải ghi ý kiến khi trả lại hoặc không chấp thuận một hồ sơ." in refused.text
     db_session.refresh(nomination)
     assert nomination.state == "district_review"
 

@@ -187,7 +187,7 @@ def test_moving_a_unit_away_from_the_reviewer_of_its_nominations_is_refused(web,
     web.login("adm_p")
     refused = web.post("/admin/units/C1/move", {"parent_code": "D2"}, token_from="/admin/units")
     assert refused.status_code == 409
-    assert "1 hồ sơ thuộc C1 đang được xét duyệt tại, hoặc đã bị trả lại bởi, D1" in refused.text
+    assert "Có 1 hồ sơ thuộc C1 đang chờ D1 xét duyệt hoặc đã bị D1 trả lại" in refused.text
     assert db_session.scalar(select(Unit.path).where(Unit.code == "K1")) == "/P/D1/C1/K1/"
     imported = web.post(
         "/admin/import/units",
@@ -196,7 +196,7 @@ def test_moving_a_unit_away_from_the_reviewer_of_its_nominations_is_refused(web,
     )
     assert imported.status_code == 422
     assert re.search(
-        r'<td class="num">2</td><td>parent_code</td><td>1 hồ sơ thuộc C1', imported.text
+        r'<td class="num">2</td><td>parent_code</td><td>Có 1 hồ sơ thuộc C1', imported.text
     )
 
 

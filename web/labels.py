@@ -243,6 +243,10 @@ MESSAGES = {
     "more members with accounts than the committee's size": _l(
         "More members are ticked than the committee's size."
     ),
+    "a committee seat is in the account's own unit": _l(
+        "An account can sit only on its own unit's committee."
+    ),
+    "a disabled account has no committee seat": _l("A disabled account cannot sit on a committee."),
     "must be app or paper": _l("Choose in the app or on paper."),
     "is before the meeting's day": _l("This day is before the meeting's day."),
     "must name at least one nomination": _l("Tick at least one nomination."),
@@ -348,8 +352,8 @@ PATTERNS = (
         _l("A %(level)s cannot sit under a %(parent)s."),
     ),
     (
-        r"a (?P<role>\w+) (?:must belong to a|cannot belong to a) (?P<levels>.*?)(?: unit)?$",
-        _l("This role (%(role)s) does not fit a unit of this level (%(levels)s)."),
+        r"a (?P<role>\w+) must belong to a (?P<levels>.*) unit",
+        _l("A %(role)s account belongs to a unit of the %(levels)s."),
     ),
     (r"at most (?P<limit>\d+) characters", _l("At most %(limit)s characters.")),
     (
@@ -388,6 +392,10 @@ PATTERNS = (
     ),
     (r"must be between (?P<low>\d+) and (?P<high>\d+)", _l("From %(low)s to %(high)s.")),
     (r"at most (?P<limit>\d+) nominations", _l("At most %(limit)s nominations.")),
+    (
+        r"more members with accounts than the committee's size \((?P<size>\d+)\)",
+        _l("More accounts are named for this committee than its size (%(size)s)."),
+    ),
     (
         r"(?P<name>\S+) is not an active account of (?P<code>\S+)",
         _l("%(name)s is not an active account of the unit %(code)s."),
@@ -441,8 +449,14 @@ PLAIN = {
 }
 
 
-def _named(value):
-    """A level or role word in the reader's language, else the value as it is."""
+def _named(group, value):
+    """A pattern's `group` in the reader's language: a level or role word, a list of levels
+    ("commune, district" → "cấp xã, cấp huyện"), a list of values with its English "or"
+    ("'a', 'b' or 'c'" → "'a', 'b', 'c'"); else the value as it is."""
+    if group == "levels":
+        return ", ".join(str(LEVELS_IN_TEXT.get(level, level)) for level in value.split(", "))
+    if group == "values":
+        return re.sub(r" or (?=')", ", ", value)
     found = LEVELS.get(value) or ROLES.get(value)
     return str(found) if found is not None else value
 
@@ -461,7 +475,7 @@ def known_message(text):
     for pattern, translation in PATTERNS:
         found = re.fullmatch(pattern, text)
         if found:
-            values = {key: _named(value) for key, value in found.groupdict().items()}
+            values = {key: _named(key, value) for key, value in found.groupdict().items()}
             return str(translation) % values if values else str(translation)
     return None
 

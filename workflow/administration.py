@@ -8,7 +8,7 @@ from sqlalchemy import select
 from workflow import accounts, lists, policy, routing
 from workflow.errors import RETIRED_UNIT, Conflict, Forbidden, Invalid, NotFound
 from workflow.fields import clean_text
-from workflow.imports import CODE_PATTERN, REVIEWING_LEVELS_FOR_ROLE
+from workflow.imports import CODE_PATTERN, REVIEWING_LEVELS_FOR_ROLE, wrong_level
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS, rank
 from workflow.models import (
     ROLES,
@@ -106,7 +106,7 @@ def _check_role_unit(role, unit):
     if role not in ROLES:
         raise Invalid("role", "not a role")
     if unit.level not in REVIEWING_LEVELS_FOR_ROLE[role]:
-        raise Invalid("unit_code", f"a {role} cannot belong to a {unit.level} unit")
+        raise Invalid("unit_code", wrong_level(role))
 
 
 def create_user(session, actor, unit, *, username, full_name, email, role, password=None):

@@ -29,6 +29,11 @@ REVIEWING_LEVELS_FOR_ROLE = {
 }
 
 
+def wrong_level(role):
+    """The message for an account of `role` in a unit of a level it cannot belong to."""
+    return f"a {role} must belong to a {', '.join(REVIEWING_LEVELS_FOR_ROLE[role])} unit"
+
+
 class ImportError_(Exception):
     """A row is bad; nothing was written. `line` is the file's line, `column` a header name."""
 
@@ -293,8 +298,7 @@ def import_users(session, actor, text, *, dry_run=False):
             if user.unit_id != unit.id:
                 raise ImportError_(line, "unit_code", "an import cannot move the importer")
         if unit.level not in REVIEWING_LEVELS_FOR_ROLE[row.role]:
-            allowed = ", ".join(REVIEWING_LEVELS_FOR_ROLE[row.role])
-            raise ImportError_(line, "unit_code", f"a {row.role} must belong to a {allowed} unit")
+            raise ImportError_(line, "unit_code", wrong_level(row.role))
         for code in _committee_codes(row):
             seat = units.get(code)
             if seat is None or _outside(actor, seat):
@@ -356,7 +360,7 @@ def _committees(session, rows, units, users):
     for unit_id, (line, code) in named.items():
         if unit_id not in found:
             raise ImportError_(
-                line, "committee", f"{code} has no committee yet: set its size first"
+                line, "committee", f"{code} has no committee yet: an administrator sets it up"
             )
     return found
 
