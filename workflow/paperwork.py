@@ -63,9 +63,13 @@ def vietnamese_date(day):
 
 def campaign_phrase(name):
     """ "đợt …": the campaign as a sentence names it ("Đợt biểu dương 2026" → "đợt biểu dương
-    2026", "Biểu dương điển hình …" → "đợt biểu dương điển hình …"; "VN…" stays)."""
+    2026", "Biểu dương điển hình …" → "đợt biểu dương điển hình …"). A name that opens with a
+    proper noun keeps its capital: an acronym ("VN 2026") or a name whose second word is
+    capitalised too ("Phú Thọ: …", "Hồ Chí Minh …")."""
     rest = name[4:] if name[:4].casefold() == "đợt " else name
-    if rest[:1].isupper() and not rest[1:2].isupper():
+    words = rest.split(maxsplit=2)
+    proper = len(words) > 1 and words[1][:1].isupper()
+    if rest[:1].isupper() and not rest[1:2].isupper() and not proper:
         rest = rest[:1].lower() + rest[1:]
     return f"đợt {rest}"
 
