@@ -365,12 +365,16 @@ def test_a_single_level_publishes_by_hand(web, world, db_session):
     page = reviewer.get(url).text
     assert "Chưa biểu quyết" not in page  # a single reviewer decides: no vote line
     assert f'action="{url}/publication"' in page
-    published = reviewer.post(f"{url}/publication", {}, token_from=url)
+    asked = reviewer.post(f"{url}/publication", {}, token_from=url)
+    assert asked.status_code == 200  # a name on the public page cannot be taken back: asked first
+    assert "Xác nhận: công bố lấy ý kiến nhân dân" in asked.text
+    assert f'action="{url}/publication"' in reviewer.get(url).text
+    published = reviewer.post(f"{url}/publication", {"confirm": "1"}, token_from=url)
     assert published.status_code == 302
     page = reviewer.get(url).text
     assert f'action="{url}/publication"' not in page
     assert "Công bố ngày" in page
-    again = reviewer.post(f"{url}/publication", {}, token_from=url)
+    again = reviewer.post(f"{url}/publication", {"confirm": "1"}, token_from=url)
     assert again.status_code == 409
 
 

@@ -174,7 +174,8 @@ def test_evidence_moves_the_nominations_version(web, world, db_session):
     assert nomination.version == before + 1
     [stored] = _evidence(db_session, nomination)
     url = f"/nominations/{nomination.id}"
-    assert web.post(f"{url}/attachments/{stored.id}/delete", token_from=url).status_code == 302
+    removed = web.post(f"{url}/attachments/{stored.id}/delete", {"confirm": "1"}, token_from=url)
+    assert removed.status_code == 302
     db_session.refresh(nomination)
     assert nomination.version == before + 2
 
@@ -430,7 +431,7 @@ def test_closing_a_level_is_the_confirmation(app, web, world, db_session, dispat
     recognise(world, "K3", "district", nominee_name="Phạm Hữu Ý")
     web.login("adm_p")
     url = f"/admin/campaigns/{world.campaign.id}"
-    closed = web.post(f"{url}/close", {"unit_code": "D1"}, token_from=url)
+    closed = web.post(f"{url}/close", {"unit_code": "D1", "confirm": "1"}, token_from=url)
     assert closed.status_code == 302
     newer = db_session.scalar(select(CommendationList).where(CommendationList.id != made.id))
     assert (newer.number, newer.unit.code) == (2, "D1")

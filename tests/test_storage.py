@@ -217,7 +217,11 @@ def test_evidence_on_a_shared_backend(app, web, world, db_session, shared_storag
     assert not shared_storage.exists()  # nothing on this node's disk
 
     page = f"/nominations/{nomination.id}"
-    removed = web.post(f"{url}/delete", token_from=page)
+    asked = web.post(f"{url}/delete", token_from=page)
+    assert (asked.status_code, "Xác nhận: xóa tệp" in asked.text) == (200, True)
+    with app.app_context():  # asking removed nothing
+        assert storage.store(files.EVIDENCE).stat(stored.storage_key) is not None
+    removed = web.post(f"{url}/delete", {"confirm": "1"}, token_from=page)
     assert removed.status_code == 302
     with app.app_context():
         assert storage.store(files.EVIDENCE).stat(stored.storage_key) is None

@@ -260,7 +260,7 @@ def test_the_list_page_escapes_what_people_wrote(app, web, world, db_session, di
 def test_closing_a_level_requests_its_list_in_the_same_transaction(web, world, db_session):
     web.login("adm_p")
     url = f"/admin/campaigns/{world.campaign.id}"
-    closed = web.post(f"{url}/close", {"unit_code": "D1"}, token_from=url)
+    closed = web.post(f"{url}/close", {"unit_code": "D1", "confirm": "1"}, token_from=url)
     list_id = _list_page_id(closed)
     made = db_session.get(CommendationList, list_id)
     db_session.refresh(made)
@@ -289,7 +289,7 @@ def test_closing_the_level_above_a_district_campaign_asks_for_no_list(web, world
     )
     web.login("adm_p")
     url = f"/admin/campaigns/{campaign.id}"
-    closed = web.post(f"{url}/close", {"unit_code": "P"}, token_from=url)
+    closed = web.post(f"{url}/close", {"unit_code": "P", "confirm": "1"}, token_from=url)
     assert closed.status_code == 302
     assert closed.headers["Location"] == url
     assert db_session.scalar(select(func.count()).select_from(CampaignClosure)) == 1

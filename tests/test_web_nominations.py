@@ -398,6 +398,9 @@ def test_evidence_is_removed_only_by_the_secretary_while_editable(web, world, br
     world.act(nomination, "sec_k1", "submit")
     assert web.post(remove, token_from=url).status_code == 409
     world.act(nomination, "rev_c1", "return")
-    assert web.post(remove, token_from=url).status_code == 302
+    asked = web.post(remove, token_from=url)
+    assert asked.status_code == 200
+    assert path.exists()  # asked first: nothing removed yet
+    assert web.post(remove, {"confirm": "1"}, token_from=url).status_code == 302
     assert not path.exists()
     assert attachments.attachments_of(world.session, nomination) == []

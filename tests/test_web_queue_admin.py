@@ -48,6 +48,7 @@ def test_bulk_approve_reports_each_item(web, world, db_session):
     assert 'data-step="confirm-bulk"' in asked.text
     assert f"<strong>Chuyển lên {world.units['D1'].name}</strong>: 2 hồ sơ" in asked.text
     assert "1 hồ sơ không thể đồng ý lúc này" in asked.text
+    assert "Xác nhận: đồng ý 2 hồ sơ" in asked.text  # the button says what it does
     db_session.refresh(items[0])
     assert items[0].state == "commune_review"
     response = web.client.post("/queue", data={**data, "confirm": "1"})
@@ -426,9 +427,16 @@ def test_campaigns_open_edit_and_close(web, world, db_session):
     bad = web.post(url, {"submission_deadline": "15/13/2027"}, token_from=url)
     assert bad.status_code == 422
     assert "Ngày không hợp lệ." in bad.text
-    assert web.post(f"{url}/close", {"unit_code": "D1"}, token_from=url).status_code == 302
+    asked = web.post(f"{url}/close", {"unit_code": "D1"}, token_from=url)
+    assert asked.status_code == 200  # closing cannot be undone: asked first
+    assert "Xác nhận: kết thúc xét duyệt của Huyện ủy Cẩm Khê" in asked.text
+    assert 'name="unit_code" value="D1"' in asked.text
+    assert db_session.scalar(select(func.count()).select_from(CampaignClosure)) == 0
+    confirmed = {"unit_code": "D1", "confirm": "1"}
+    assert web.post(f"{url}/close", confirmed, token_from=url).status_code == 302
     assert db_session.scalar(select(func.count()).select_from(CampaignClosure)) == 1
-    assert web.post(f"{url}/close", {"unit_code": "D1"}, token_from=url).status_code == 409
+    again = web.post(f"{url}/close", {"unit_code": "D1"}, token_from=url)
+    assert again.status_code == 409  # refused before anyone is asked
     assert web.post(f"{url}/close", {"unit_code": "K1"}, token_from=url).status_code == 400
     assert "Huyện ủy Cẩm Khê" in web.get(url).text
 

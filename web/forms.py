@@ -3,10 +3,10 @@
 import re
 import unicodedata
 
-from flask import abort
+from flask import abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectChoice, TextAreaField
+from wtforms import HiddenField, PasswordField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from web import labels
@@ -59,6 +59,34 @@ class Form(FlaskForm):
 
 class PlainForm(Form):
     """A button that only needs its CSRF token."""
+
+
+class ConfirmedForm(Form):
+    """A button whose action cannot be undone: its first press shows what will happen
+    (`ask_first`), the second, from that page, carries `confirm`."""
+
+    confirm = HiddenField()
+
+    @property
+    def confirmed(self):
+        return self.confirm.data == "1"
+
+
+def ask_first(question, *, consequence, button, back, lead=None, fields=(), action=None):
+    """The confirmation step of a `ConfirmedForm`: `question` as the page's title, what will
+    happen, `button` (what it does, "Xác nhận: …") re-posting the form with `fields` and
+    `confirm`, and the way `back`. The route first takes the action and rolls it back: so the
+    same checks refuse it before anyone is asked, and nothing is kept until confirmed."""
+    return render_template(
+        "confirm.html",
+        question=question,
+        consequence=consequence,
+        button=button,
+        back=back,
+        lead=lead,
+        fields=fields,
+        action=action or request.path,
+    )
 
 
 def required(message=None):

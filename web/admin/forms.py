@@ -16,7 +16,16 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange
 
 from web import labels
-from web.forms import CsvTextField, Form, email_address, length, optional, options, required
+from web.forms import (
+    ConfirmedForm,
+    CsvTextField,
+    Form,
+    email_address,
+    length,
+    optional,
+    options,
+    required,
+)
 from workflow import options as campaign_options
 from workflow.levels import REVIEW_LEVELS, UNIT_LEVELS
 from workflow.models import OUTBOX_STATUSES, ROLES
@@ -124,7 +133,7 @@ class CommitteeForm(Form):
     members = SelectMultipleField(_l("Members with an account"), coerce=str)
 
 
-class CloseForm(Form):
+class CloseForm(ConfirmedForm):
     unit_code = SelectField(_l("Reviewing unit"), validators=[required()], validate_choice=True)
 
 

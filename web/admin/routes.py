@@ -28,7 +28,7 @@ from web.admin.forms import (
 )
 from web.auth.tokens import password_link
 from web.database import db
-from web.forms import PlainForm, options, posted_version, show_invalid
+from web.forms import PlainForm, ask_first, options, posted_version, show_invalid
 from web.lists.forms import RequestListForm
 from workflow import (
     administration,
@@ -545,6 +545,20 @@ def close_level(campaign_id):
     _closure, final_list = administration.close_level(
         db.session, current_user, found, unit, on=services.today()
     )
+    if not form.confirmed:
+        db.session.rollback()  # it passed every check: undone, and asked first
+        return ask_first(
+            _("Close the review of %(unit)s?", unit=unit.name),
+            lead=found.name,
+            consequence=_(
+                "%(unit)s will take no more decisions in this campaign, and this cannot be undone; "
+                "its final commendation list is produced at once.",
+                unit=unit.name,
+            ),
+            button=_("Confirm: close the review of %(unit)s", unit=unit.name),
+            back=url_for("admin.campaign", campaign_id=found.id),
+            fields=[("unit_code", unit.code)],
+        )
     db.session.commit()  # the after-commit hand-off queues the list task
     if final_list is None:
         flash(_("Review closed for %(unit)s.", unit=unit.name), "success")

@@ -14,6 +14,7 @@ from wtforms.validators import NumberRange
 
 from web import labels
 from web.forms import (
+    ConfirmedForm,
     Form,
     email_address,
     length,
@@ -179,7 +180,7 @@ class UploadForm(Form):
     )
 
 
-class DeleteForm(Form):
+class DeleteForm(ConfirmedForm):
     pass
 
 

@@ -18,7 +18,7 @@ from werkzeug.exceptions import Gone
 from web import labels, metrics
 from web.database import db
 from web.downloads import send_stored
-from web.forms import PlainForm, options, posted_version, show_invalid
+from web.forms import ConfirmedForm, ask_first, options, posted_version, show_invalid
 from web.i18n import format_day
 from web.nominations import bp, printing
 from web.nominations.forms import (
@@ -366,9 +366,21 @@ def download(nomination_id, attachment_id):
 def delete_attachment(nomination_id, attachment_id):
     actor = current_user
     found = attachments.get_attachment(db.session, actor, nomination_id, attachment_id)
-    if not DeleteForm().validate():
+    form = DeleteForm()
+    if not form.validate():
         abort(400)
+    question = _("Remove %(file)s?", file=found.filename)
+    lead = found.nomination.nominee_name
     attachments.remove_attachment(db.session, found, actor, store=_evidence_store())
+    if not form.confirmed:
+        db.session.rollback()  # it passed every check: undone, and asked first
+        return ask_first(
+            question,
+            lead=lead,
+            consequence=_("The file is deleted for good; to keep it, attach it again later."),
+            button=_("Confirm: remove the file"),
+            back=url_for("nominations.show", nomination_id=nomination_id),
+        )
     db.session.commit()  # the file is deleted after this commit, not before
     flash(_("The file is removed."), "success")
     return redirect(url_for("nominations.show", nomination_id=nomination_id))
@@ -379,14 +391,32 @@ def delete_attachment(nomination_id, attachment_id):
 def publish(nomination_id):
     """Put the name out for public comment at the level where it waits."""
     nomination = services.get_nomination(db.session, current_user, nomination_id)
-    if not PlainForm().validate():
+    form = ConfirmedForm()
+    if not form.validate():
         abort(400)
+    question = _("Publish %(name)s for public comment?", name=nomination.nominee_name)
+    lead = nomination.title
     publication = comments.publish(db.session, current_user, nomination, on=services.today())
+    ends_on = publication.ends_on
+    if not form.confirmed:
+        db.session.rollback()  # it passed every check: undone, and asked first
+        return ask_first(
+            question,
+            lead=lead,
+            consequence=_(
+                "The name, the title and the achievements go on the public page, where anyone "
+                "can read them and comment, and stay there until %(day)s; publishing cannot be "
+                "undone.",
+                day=format_day(ends_on),
+            ),
+            button=_("Confirm: publish for public comment"),
+            back=url_for("nominations.show", nomination_id=nomination.id),
+        )
     db.session.commit()
     flash(
         _(
             "The name is published for public comment until %(day)s.",
-            day=format_day(publication.ends_on),
+            day=format_day(ends_on),
         ),
         "success",
     )
