@@ -304,6 +304,22 @@ def test_a_reviewer_produces_the_commendation_list_in_a_browser(page_for):
     assert "01-DS/HU" in district.locator("table.list").inner_text()
 
 
+def test_closing_a_units_review_asks_first_on_a_phone(page_for, live_server):
+    """The confirmation of what cannot be undone fits the narrowest phone, passes axe, and
+    going back leaves everything as it was."""
+    admin = page_for("admin")
+    admin.set_viewport_size(NARROWEST)
+    admin.goto("/admin/campaigns/1")
+    admin.click("text=Kết thúc xét duyệt của đơn vị này…")
+    asked = admin.locator("[data-step=confirm-close-review]")
+    assert "không thể hoàn tác" in asked.inner_text()
+    assert admin.evaluate(FITS), admin.evaluate(WIDEST)
+    assert _serious(admin) == []
+    asked.locator("text=Chưa kết thúc").click()
+    admin.wait_for_url(f"{live_server}/admin/campaigns/1")
+    assert "Chưa cấp nào kết thúc xét duyệt." in admin.locator("main").inner_text()
+
+
 def test_login_page_in_a_browser(browser, live_server):
     context = browser.new_context(base_url=live_server)
     page = context.new_page()

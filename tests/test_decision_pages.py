@@ -121,9 +121,9 @@ def test_the_import_page_says_every_account_error_in_vietnamese(web, world, db_s
         return answer.text
 
     wrong_level = errors(_row("uv_a", unit="D1", role="secretary", committee=""))
-    assert "Tài khoản Bí thư chi bộ chỉ thuộc đơn vị chi bộ." in wrong_level
+    assert "Vai trò Bí thư chi bộ chỉ dành cho đơn vị chi bộ." in wrong_level
     wrong_level = errors(_row("uv_b", unit="K1", committee=""))
-    assert "chỉ thuộc đơn vị cấp xã, cấp huyện, cấp tỉnh." in wrong_level
+    assert "chỉ dành cho đơn vị cấp xã, cấp huyện, cấp tỉnh." in wrong_level
     seat = "Tài khoản chỉ có thể là thành viên Ban Thường vụ của chính đơn vị mình."
     assert seat in errors(_row("uv_c", committee="C1"))
     roles = "Giá trị phải là một trong: &#39;secretary&#39;, &#39;reviewer&#39;, &#39;admin&#39;."

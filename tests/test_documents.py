@@ -165,6 +165,8 @@ def test_a_nominations_report_of_achievements_prints_as_a_pdf(web, world, db_ses
         ("VN 2026", "đợt VN 2026"),
         ("Phú Thọ: điển hình 2026", "đợt Phú Thọ: điển hình 2026"),
         ("Đợt Hồ Chí Minh 2026", "đợt Hồ Chí Minh 2026"),
+        ("Huế 2026", "đợt Huế 2026"),
+        ("Điển hình tiên tiến 2026", "đợt điển hình tiên tiến 2026"),
         ("Học tập và làm theo", "đợt học tập và làm theo"),
     ],
 )

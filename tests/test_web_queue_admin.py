@@ -10,6 +10,7 @@ from workflow import services
 from workflow.models import (
     CampaignAmendment,
     CampaignClosure,
+    CommendationList,
     HistoryEntry,
     OutboxMessage,
     Unit,
@@ -431,7 +432,11 @@ def test_campaigns_open_edit_and_close(web, world, db_session):
     assert asked.status_code == 200  # closing cannot be undone: asked first
     assert "Xác nhận: kết thúc xét duyệt của Huyện ủy Cẩm Khê" in asked.text
     assert 'name="unit_code" value="D1"' in asked.text
-    assert db_session.scalar(select(func.count()).select_from(CampaignClosure)) == 0
+    assert 'data-step="confirm-close-review"' in asked.text
+    assert "không thể hoàn tác" in asked.text
+    assert "danh sách chính thức các trường hợp Huyện ủy Cẩm Khê công nhận" in asked.text
+    for written in (CampaignClosure, CommendationList):  # asking closed nothing, listed nothing
+        assert db_session.scalar(select(func.count()).select_from(written)) == 0
     confirmed = {"unit_code": "D1", "confirm": "1"}
     assert web.post(f"{url}/close", confirmed, token_from=url).status_code == 302
     assert db_session.scalar(select(func.count()).select_from(CampaignClosure)) == 1

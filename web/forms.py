@@ -72,20 +72,26 @@ class ConfirmedForm(Form):
         return self.confirm.data == "1"
 
 
-def ask_first(question, *, consequence, button, back, lead=None, fields=(), action=None):
-    """The confirmation step of a `ConfirmedForm`: `question` as the page's title, what will
-    happen, `button` (what it does, "Xác nhận: …") re-posting the form with `fields` and
-    `confirm`, and the way `back`. The route first takes the action and rolls it back: so the
-    same checks refuse it before anyone is asked, and nothing is kept until confirmed."""
+def ask_first(question, *, step, consequence, button, back, keep=None, lead=None, fields=()):
+    """The confirmation step of a `ConfirmedForm` whose checks are the action itself: the route
+    takes the action, reads what it would do, rolls it back and asks, so that the same checks
+    refuse it before anyone is asked and nothing is kept until confirmed. (Pages that show
+    more than a sentence, or whose checks stand apart, keep their own confirmation template.)
+
+    `question` is the page's title; `consequence` what will happen; `button` what it does
+    ("Xác nhận: …"), re-posting to the same address with `fields` and `confirm`; `keep` the
+    way `back`; `step` names the page (`data-step="confirm-<step>"`)."""
     return render_template(
         "confirm.html",
         question=question,
+        step=step,
         consequence=consequence,
         button=button,
         back=back,
+        keep=keep,
         lead=lead,
         fields=fields,
-        action=action or request.path,
+        action=request.path,
     )
 
 

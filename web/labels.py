@@ -353,7 +353,7 @@ PATTERNS = (
     ),
     (
         r"a (?P<role>\w+) must belong to a (?P<levels>.*) unit",
-        _l("A %(role)s account belongs to a unit of the %(levels)s."),
+        _l("The %(role)s role belongs only to units at: %(levels)s."),
     ),
     (r"at most (?P<limit>\d+) characters", _l("At most %(limit)s characters.")),
     (

@@ -61,15 +61,28 @@ def vietnamese_date(day):
     return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
 
 
+# The words a campaign's name opens with that are no proper noun: their capital is the name's
+# own, and goes in a sentence ("đợt biểu dương …"). Any other keeps it ("đợt Huế 2026").
+COMMON_OPENINGS = (
+    "biểu dương",
+    "tuyên dương",
+    "điển hình",
+    "học tập",
+    "thi đua",
+    "khen thưởng",
+    "phong trào",
+    "gương",
+    "tổng kết",
+)
+
+
 def campaign_phrase(name):
     """ "đợt …": the campaign as a sentence names it ("Đợt biểu dương 2026" → "đợt biểu dương
-    2026", "Biểu dương điển hình …" → "đợt biểu dương điển hình …"). A name that opens with a
-    proper noun keeps its capital: an acronym ("VN 2026") or a name whose second word is
-    capitalised too ("Phú Thọ: …", "Hồ Chí Minh …")."""
+    2026", "Biểu dương điển hình …" → "đợt biểu dương điển hình …"); a name that opens with
+    a proper noun or an acronym keeps it as written ("đợt Phú Thọ: …", "đợt VN 2026")."""
     rest = name[4:] if name[:4].casefold() == "đợt " else name
-    words = rest.split(maxsplit=2)
-    proper = len(words) > 1 and words[1][:1].isupper()
-    if rest[:1].isupper() and not rest[1:2].isupper() and not proper:
+    opening = " ".join(rest.split()[:2]).casefold()
+    if rest[:1].isupper() and any(opening.startswith(word) for word in COMMON_OPENINGS):
         rest = rest[:1].lower() + rest[1:]
     return f"đợt {rest}"
 

@@ -28,7 +28,7 @@ depends_on = None
 COLUMNS = (
     ("users", "email", None),
     ("nominations", "nominee_email", None),
-    ("outbox", "recipient_email", "status <> 'sent'"),
+    ("outbox", "recipient_email", "status IN ('pending', 'sending', 'failed')"),
 )
 
 

@@ -546,19 +546,19 @@ def close_level(campaign_id):
         db.session, current_user, found, unit, on=services.today()
     )
     if not form.confirmed:
+        consequence = _("Closing is recorded for good; it cannot be undone.")
+        if final_list is not None:
+            consequence += " " + _closing_list(final_list, unit)
+        asked = {
+            "question": _("Close the review of %(unit)s?", unit=unit.name),
+            "lead": found.name,
+            "consequence": consequence,
+            "button": _("Confirm: close the review of %(unit)s", unit=unit.name),
+            "back": url_for("admin.campaign", campaign_id=found.id),
+            "fields": [("unit_code", unit.code)],
+        }
         db.session.rollback()  # it passed every check: undone, and asked first
-        return ask_first(
-            _("Close the review of %(unit)s?", unit=unit.name),
-            lead=found.name,
-            consequence=_(
-                "%(unit)s will take no more decisions in this campaign, and this cannot be undone; "
-                "its final commendation list is produced at once.",
-                unit=unit.name,
-            ),
-            button=_("Confirm: close the review of %(unit)s", unit=unit.name),
-            back=url_for("admin.campaign", campaign_id=found.id),
-            fields=[("unit_code", unit.code)],
-        )
+        return ask_first(step="close-review", keep=_("Keep it open"), **asked)
     db.session.commit()  # the after-commit hand-off queues the list task
     if final_list is None:
         flash(_("Review closed for %(unit)s.", unit=unit.name), "success")
@@ -578,6 +578,21 @@ def close_level(campaign_id):
         )
     flash(message, "success")
     return redirect(url_for("lists.show", list_id=final_list.id))
+
+
+def _closing_list(final_list, unit):
+    """What closing does to the unit's final list: keeps the latest, or requests a new one."""
+    if final_list.status == "done":  # nothing changed since the unit's latest list
+        return _(
+            "List no. %(number)s holds what %(unit)s recognised and remains the valid list.",
+            number=lists.number_label(final_list),
+            unit=unit.name,
+        )
+    return _(
+        "List no. %(number)s, the final list of what %(unit)s recognised, is then requested.",
+        number=lists.number_label(final_list),
+        unit=unit.name,
+    )
 
 
 # Notices that could not be sent.

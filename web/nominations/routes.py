@@ -376,10 +376,15 @@ def delete_attachment(nomination_id, attachment_id):
         db.session.rollback()  # it passed every check: undone, and asked first
         return ask_first(
             question,
+            step="remove-file",
             lead=lead,
-            consequence=_("The file is deleted for good; to keep it, attach it again later."),
+            consequence=_(
+                "The file is deleted for good and cannot be recovered; upload it again if it is "
+                "needed."
+            ),
             button=_("Confirm: remove the file"),
             back=url_for("nominations.show", nomination_id=nomination_id),
+            keep=_("Keep the file"),
         )
     db.session.commit()  # the file is deleted after this commit, not before
     flash(_("The file is removed."), "success")
@@ -402,6 +407,7 @@ def publish(nomination_id):
         db.session.rollback()  # it passed every check: undone, and asked first
         return ask_first(
             question,
+            step="publish",
             lead=lead,
             consequence=_(
                 "The name, the title and the achievements go on the public page, where anyone "
@@ -411,6 +417,7 @@ def publish(nomination_id):
             ),
             button=_("Confirm: publish for public comment"),
             back=url_for("nominations.show", nomination_id=nomination.id),
+            keep=_("Not now"),
         )
     db.session.commit()
     flash(
