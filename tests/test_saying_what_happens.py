@@ -352,3 +352,31 @@ def test_the_folded_text_follows_an_edit(world, db_session):
     count = db_session.scalar(select(func.count()).select_from(Nomination).where(*conditions))
     assert count == 1
     assert db_session.scalar(select(func.count()).select_from(HistoryEntry)) >= 1
+
+
+@pytest.mark.parametrize(
+    ("message", "vi", "en"),
+    [
+        (
+            "in this campaign the commune level does not decide by vote",
+            "Trong đợt này, cấp xã không quyết định bằng biểu quyết của Ban Thường vụ.",
+            "In this campaign the commune level does not decide by a committee vote.",
+        ),
+        (
+            "the district level of this campaign has no comment period",
+            "Ở cấp huyện, đợt này không lấy ý kiến nhân dân.",
+            "At the district level this campaign has no public comment period.",
+        ),
+        (
+            "3 nominations wait at the commune level; settle them first",
+            "Còn 3 hồ sơ đang chờ ở cấp xã; hãy xử lý xong trước khi cấp này thôi xét duyệt.",
+            "3 nominations wait at the commune level; settle them before the level stops "
+            "reviewing.",
+        ),
+    ],
+)
+def test_a_level_inside_a_sentence_is_named_as_a_sentence_names_it(app, message, vi, en):
+    """ "đang chờ ở cấp xã", not "ở Cấp xã" (the heading's word), and no "level level"."""
+    for language, expected in (("vi", vi), ("en", en)):
+        with app.test_request_context(f"/?lang={language}"):
+            assert labels.known_message(message) == expected

@@ -405,22 +405,22 @@ PATTERNS = (
         _l("Nomination %(id)s is not waiting at %(code)s in this campaign."),
     ),
     (
-        r"in this campaign the (?P<level>\w+) level does not decide by vote",
-        _l("In this campaign the %(level)s level does not decide by a committee vote."),
+        r"in this campaign the (?P<at_level>\w+) level does not decide by vote",
+        _l("In this campaign the %(at_level)s does not decide by a committee vote."),
     ),
     (
         r"(?P<code>\S+) has no committee yet: an administrator sets it up",
         _l("%(code)s has no committee yet: an administrator sets its size and members first."),
     ),
     (
-        r"the (?P<level>\w+) level of this campaign has no comment period",
-        _l("The %(level)s level of this campaign has no public comment period."),
+        r"the (?P<at_level>\w+) level of this campaign has no comment period",
+        _l("At the %(at_level)s this campaign has no public comment period."),
     ),
     (
-        r"(?P<count>\d+) nominations wait at the (?P<level>\w+) level; settle them first",
+        r"(?P<count>\d+) nominations wait at the (?P<at_level>\w+) level; settle them first",
         _l(
-            "%(count)s nominations wait at the %(level)s level; settle them before the level "
-            "stops reviewing."
+            "%(count)s nominations wait at the %(at_level)s; settle them before the level stops "
+            "reviewing."
         ),
     ),
     (
@@ -450,9 +450,12 @@ PLAIN = {
 
 
 def _named(group, value):
-    """A pattern's `group` in the reader's language: a level or role word, a list of levels
-    ("commune, district" → "cấp xã, cấp huyện"), a list of values with its English "or"
-    ("'a', 'b' or 'c'" → "'a', 'b', 'c'"); else the value as it is."""
+    """A pattern's `group` in the reader's language: a level or role word (`at_level`: a level
+    as a sentence names it, "cấp xã"), a list of levels ("commune, district" → "cấp xã, cấp
+    huyện"), a list of values with its English "or" ("'a', 'b' or 'c'" → "'a', 'b', 'c'");
+    else the value as it is."""
+    if group == "at_level":
+        return str(LEVELS_IN_TEXT.get(value, value))
     if group == "levels":
         return ", ".join(str(LEVELS_IN_TEXT.get(level, level)) for level in value.split(", "))
     if group == "values":
