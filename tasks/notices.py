@@ -7,6 +7,7 @@ One function per notice turns an outbox row into its template context; the templ
 import datetime as dt
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 
 from tasks import mail
 from workflow import glossary, paperwork, reorganisation
@@ -211,9 +212,10 @@ def render(message):
     context = CONTEXTS[message.notice](message, LABELS[language])
     context["greeting"] = greeting(message, language)
     folder = f"email/{message.notice}/{language}"
-    subject = render_template(f"{folder}/subject.txt", **context)
-    text = render_template(f"{folder}/body.txt", **context)
-    html = render_template(f"{folder}/body.html", **context)
+    with force_locale(language):  # numbers as the recipient writes them (the `count` filter)
+        subject = render_template(f"{folder}/subject.txt", **context)
+        text = render_template(f"{folder}/body.txt", **context)
+        html = render_template(f"{folder}/body.html", **context)
     return " ".join(subject.split()), text, html
 
 

@@ -380,3 +380,29 @@ def test_a_level_inside_a_sentence_is_named_as_a_sentence_names_it(app, message,
     for language, expected in (("vi", vi), ("en", en)):
         with app.test_request_context(f"/?lang={language}"):
             assert labels.known_message(message) == expected
+
+
+@pytest.mark.parametrize(("language", "written"), [("vi", "12.500"), ("en", "12,500")])
+def test_pages_write_numbers_as_their_reader_does(app, language, written):
+    """Counts on the pages, in their plurals too: 12.500 in Vietnamese, 12,500 in English."""
+    from flask import render_template_string
+
+    with app.test_request_context(f"/?lang={language}"):
+        found = render_template_string(
+            '{{ ngettext("%(num)s nomination found", "%(num)s nominations found", n) }}', n=12500
+        )
+        assert written in found
+        assert render_template_string("{{ n|count }}", n=12500) == written
+
+
+def test_no_plural_formats_its_number_as_a_digit():
+    """`ngettext` passes the number written out (`%(num)s`): a `%(num)d` would fail."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "web"
+    found = [
+        str(path)
+        for path in [*root.rglob("*.html"), *root.rglob("*.txt"), *root.rglob("*.po")]
+        if "%(num)d" in path.read_text(encoding="utf-8")
+    ]
+    assert found == []

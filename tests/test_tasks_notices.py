@@ -576,3 +576,23 @@ def test_the_sweep_sends_as_soon_as_the_mail_server_answers_again(
     db_session.refresh(row)
     assert (row.status, row.attempts, row.server_down) == ("sent", 2, False)
     assert received == [["rev_c1@example.org"]]
+
+
+@pytest.mark.parametrize(
+    ("language", "written"), [("vi", "1.250 hồ sơ"), ("en", "1,250 nominations")]
+)
+def test_a_notice_writes_numbers_as_its_reader_does(app, language, written):
+    row = OutboxMessage(
+        key="digest-1",
+        notice="deadline_digest",
+        recipient_email="a@b.vn",
+        language=language,
+        context={"date": "2026-12-04", "unit": "Huyện ủy Cẩm Khê", "total": 1250, "overdue": 0},
+    )
+    row.context["items"] = []
+    with app.app_context():
+        subject, text, html = notices.render(row)
+    for part in (subject, text, html):
+        assert written in part
+    assert "0 hồ sơ đã quá hạn" not in text  # none overdue: not said
+    assert "0 overdue" not in text

@@ -2,6 +2,7 @@
 
 from markupsafe import Markup, escape
 
+from web.i18n import format_count
 from workflow.machine import STATES, TRANSITIONS
 
 # Narrow enough to be drawn at its own size in a phone's card (about 330 px), so that the text
@@ -26,7 +27,8 @@ def bar_chart(rows, *, title):
             f'<text x="0" y="{y + 13}" class="chart-label">{escape(label)}</text>'
             f'<rect x="0" y="{y + LABEL_HEIGHT}" width="{length}" height="{BAR_HEIGHT}" '
             f'class="chart-bar"/>'
-            f'<text x="{length + 6}" y="{y + LABEL_HEIGHT + 12}" class="chart-value">{count}</text>'
+            f'<text x="{length + 6}" y="{y + LABEL_HEIGHT + 12}" class="chart-value">'
+            f"{format_count(count)}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text inside went through escape())

@@ -4,9 +4,11 @@ import datetime as dt
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request, session
-from flask_babel import get_translations
+from flask import current_app, has_request_context, request, session
+from flask_babel import format_decimal, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -25,7 +27,10 @@ def here_without_lang():
 
 
 def select_locale():
-    """?lang= (remembered in the session), then the session, then the user's choice, then vi."""
+    """?lang= (remembered in the session), then the session, then the user's choice, then vi;
+    vi outside a request (a task's documents; its e-mails force their recipient's language)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     asked = requested_language()
     if asked:
         session["lang"] = asked
@@ -60,6 +65,22 @@ def format_moment(value):
     if value is None:
         return ""
     return value.astimezone(local_zone()).strftime("%d/%m/%Y %H:%M")
+
+
+def format_count(value):
+    """A whole number as the reader writes it: 12.500 in Vietnamese, 12,500 in English."""
+    return format_decimal(value)
+
+
+@pass_context
+def template_ngettext(context, singular, plural, num, **variables):
+    """The templates' ngettext (Jinja's newstyle one: the text escaped, then filled), with
+    `%(num)s` written as the reader writes numbers (`format_count`)."""
+    variables.setdefault("num", format_count(num))
+    text = get_translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 (our catalogue's text; the values are escaped by %)
+    return text % variables
 
 
 class FormTranslations:
