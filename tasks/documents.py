@@ -6,6 +6,7 @@ import io
 import tempfile
 
 from flask import render_template
+from flask_babel import force_locale
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
@@ -80,7 +81,10 @@ def document_context(commendation_list, signatory=None):
 def render_pdf(commendation_list, stream, *, signatory=None, sign=None):
     """The list as a party document; with `sign`, the rendered PDF is handed to it to be signed
     into `stream` with its stamp in the space to sign (see pdf_document)."""
-    html = render_template("lists/document.html", **document_context(commendation_list, signatory))
+    with force_locale("vi"):  # a party document, in Vietnamese whoever asked for it
+        html = render_template(
+            "lists/document.html", **document_context(commendation_list, signatory)
+        )
     pdf_document(html, stream, sign=sign)
 
 

@@ -4,6 +4,7 @@ import hashlib
 import logging
 
 from flask import render_template
+from flask_babel import force_locale
 
 from tasks.documents import KIND_NAMES, place, superior_body, vietnamese_date
 from web.database import db
@@ -61,7 +62,9 @@ def minutes_context(meeting, results, number):
 def render_pdf(context):
     from weasyprint import HTML  # heavy; only the document tasks need it
 
-    return HTML(string=render_template("meetings/minutes.html", **context)).write_pdf()
+    with force_locale("vi"):  # a party document, in Vietnamese whoever asked for it
+        html = render_template("meetings/minutes.html", **context)
+    return HTML(string=html).write_pdf()
 
 
 def render_minutes(task, meeting_id):

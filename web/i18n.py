@@ -73,7 +73,7 @@ def format_count(value):
 
 
 @pass_context
-def template_ngettext(context, singular, plural, num, **variables):
+def template_ngettext(context, singular, plural, num, /, **variables):
     """The templates' ngettext (Jinja's newstyle one: the text escaped, then filled), with
     `%(num)s` written as the reader writes numbers (`format_count`)."""
     variables.setdefault("num", format_count(num))
