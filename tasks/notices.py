@@ -212,7 +212,7 @@ def render(message):
     context = CONTEXTS[message.notice](message, LABELS[language])
     context["greeting"] = greeting(message, language)
     folder = f"email/{message.notice}/{language}"
-    with force_locale(language):  # numbers as the recipient writes them (the `number` filter)
+    with force_locale(language):  # numbers as the recipient writes them (`decimalformat`)
         subject = render_template(f"{folder}/subject.txt", **context)
         text = render_template(f"{folder}/body.txt", **context)
         html = render_template(f"{folder}/body.html", **context)

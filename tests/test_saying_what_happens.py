@@ -392,7 +392,7 @@ def test_pages_write_numbers_as_their_reader_does(app, language, written):
             '{{ ngettext("%(num)s nomination found", "%(num)s nominations found", n) }}', n=12500
         )
         assert written in found
-        assert render_template_string("{{ n|number }}", n=12500) == written
+        assert render_template_string("{{ n|decimalformat }}", n=12500) == written
 
 
 def test_no_plural_formats_its_number_as_a_digit():

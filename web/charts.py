@@ -1,8 +1,8 @@
 """Small charts drawn on the server as inline SVG: no script, no CDN, text always escaped."""
 
+from flask_babel import format_decimal
 from markupsafe import Markup, escape
 
-from web.i18n import format_count
 from workflow.machine import STATES, TRANSITIONS
 
 # Narrow enough to be drawn at its own size in a phone's card (about 330 px), so that the text
@@ -28,7 +28,7 @@ def bar_chart(rows, *, title):
             f'<rect x="0" y="{y + LABEL_HEIGHT}" width="{length}" height="{BAR_HEIGHT}" '
             f'class="chart-bar"/>'
             f'<text x="{length + 6}" y="{y + LABEL_HEIGHT + 12}" class="chart-value">'
-            f"{format_count(count)}</text>"
+            f"{format_decimal(count)}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text inside went through escape())

@@ -10,6 +10,7 @@ from wtforms import HiddenField, PasswordField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from web import labels
+from web.database import db
 from web.i18n import FORM_TRANSLATIONS
 from workflow.fields import CONTROL, NOT_ASCII_ADDRESS, plain, sendable_address
 
@@ -74,13 +75,15 @@ class ConfirmedForm(Form):
 
 def ask_first(question, *, step, consequence, button, back, keep=None, lead=None, fields=()):
     """The confirmation step of a `ConfirmedForm` whose checks are the action itself: the route
-    takes the action, reads what it would do, rolls it back and asks, so that the same checks
-    refuse it before anyone is asked and nothing is kept until confirmed. (Pages that show
-    more than a sentence, or whose checks stand apart, keep their own confirmation template.)
+    takes the action and calls this with what it would do; the action is rolled back here,
+    once its words are read, and the page asks. So the same checks refuse it before anyone is
+    asked, and nothing is kept until confirmed. (Pages that show more than a sentence, or whose
+    checks stand apart, keep their own confirmation template.)
 
     `question` is the page's title; `consequence` what will happen; `button` what it does
     ("Xác nhận: …"), re-posting to the same address with `fields` and `confirm`; `keep` the
     way `back`; `step` names the page (`data-step="confirm-<step>"`)."""
+    db.session.rollback()
     return render_template(
         "confirm.html",
         question=question,

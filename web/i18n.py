@@ -67,16 +67,12 @@ def format_moment(value):
     return value.astimezone(local_zone()).strftime("%d/%m/%Y %H:%M")
 
 
-def format_count(value):
-    """A whole number as the reader writes it: 12.500 in Vietnamese, 12,500 in English."""
-    return format_decimal(value)
-
-
 @pass_context
 def template_ngettext(context, singular, plural, num, /, **variables):
     """The templates' ngettext (Jinja's newstyle one: the text escaped, then filled), with
-    `%(num)s` written as the reader writes numbers (`format_count`)."""
-    variables.setdefault("num", format_count(num))
+    `%(num)s` written as the reader writes numbers: 12.500 in Vietnamese, 12,500 in English
+    (Flask-Babel's `format_decimal`, the `decimalformat` filter of the templates)."""
+    variables.setdefault("num", format_decimal(num))
     text = get_translations().ungettext(singular, plural, num)
     if context.eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704 (our catalogue's text; the values are escaped by %)

@@ -111,7 +111,6 @@ def init_app(app):
     app.jinja_env.filters["day"] = i18n.format_day
     app.jinja_env.filters["moment"] = i18n.format_moment
     app.jinja_env.filters["iso_day"] = i18n.format_iso_day
-    app.jinja_env.filters["number"] = i18n.format_count
     app.jinja_env.globals["ngettext"] = i18n.template_ngettext  # numbers as the reader writes them
     app.jinja_env.filters["list_number"] = lists.number_label
     app.jinja_env.filters["minutes_number"] = minutes.number_label

@@ -81,8 +81,7 @@ def campaign_phrase(name):
     2026", "Biểu dương điển hình …" → "đợt biểu dương điển hình …"); a name that opens with
     a proper noun or an acronym keeps it as written ("đợt Phú Thọ: …", "đợt VN 2026")."""
     rest = name[4:] if name[:4].casefold() == "đợt " else name
-    opening = " ".join(rest.split()[:2]).casefold()
-    if rest[:1].isupper() and any(opening.startswith(word) for word in COMMON_OPENINGS):
+    if rest.casefold().startswith(COMMON_OPENINGS):
         rest = rest[:1].lower() + rest[1:]
     return f"đợt {rest}"
 

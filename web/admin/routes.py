@@ -545,52 +545,38 @@ def close_level(campaign_id):
     _closure, final_list = administration.close_level(
         db.session, current_user, found, unit, on=services.today()
     )
+    # What it does to the unit's final list: none above the campaign's unit; else the latest
+    # stays valid (nothing changed since), or a new one is requested.
+    done = [] if final_list is None else [_closing_list(final_list, unit)]
     if not form.confirmed:
-        consequence = _("Closing is recorded for good; it cannot be undone.")
-        if final_list is not None:
-            consequence += " " + _closing_list(final_list, unit)
-        asked = {
-            "question": _("Close the review of %(unit)s?", unit=unit.name),
-            "lead": found.name,
-            "consequence": consequence,
-            "button": _("Confirm: close the review of %(unit)s", unit=unit.name),
-            "back": url_for("admin.campaign", campaign_id=found.id),
-            "fields": [("unit_code", unit.code)],
-        }
-        db.session.rollback()  # it passed every check: undone, and asked first
-        return ask_first(step="close-review", keep=_("Keep it open"), **asked)
+        return ask_first(
+            _("Close the review of %(unit)s?", unit=unit.name),
+            step="close-review",
+            lead=found.name,
+            consequence=" ".join([_("Closing is recorded for good; it cannot be undone."), *done]),
+            button=_("Confirm: close the review of %(unit)s", unit=unit.name),
+            back=url_for("admin.campaign", campaign_id=found.id),
+            keep=_("Keep it open"),
+            fields=[("unit_code", unit.code)],
+        )
     db.session.commit()  # the after-commit hand-off queues the list task
+    flash(" ".join([_("Review closed for %(unit)s.", unit=unit.name), *done]), "success")
     if final_list is None:
-        flash(_("Review closed for %(unit)s.", unit=unit.name), "success")
         return redirect(url_for("admin.campaign", campaign_id=found.id))
-    if final_list.status == "done":  # nothing changed since the unit's latest list
-        message = _(
-            "Review closed for %(unit)s; list no. %(number)s holds what it recognised and "
-            "remains the valid list.",
-            unit=unit.name,
-            number=lists.number_label(final_list),
-        )
-    else:
-        message = _(
-            "Review closed for %(unit)s; list no. %(number)s is requested.",
-            unit=unit.name,
-            number=lists.number_label(final_list),
-        )
-    flash(message, "success")
     return redirect(url_for("lists.show", list_id=final_list.id))
 
 
 def _closing_list(final_list, unit):
-    """What closing does to the unit's final list: keeps the latest, or requests a new one."""
-    if final_list.status == "done":  # nothing changed since the unit's latest list
+    number = lists.number_label(final_list)
+    if final_list.status == "done":
         return _(
             "List no. %(number)s holds what %(unit)s recognised and remains the valid list.",
-            number=lists.number_label(final_list),
+            number=number,
             unit=unit.name,
         )
     return _(
-        "List no. %(number)s, the final list of what %(unit)s recognised, is then requested.",
-        number=lists.number_label(final_list),
+        "List no. %(number)s, the final list of what %(unit)s recognised, is requested.",
+        number=number,
         unit=unit.name,
     )
 

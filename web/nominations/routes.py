@@ -369,15 +369,12 @@ def delete_attachment(nomination_id, attachment_id):
     form = DeleteForm()
     if not form.validate():
         abort(400)
-    question = _("Remove %(file)s?", file=found.filename)
-    lead = found.nomination.nominee_name
     attachments.remove_attachment(db.session, found, actor, store=_evidence_store())
     if not form.confirmed:
-        db.session.rollback()  # it passed every check: undone, and asked first
         return ask_first(
-            question,
+            _("Remove %(file)s?", file=found.filename),
             step="remove-file",
-            lead=lead,
+            lead=found.nomination.nominee_name,
             consequence=_(
                 "The file is deleted for good and cannot be recovered; upload it again if it is "
                 "needed."
@@ -399,21 +396,17 @@ def publish(nomination_id):
     form = ConfirmedForm()
     if not form.validate():
         abort(400)
-    question = _("Publish %(name)s for public comment?", name=nomination.nominee_name)
-    lead = nomination.title
     publication = comments.publish(db.session, current_user, nomination, on=services.today())
-    ends_on = publication.ends_on
     if not form.confirmed:
-        db.session.rollback()  # it passed every check: undone, and asked first
         return ask_first(
-            question,
+            _("Publish %(name)s for public comment?", name=nomination.nominee_name),
             step="publish",
-            lead=lead,
+            lead=nomination.title,
             consequence=_(
                 "The name, the title and the achievements go on the public page, where anyone "
                 "can read them and comment, and stay there until %(day)s; publishing cannot be "
                 "undone.",
-                day=format_day(ends_on),
+                day=format_day(publication.ends_on),
             ),
             button=_("Confirm: publish for public comment"),
             back=url_for("nominations.show", nomination_id=nomination.id),
@@ -423,7 +416,7 @@ def publish(nomination_id):
     flash(
         _(
             "The name is published for public comment until %(day)s.",
-            day=format_day(ends_on),
+            day=format_day(publication.ends_on),
         ),
         "success",
     )
