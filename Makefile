@@ -56,7 +56,7 @@ format: install ## Ruff: fix what can be fixed and format
 	$(BIN)/ruff format .
 
 translations: install ## Extract the UI's strings, update the vi catalogue and compile it
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o web/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _plural:1,2 --no-location --sort-output -o web/translations/messages.pot .
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --width 100
 	$(BIN)/pybabel compile -d web/translations
 

@@ -94,8 +94,8 @@ def test_a_move_that_would_strand_nominations_under_review_is_refused(
     with pytest.raises(Conflict) as refused:  # D1 would no longer be above K1
         administration.move_unit(db_session, admin, world.units["C1"], world.units["D2"])
     assert str(refused.value) == (
-        "1 nominations below C1 are pending at or were returned by D1, "
-        "which would no longer be above them"
+        "1 nomination below C1 is pending at or was returned by D1, "
+        "which would no longer be above it"
     )
     assert world.units["K1"].path == "/P/D1/C1/K1/"
     assert world.units["C1"].parent is world.units["D1"]
@@ -135,7 +135,7 @@ def test_an_import_that_would_strand_nominations_names_the_row_and_writes_nothin
     errors, counts = imports.preview(db_session, world.users["adm_p"], "units", text)
     assert counts is None
     assert [(error.line, error.column) for error in errors] == [(3, "parent_code")]
-    assert "pending at or were returned by D1" in errors[0].message
+    assert "pending at or was returned by D1" in errors[0].message
     paths = dict(db_session.execute(select(Unit.code, Unit.path)).all())
     assert paths["K1"] == "/P/D1/C1/K1/"
     assert "X1" not in paths

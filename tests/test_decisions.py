@@ -579,10 +579,18 @@ def test_a_level_that_does_not_review_is_skipped(world, db_session):
     assert nomination.pending_unit_id == world.units["D1"].id
 
 
-def test_a_level_with_waiting_nominations_keeps_reviewing(world, db_session):
-    at_district(world)
-    with pytest.raises(Conflict):
+@pytest.mark.parametrize(
+    ("count", "said"),
+    [
+        (1, "1 nomination waits at the district level; settle it first"),
+        (2, "2 nominations wait at the district level; settle them first"),
+    ],
+)
+def test_a_level_with_waiting_nominations_keeps_reviewing(world, db_session, count, said):
+    at_district(world, count)
+    with pytest.raises(Conflict) as refused:
         amend(world, district={"reviews": False})
+    assert str(refused.value) == said
 
 
 # The API's shapes and check order ---------------------------------------------------------------

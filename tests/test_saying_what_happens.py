@@ -373,6 +373,27 @@ def test_the_folded_text_follows_an_edit(world, db_session):
             "3 nominations wait at the commune level; settle them before the level stops "
             "reviewing.",
         ),
+        (
+            "1 nomination waits at the commune level; settle it first",
+            "Còn 1 hồ sơ đang chờ ở cấp xã; hãy xử lý xong trước khi cấp này thôi xét duyệt.",
+            "1 nomination waits at the commune level; settle it before the level stops reviewing.",
+        ),
+        (
+            "1 nomination below C1 is pending at or was returned by D1, which would no longer be "
+            "above it",
+            "Có 1 hồ sơ thuộc C1 đang chờ D1 xét duyệt hoặc đã bị D1 trả lại, trong khi D1 sẽ "
+            "không còn là cấp trên của số hồ sơ này. Hãy giải quyết xong rồi mới chuyển đơn vị.",
+            "1 nomination below C1 is under review at, or was returned by, D1, which would no "
+            "longer be above it. Settle it first, then move the unit.",
+        ),
+        (
+            "1250 nominations below C1 are pending at or were returned by D1, which would no "
+            "longer be above them",
+            "Có 1.250 hồ sơ thuộc C1 đang chờ D1 xét duyệt hoặc đã bị D1 trả lại, trong khi D1 sẽ "
+            "không còn là cấp trên của số hồ sơ này. Hãy giải quyết xong rồi mới chuyển đơn vị.",
+            "1,250 nominations below C1 are under review at, or were returned by, D1, which would "
+            "no longer be above them. Settle them first, then move the unit.",
+        ),
     ],
 )
 def test_a_level_inside_a_sentence_is_named_as_a_sentence_names_it(app, message, vi, en):

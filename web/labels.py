@@ -5,8 +5,9 @@ States, outcomes, levels and kinds come from `workflow.glossary`, the one place 
 
 import re
 from collections.abc import Mapping
+from typing import NamedTuple
 
-from flask_babel import LazyString, get_locale
+from flask_babel import LazyString, format_decimal, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -343,6 +344,14 @@ MESSAGES = {
 }
 
 
+class _plural(NamedTuple):  # lower case: `make translations` reads it as a gettext function
+    """A pattern's translation that counts: its group `count` chooses the plural form, and is
+    `%(num)s` in it, written as the reader writes numbers."""
+
+    singular: str
+    plural: str
+
+
 # Messages that carry a value, as (pattern, translation); the groups fill the placeholders.
 PATTERNS = (
     (r"duplicate of line (?P<line>\d+)", _l("Duplicate of line %(line)s.")),
@@ -417,19 +426,25 @@ PATTERNS = (
         _l("At the %(at_level)s this campaign has no public comment period."),
     ),
     (
-        r"(?P<count>\d+) nominations wait at the (?P<at_level>\w+) level; settle them first",
-        _l(
-            "%(count)s nominations wait at the %(at_level)s; settle them before the level stops "
-            "reviewing."
+        r"(?P<count>\d+) (?:nomination waits|nominations wait) at the (?P<at_level>\w+) level; "
+        r"settle (?:it|them) first",
+        _plural(
+            "%(num)s nomination waits at the %(at_level)s; settle it before the level stops "
+            "reviewing.",
+            "%(num)s nominations wait at the %(at_level)s; settle them before the level stops "
+            "reviewing.",
         ),
     ),
     (
-        r"(?P<count>\d+) nominations below (?P<code>\S+) are pending at or were returned by "
-        r"(?P<reviewer>\S+), which would no longer be above them",
-        _l(
-            "%(count)s nominations below %(code)s are under review at, or were returned by, "
+        r"(?P<count>\d+) nominations? below (?P<code>\S+) (?:is|are) pending at or (?:was|were) "
+        r"returned by (?P<reviewer>\S+), which would no longer be above (?:it|them)",
+        _plural(
+            "%(num)s nomination below %(code)s is under review at, or was returned by, "
+            "%(reviewer)s, which would no longer be above it. Settle it first, then move the "
+            "unit.",
+            "%(num)s nominations below %(code)s are under review at, or were returned by, "
             "%(reviewer)s, which would no longer be above them. Settle them first, then move "
-            "the unit."
+            "the unit.",
         ),
     ),
 )
@@ -479,6 +494,10 @@ def known_message(text):
         found = re.fullmatch(pattern, text)
         if found:
             values = {key: _named(key, value) for key, value in found.groupdict().items()}
+            if isinstance(translation, _plural):
+                count = int(values["count"])
+                text = get_translations().ungettext(*translation, count)
+                return text % {**values, "num": format_decimal(count)}
             return str(translation) % values if values else str(translation)
     return None
 

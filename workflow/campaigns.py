@@ -129,9 +129,9 @@ def _refuse_dropping_busy_levels(session, campaign, merged):
                 )
             )
             if waiting:
-                raise Conflict(
-                    f"{waiting} nominations wait at the {level} level; settle them first"
-                )
+                one = waiting == 1
+                waits, them = ("nomination waits", "it") if one else ("nominations wait", "them")
+                raise Conflict(f"{waiting} {waits} at the {level} level; settle {them} first")
 
 
 def _record(session, actor, campaign, reason, changes):

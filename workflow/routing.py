@@ -165,7 +165,11 @@ def stranded_message(stranded, moved_code):
     """The sentence that refuses a change of the tree that would strand nominations."""
     first = stranded[0]
     count = sum(item.count for item in stranded if item.reviewer_code == first.reviewer_code)
+    one = count == 1
+    nominations, are, were, them = (
+        ("nomination", "is", "was", "it") if one else ("nominations", "are", "were", "them")
+    )
     return (
-        f"{count} nominations below {moved_code} are pending at or were returned by "
-        f"{first.reviewer_code}, which would no longer be above them"
+        f"{count} {nominations} below {moved_code} {are} pending at or {were} returned by "
+        f"{first.reviewer_code}, which would no longer be above {them}"
     )
