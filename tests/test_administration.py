@@ -5,15 +5,21 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from web import labels
 from workflow import accounts, administration, imports, policy, queries, routing
 from workflow.errors import Conflict, Forbidden, Invalid
 from workflow.models import Unit, User
 
 
-def test_moving_a_unit_rewrites_every_path_below_it(world, db_session):
+def test_moving_a_unit_rewrites_every_path_below_it(app, world, db_session):
     admin = world.users["adm_p"]
-    with pytest.raises(Invalid):  # a district cannot sit under a district
+    with pytest.raises(Invalid) as refused:
         administration.move_unit(db_session, admin, world.units["D1"], world.units["D2"])
+    assert refused.value.message == "a district cannot sit under a district"
+    with app.test_request_context("/?lang=vi"):  # the admin pages' words for it
+        assert labels.message(refused.value.message) == (
+            "Không thể đặt đơn vị cấp huyện trực thuộc đơn vị cấp huyện."
+        )
     administration.move_unit(db_session, admin, world.units["C2"], world.units["D2"])
     paths = dict(db_session.execute(select(Unit.code, Unit.path)).all())
     assert paths["C2"] == "/P/D2/C2/"

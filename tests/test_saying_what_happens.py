@@ -28,7 +28,7 @@ def test_fold_drops_diacritics_case_and_the_bar_of_d():
 
 
 def test_every_state_level_and_kind_has_one_name_per_language():
-    for table in ("states", "levels", "kinds"):
+    for table in ("states", "levels", "levels_in_text", "units_in_text", "kinds"):
         for language in glossary.LANGUAGES:
             words = glossary.names(table, language)
             assert all(words.values()), (table, language)
@@ -372,6 +372,16 @@ def test_the_folded_text_follows_an_edit(world, db_session):
             "Còn 3 hồ sơ đang chờ ở cấp xã; hãy xử lý xong trước khi cấp này thôi xét duyệt.",
             "3 nominations wait at the commune level; settle them before the level stops "
             "reviewing.",
+        ),
+        (
+            "a commune cannot sit under a cell",
+            "Không thể đặt đơn vị cấp xã trực thuộc chi bộ.",
+            "A commune cannot sit under a party cell.",
+        ),
+        (
+            "a cell cannot merge with a commune",
+            "Không thể sáp nhập chi bộ với đơn vị cấp xã.",
+            "A party cell cannot be merged with a commune.",
         ),
         (
             "1 nomination waits at the commune level; settle it first",

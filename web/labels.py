@@ -113,6 +113,7 @@ KINDS_IN_TEXT = Glossary("kinds_in_text")
 KINDS_PLURAL = Glossary("kinds_plural")
 LEVELS = Glossary("levels")
 LEVELS_IN_TEXT = Glossary("levels_in_text")
+UNITS_IN_TEXT = Glossary("units_in_text")
 GENDERS = {"female": _l("Female"), "male": _l("Male")}
 LIST_STATUSES = {
     "pending": _l("Waiting to be produced"),
@@ -357,8 +358,8 @@ PATTERNS = (
     (r"duplicate of line (?P<line>\d+)", _l("Duplicate of line %(line)s.")),
     (r"no unit with code '(?P<code>.*)'", _l("There is no unit with code %(code)s.")),
     (
-        r"(?P<level>\w+) cannot sit under a (?P<parent>\w+)",
-        _l("A %(level)s cannot sit under a %(parent)s."),
+        r"a (?P<unit>\w+) cannot sit under a (?P<other_unit>\w+)",
+        _l("A %(unit)s cannot sit under a %(other_unit)s."),
     ),
     (
         r"a (?P<role>\w+) must belong to a (?P<levels>.*) unit",
@@ -366,8 +367,8 @@ PATTERNS = (
     ),
     (r"at most (?P<limit>\d+) characters", _l("At most %(limit)s characters.")),
     (
-        r"a (?P<level>\w+) cannot merge (?:with|into) a (?P<other>\w+)",
-        _l("A %(level)s cannot be merged with a %(other)s."),
+        r"a (?P<unit>\w+) cannot merge (?:with|into) a (?P<other_unit>\w+)",
+        _l("A %(unit)s cannot be merged with a %(other_unit)s."),
     ),
     (
         r"units merge into it on line (?P<line>\d+)",
@@ -466,11 +467,14 @@ PLAIN = {
 
 def _named(group, value):
     """A pattern's `group` in the reader's language: a level or role word (`at_level`: a level
-    as a sentence names it, "cấp xã"), a list of levels ("commune, district" → "cấp xã, cấp
+    as a sentence names it, "cấp xã"; `unit`, `other_unit`: a unit by its level, "đơn vị cấp
+    xã"), a list of levels ("commune, district" → "cấp xã, cấp
     huyện"), a list of values with its English "or" ("'a', 'b' or 'c'" → "'a', 'b', 'c'");
     else the value as it is."""
     if group == "at_level":
         return str(LEVELS_IN_TEXT.get(value, value))
+    if group in ("unit", "other_unit"):
+        return str(UNITS_IN_TEXT.get(value, value))
     if group == "levels":
         return ", ".join(str(LEVELS_IN_TEXT.get(level, level)) for level in value.split(", "))
     if group == "values":

@@ -1,6 +1,7 @@
 """The words people read for states, outcomes, levels and kinds: one name each, in Vietnamese
 and in English, used alike by the pages, the e-mails, the list files (PDF, XLSX, CSV) and the
-API's labels. Nothing else spells these words; `tests/test_glossary.py` checks every surface.
+API's labels. Nothing else spells these words; `tests/test_saying_what_happens.py` checks the
+surfaces.
 """
 
 LANGUAGES = ("vi", "en")
@@ -29,6 +30,13 @@ LEVELS_IN_TEXT = {
     "commune": {"vi": "cấp xã", "en": "commune level"},
     "district": {"vi": "cấp huyện", "en": "district level"},
     "province": {"vi": "cấp tỉnh", "en": "province level"},
+    "cell": {"vi": "chi bộ", "en": "party cell"},
+}
+# A unit named by its level inside a sentence ("a commune cannot sit under a party cell").
+UNITS_IN_TEXT = {
+    "commune": {"vi": "đơn vị cấp xã", "en": "commune"},
+    "district": {"vi": "đơn vị cấp huyện", "en": "district"},
+    "province": {"vi": "đơn vị cấp tỉnh", "en": "province"},
     "cell": {"vi": "chi bộ", "en": "party cell"},
 }
 
@@ -85,6 +93,7 @@ TABLES = {
     "states": STATES,
     "levels": LEVELS,
     "levels_in_text": LEVELS_IN_TEXT,
+    "units_in_text": UNITS_IN_TEXT,
     "kinds": KINDS,
     "kinds_in_text": KINDS_IN_TEXT,
     "kinds_plural": KINDS_PLURAL,

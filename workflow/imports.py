@@ -208,7 +208,9 @@ def import_units(session, actor, text, *, dry_run=False):
         if unit.parent is not None and rank(unit.level) >= rank(unit.parent.level):
             line = seen.get(unit.code) or seen.get(unit.parent.code)
             column = "level" if unit.code in seen else "parent_code"
-            raise ImportError_(line, column, f"{unit.level} cannot sit under a {unit.parent.level}")
+            raise ImportError_(
+                line, column, f"a {unit.level} cannot sit under a {unit.parent.level}"
+            )
         if unit.id is None:
             session.add(unit)
     _refuse_stranding(session, units, stored_paths, moved, seen)

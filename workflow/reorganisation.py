@@ -303,7 +303,7 @@ class _Run:
 
     def _check_under(self, index, key, level, parent):
         if rank(level) >= rank(parent.level):
-            raise _error(Invalid, index, key, f"{level} cannot sit under a {parent.level}")
+            raise _error(Invalid, index, key, f"a {level} cannot sit under a {parent.level}")
 
     def _dissolve(self, index, operation):
         unit = self._live(index, "unit", operation.unit)
