@@ -1,11 +1,15 @@
 """Issue 8 on the server side: one glossary on every surface, buttons that say what they do,
 confirmation steps, an individual's fields, search without diacritics, pages that lead back."""
 
+import ast
+import importlib
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+import workflow
 from tasks import documents, notices
 from web import labels
 from web.api.serializers import nomination_labels
@@ -352,6 +356,49 @@ def test_the_folded_text_follows_an_edit(world, db_session):
     count = db_session.scalar(select(func.count()).select_from(Nomination).where(*conditions))
     assert count == 1
     assert db_session.scalar(select(func.count()).select_from(HistoryEntry)) >= 1
+
+
+def _messages_written_in(module):
+    """The messages `module` gives an `Invalid` or an `ImportError_` (or a ValueError, which the
+    forms' and the imports' fields report) as a literal text or a module's constant: each one
+    a page shows through `labels.message`."""
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    constants = {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name) and isinstance(node.value.value, str)
+    }
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        if node.func.id in ("Invalid", "ImportError_", "ValueError"):
+            given = node.args[-1:]
+        elif node.func.id == "_error" and ast.unparse(node.args[0]) == "Invalid":
+            given = node.args[3:4]
+        else:
+            continue
+        for argument in given:
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                yield argument.value
+            elif isinstance(argument, ast.Name) and argument.id in constants:
+                yield constants[argument.id]
+
+
+def test_every_message_a_page_can_show_is_translated(app):
+    """No "Không hợp lệ: <English>": every literal message of an Invalid, an import's row or a
+    field has its Vietnamese (those built from values are matched by `labels.PATTERNS`)."""
+    modules = [
+        importlib.import_module(f"workflow.{path.stem}")
+        for path in sorted(Path(workflow.__file__).parent.glob("*.py"))
+        if path.stem != "models"  # its one ValueError is a programming error's
+    ]
+    written = {text for module in modules for text in _messages_written_in(module)}
+    assert "not a unit level" in written  # the walk finds them
+    with app.test_request_context("/?lang=vi"):
+        untranslated = sorted(text for text in written if labels.known_message(text) is None)
+    assert untranslated == [], "\n".join(untranslated)
 
 
 @pytest.mark.parametrize(

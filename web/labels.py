@@ -380,7 +380,10 @@ PATTERNS = (
     (r"at least (?P<limit>\d+) characters", _l("At least %(limit)s characters.")),
     (r"the file is larger than (?P<limit>\d+) bytes", _l("The file is too large.")),
     (r"(?:not a CSV file|malformed CSV).*", _l("This is not a well-formed CSV file.")),
-    (r"Input should be (?P<values>.*)", _l("The value must be one of: %(values)s.")),
+    (
+        r"(?:Input should be|must be one of:?) (?P<values>.*)",
+        _l("The value must be one of: %(values)s."),
+    ),
     (r"value is not a valid email address.*", _l("Not a valid e-mail address.")),
     (r"a unit with code (?P<code>.*) already exists", _l("A unit with code %(code)s exists.")),
     (r"the username (?P<username>.*) is taken", _l("The username %(username)s is taken.")),
@@ -462,6 +465,17 @@ PLAIN = {
     "must not contain control characters": _l("Contains a character that is not allowed."),
     "the account is disabled": _l("The account is disabled."),
     "this level is already closed": _l("This level is already closed."),
+    "not a unit level": _l("Not a level a unit can have."),
+    "must be a date written YYYY-MM-DD": _l("A date written YYYY-MM-DD, please."),
+    "must be an object": _l("Must be a set of named values."),
+    "must be an object of levels": _l("Must be a set of values for each level."),
+    "must be true or false": _l("Must be yes or no."),
+    "is not a known field": _l("This field is not known."),
+    "cannot be changed": _l("This cannot be changed."),
+    "only an individual has this field": _l("Only an individual's nomination has this field."),
+    "no signing key of that name is configured for this unit": _l(
+        "No signing key of that name is set up for this unit."
+    ),
 }
 
 
