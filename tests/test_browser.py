@@ -292,6 +292,9 @@ def test_a_script_in_a_name_stays_inert(page_for):
 def test_a_reviewer_produces_the_commendation_list_in_a_browser(page_for):
     district = page_for("huyen")
     district.click("text=Lập danh sách khen thưởng")
+    asked = district.locator("[data-step=confirm-first-list]")  # its number is for good
+    assert "không thể thu hồi" in asked.inner_text()
+    district.click("text=Xác nhận: lập danh sách số 01-DS/HU")
     district.wait_for_url(re.compile(r"/lists/\d+$"))
     assert district.locator("h1").inner_text() == "Danh sách số 01-DS/HU"
     assert district.locator("[data-field=status]").inner_text() == "Đã lập xong"

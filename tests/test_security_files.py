@@ -391,7 +391,14 @@ def test_the_pages_confirm_a_new_number_and_keep_an_unchanged_list(
     recognise(world, "KD", "district", nominee_name="Đặng Thị Ánh")
     web.login("rev_d1")
     url = f"/campaigns/{world.campaign.id}/lists"
-    made = web.post(url, {"unit_code": "D1"}, token_from="/")
+    asked = web.post(url, {"unit_code": "D1"}, token_from="/")  # the first number asks first
+    assert asked.status_code == 200
+    assert 'data-step="confirm-first-list"' in asked.text
+    assert "Xác nhận: lập danh sách số 01-DS/HU" in asked.text
+    assert "công nhận trong đợt này đến nay: 1." in asked.text
+    assert 'name="first" value="1"' in asked.text
+    assert _count_lists(db_session) == 0
+    made = web.post(url, {"unit_code": "D1", "first": "1", "confirm": "1"}, token_from="/")
     assert made.status_code == 302
     list_page = made.headers["Location"]
 
@@ -409,6 +416,11 @@ def test_the_pages_confirm_a_new_number_and_keep_an_unchanged_list(
     assert "Tổ hòa giải &lt;b&gt;Đồng Hội&lt;/b&gt;" in step.text
     assert 'name="confirm" value="1"' in step.text
     assert not re.search(r"<script(?![^>]*\bsrc=)", step.text)  # a form, no inline script (CSP)
+    assert _count_lists(db_session) == 1
+    # The first list's confirmation, sent again now, shows the changes rather than issuing.
+    stale = web.post(url, {"unit_code": "D1", "first": "1", "confirm": "1"}, token_from="/")
+    assert stale.status_code == 409
+    assert "Xác nhận: cấp danh sách số 02-DS/HU" in stale.text
     assert _count_lists(db_session) == 1
 
     confirmed = web.post(url, {"unit_code": "D1", "confirm": "1"}, token_from=list_page)

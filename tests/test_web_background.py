@@ -89,6 +89,17 @@ def test_imported_accounts_receive_their_links_by_mail(web, db_session, dispatch
 # Final commendation lists.
 
 
+def _produce_first_list(web, campaign_id, unit_code, *, token_from):
+    """The list page's id of `unit_code`'s first list, asked for and confirmed as the pages
+    do: a first number is registered for good, so the button asks first."""
+    url = f"/campaigns/{campaign_id}/lists"
+    asked = web.post(url, {"unit_code": unit_code}, token_from=token_from)
+    assert asked.status_code == 200, asked.text
+    assert 'data-step="confirm-first-list"' in asked.text
+    confirmed = {"unit_code": unit_code, "first": "1", "confirm": "1"}
+    return _list_page_id(web.post(url, confirmed, token_from=token_from))
+
+
 def _list_page_id(response):
     assert response.status_code == 302, response.text
     location = response.headers["Location"]
@@ -104,9 +115,7 @@ def test_a_reviewer_produces_the_list_from_the_dashboard_and_downloads_it(
     dashboard = web.get(f"/?campaign_id={world.campaign.id}").text
     assert "Lập danh sách khen thưởng" in dashboard
     assert f'action="/campaigns/{world.campaign.id}/lists"' in dashboard
-    list_id = _list_page_id(
-        web.post(f"/campaigns/{world.campaign.id}/lists", {"unit_code": "D1"}, token_from="/")
-    )
+    list_id = _produce_first_list(web, world.campaign.id, "D1", token_from="/")
     page = web.get(f"/lists/{list_id}")
     assert page.status_code == 200
     text = page.text
@@ -315,9 +324,7 @@ def test_the_campaign_page_offers_the_units_the_administrator_keeps(web, world, 
         page.index('id="list_unit_code"') : page.index("</select>", page.index("list_unit"))
     ]
     assert re.findall(r'<option value="(\w+)">', form) == ["D1", "C1", "C2"]
-    list_id = _list_page_id(
-        web.post(f"/campaigns/{world.campaign.id}/lists", {"unit_code": "C2"}, token_from=url)
-    )
+    list_id = _produce_first_list(web, world.campaign.id, "C2", token_from=url)
     assert f"/lists/{list_id}" in web.get(url).text
     assert (
         web.post(

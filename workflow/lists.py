@@ -255,19 +255,30 @@ def recognized_nominations(session, commendation_list):
     return _recognized(session, commendation_list.campaign_id, commendation_list.unit)
 
 
+def recognized_count(session, campaign, unit):
+    """How many nominations `unit`'s list of `campaign` would hold now."""
+    return session.scalar(
+        select(func.count()).select_from(Nomination).where(*_recognized_at(campaign.id, unit))
+    )
+
+
 def _recognized(session, campaign_id, unit):
-    cells = select(Unit.id).where(policy.subtree(unit))
     return session.execute(
         select(Nomination, Unit)
         .join(Unit, Nomination.cell_id == Unit.id)
-        .where(
-            Nomination.campaign_id == campaign_id,
-            Nomination.state == "commended",
-            Nomination.recognized_level == unit.level,
-            Nomination.cell_id.in_(cells),
-        )
+        .where(*_recognized_at(campaign_id, unit))
         .order_by(Nomination.kind, Unit.path, Nomination.nominee_name, Nomination.id)
     ).all()
+
+
+def _recognized_at(campaign_id, unit):
+    cells = select(Unit.id).where(policy.subtree(unit))
+    return (
+        Nomination.campaign_id == campaign_id,
+        Nomination.state == "commended",
+        Nomination.recognized_level == unit.level,
+        Nomination.cell_id.in_(cells),
+    )
 
 
 def summary_counts(session, commendation_list):

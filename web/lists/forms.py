@@ -11,8 +11,11 @@ class RequestListForm(Form):
     """The button that asks for a list; the unit is a choice or a hidden field."""
 
     unit_code = StringField(_l("Issuing unit"), validators=[required(), length(40)])
-    # Sent by the confirmation step only: issue a new number, what is recognised has changed.
+    # Sent by a confirmation step: issue a new number, what is recognised has changed; or,
+    # with `first`, the unit's first list (which must not become a new number after a change
+    # no one was shown, should another request have produced the first meanwhile).
     confirm = BooleanField()
+    first = BooleanField()
 
 
 class ListFilterForm(Form):

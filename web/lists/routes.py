@@ -1,15 +1,17 @@
 """List views: load, check, call one service of workflow.lists, render or redirect."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from web.database import db
-from web.forms import options
+from web.forms import ask_first, options
 from web.list_downloads import send_list_file, signature_of
 from web.lists import bp
 from web.lists.forms import ListFilterForm, RequestListForm
+from web.ui import came_from
 from workflow import lists, policy, queries, services
 from workflow.errors import ListChanged
 
@@ -80,7 +82,7 @@ def request_list(campaign_id):
             campaign,
             unit,
             on=services.today(),
-            confirm=form.confirm.data,
+            confirm=form.confirm.data and not form.first.data,
         )
     except ListChanged as changed:
         db.session.rollback()
@@ -93,6 +95,32 @@ def request_list(campaign_id):
             shown=SHOWN_CHANGES,
             form=RequestListForm(formdata=None),
         ), 409
+    if outcome == lists.NEW and not form.confirm.data:
+        # The unit's first list in the campaign: its number is registered for good.
+        number = lists.number_label(made)
+        count = lists.recognized_count(db.session, campaign, unit)
+        return ask_first(
+            _("Produce list no. %(number)s of %(unit)s?", number=number, unit=unit.name),
+            step="first-list",
+            lead=campaign.name,
+            consequence=" ".join(
+                [
+                    _(
+                        "Recognised by %(unit)s in this campaign so far: %(count)s.",
+                        unit=unit.name,
+                        count=format_decimal(count),
+                    ),
+                    _(
+                        "The number is registered for good; what is recognised later goes into "
+                        "a new list under the next number."
+                    ),
+                ]
+            ),
+            button=_("Confirm: produce list no. %(number)s", number=number),
+            back=came_from() or url_for("main.dashboard", campaign_id=campaign.id),
+            keep=_("Do not produce it yet"),
+            fields=[("unit_code", unit.code), ("first", "1")],
+        )
     db.session.commit()  # the after-commit hand-off queues a new or failed list's task
     message, category = OUTCOMES[outcome]
     flash(message % {"number": lists.number_label(made), "unit": unit.name}, category)
