@@ -155,6 +155,14 @@ def test_a_nominations_report_of_achievements_prints_as_a_pdf(web, world, db_ses
     with web.get(f"/nominations/{broken.id}/report.pdf") as answer:
         assert answer.status_code == 200
         assert "Tr%E1%BA%A7n%20V%C4%83n%20Bcc%3A" in answer.headers["Content-Disposition"]
+    # Its ASCII name, for clients that do not read the UTF-8 one, keeps Đ as D.
+    named = world.nominate(cell="K1", nominee_name="Đặng Thị Ánh")
+    with web.get(f"/nominations/{named.id}/report.pdf") as answer:
+        assert answer.headers["Content-Disposition"] == (
+            'inline; filename="Ban thanh tich Dang Thi Anh.pdf"; '
+            "filename*=UTF-8''B%E1%BA%A3n%20th%C3%A0nh%20t%C3%ADch%20%C4%90%E1%BA%B7ng"
+            "%20Th%E1%BB%8B%20%C3%81nh.pdf"
+        )
 
 
 @pytest.mark.parametrize(

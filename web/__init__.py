@@ -52,9 +52,10 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db)
 
-    from web import cli, health, metrics, problems, storage, ui
+    from web import cli, downloads, health, metrics, problems, storage, ui
 
     storage.init_app(app)  # STORAGE_URL: where evidence, minutes and list files live
+    downloads.init_app(app)  # every download's ASCII name beside its UTF-8 one
     problems.init_app(app)
     cli.init_app(app)
     health.init_app(app)  # GET /healthz, for the proxy

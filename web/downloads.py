@@ -2,9 +2,42 @@
 checksum recorded when they were written and their UTF-8 name."""
 
 import base64
+import unicodedata
+from urllib.parse import quote
 
 from flask import current_app, request, send_file, stream_with_context
 from werkzeug.exceptions import Gone, ServiceUnavailable
+from werkzeug.http import parse_options_header
+
+# RFC 5987's attr-char, as Werkzeug quotes a UTF-8 file name.
+ATTR_CHARS = "!#$&+-.^_`|~"
+
+
+def init_app(app):
+    app.after_request(with_ascii_name)
+
+
+def ascii_name(name):
+    """`name` as ASCII, for the clients that do not read a UTF-8 file name: its marks dropped,
+    and Đ and đ written D and d (letters of their own to Unicode, which Werkzeug's fallback
+    drops: "Đảng ủy xã Đồng Hội" became "ang uy xa ong Hoi")."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("Đ", "D").replace("đ", "d"))
+    return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
+def with_ascii_name(response):
+    """Every download named in UTF-8 (`filename*`) gets its ASCII `filename` from `ascii_name`."""
+    disposition = response.headers.get("Content-Disposition")
+    if disposition and "filename*=" in disposition:
+        kind, parameters = parse_options_header(disposition)
+        name = parameters["filename"]  # read from filename*, as RFC 6266 prefers it
+        response.headers.set(
+            "Content-Disposition",
+            kind,
+            filename=ascii_name(name),
+            **{"filename*": f"UTF-8''{quote(name, safe=ATTR_CHARS)}"},
+        )
+    return response
 
 
 def file_name(name):
