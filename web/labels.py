@@ -482,9 +482,8 @@ PLAIN = {
 def _named(group, value):
     """A pattern's `group` in the reader's language: a level or role word (`at_level`: a level
     as a sentence names it, "cấp xã"; `unit`, `other_unit`: a unit by its level, "đơn vị cấp
-    xã"), a list of levels ("commune, district" → "cấp xã, cấp
-    huyện"), a list of values with its English "or" ("'a', 'b' or 'c'" → "'a', 'b', 'c'");
-    else the value as it is."""
+    xã"), a list of levels ("commune, district" → "cấp xã, cấp huyện"), a list of values with
+    its English "or" ("'a', 'b' or 'c'" → "'a', 'b', 'c'"); else the value as it is."""
     if group == "at_level":
         return str(LEVELS_IN_TEXT.get(value, value))
     if group in ("unit", "other_unit"):
