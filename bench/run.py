@@ -738,7 +738,7 @@ def main():
             row(
                 f"recovery: {result['fault']}",
                 f"{result['delivered']}/{result['delivered']} in {result['seconds']:.1f} s, "
-                f"{result['copies']} copies",
+                f"{result['copies']} {'copy' if result['copies'] == 1 else 'copies'}",
                 "≤ 60 s",
                 result["seconds"] <= 60,
             )
