@@ -223,6 +223,10 @@ def test_the_register_page_searches_and_exports(web, world, db_session):
     assert "Chi bộ thôn Đồng Hội, Đảng ủy xã Tiên Lương, Huyện ủy Cẩm Khê, Tỉnh ủy Phú Thọ" in text
     assert "Đặng Thị Ánh" not in text
     assert f"{services.today():%d/%m/%Y}" in text
+    assert 'data-field="total">Tìm thấy 1 lượt công nhận<' in text
+    english = web.get("/register?q=nguyen+van&lang=en").text
+    assert 'data-field="total">1 recognition found<' in english
+    web.get("/register?lang=vi")
     assert "Lò Văn Khác" not in web.get("/register").text  # another district's
     assert web.get("/register?year=abc").status_code == 400
     assert web.get("/register?unit=D2").status_code == 400  # not one of the choices
