@@ -360,8 +360,9 @@ def test_the_folded_text_follows_an_edit(world, db_session):
 
 def _messages_written_in(module):
     """The messages `module` gives an `Invalid` or an `ImportError_` (or a ValueError, which the
-    forms' and the imports' fields report) as a literal text or a module's constant: each one
-    a page shows through `labels.message`."""
+    forms' and the imports' fields report) as a literal text, either of a conditional's, or a
+    module's constant: each one a page shows through `labels.message`. (Texts built from
+    values, or kept in a function's variable first, are not seen here.)"""
     tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     constants = {
         target.id: node.value.value
@@ -379,8 +380,11 @@ def _messages_written_in(module):
             given = node.args[3:4]
         else:
             continue
-        for argument in given:
-            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        while given:
+            argument = given.pop()
+            if isinstance(argument, ast.IfExp):  # "a" if … else "b": both
+                given += [argument.body, argument.orelse]
+            elif isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                 yield argument.value
             elif isinstance(argument, ast.Name) and argument.id in constants:
                 yield constants[argument.id]
@@ -388,7 +392,8 @@ def _messages_written_in(module):
 
 def test_every_message_a_page_can_show_is_translated(app):
     """No "Không hợp lệ: <English>": every literal message of an Invalid, an import's row or a
-    field has its Vietnamese (those built from values are matched by `labels.PATTERNS`)."""
+    field has its Vietnamese (those built from values are matched by `labels.PATTERNS` and
+    tested with them)."""
     modules = [
         importlib.import_module(f"workflow.{path.stem}")
         for path in sorted(Path(workflow.__file__).parent.glob("*.py"))

@@ -1,5 +1,6 @@
 """Files and documents: evidence names, files that agree with the commit, list numbers and files."""
 
+import datetime as dt
 import hashlib
 import re
 import threading
@@ -398,7 +399,8 @@ def test_the_pages_confirm_a_new_number_and_keep_an_unchanged_list(
     assert "công nhận trong đợt này đến nay: 1." in asked.text
     assert 'name="first" value="1"' in asked.text
     assert _count_lists(db_session) == 0
-    made = web.post(url, {"unit_code": "D1", "first": "1", "confirm": "1"}, token_from="/")
+    confirmed = {"unit_code": "D1", "first": "1", "number": "1", "confirm": "1"}
+    made = web.post(url, confirmed, token_from="/")
     assert made.status_code == 302
     list_page = made.headers["Location"]
 
@@ -418,7 +420,7 @@ def test_the_pages_confirm_a_new_number_and_keep_an_unchanged_list(
     assert not re.search(r"<script(?![^>]*\bsrc=)", step.text)  # a form, no inline script (CSP)
     assert _count_lists(db_session) == 1
     # The first list's confirmation, sent again now, shows the changes rather than issuing.
-    stale = web.post(url, {"unit_code": "D1", "first": "1", "confirm": "1"}, token_from="/")
+    stale = web.post(url, confirmed, token_from="/")
     assert stale.status_code == 409
     assert "Xác nhận: cấp danh sách số 02-DS/HU" in stale.text
     assert _count_lists(db_session) == 1
@@ -428,6 +430,35 @@ def test_the_pages_confirm_a_new_number_and_keep_an_unchanged_list(
     assert confirmed.headers["Location"] != list_page
     assert "Danh sách số 02-DS/HU" in web.get(confirmed.headers["Location"]).text
     assert _count_lists(db_session) == 2
+
+
+def test_a_first_list_is_issued_under_the_number_it_asked_about(web, world, db_session):
+    """The numbers run per unit and year: should another campaign's list take the number a
+    first list's confirmation named, the confirmation asks again with the next one."""
+    recognise(world, "KD", "district", nominee_name="Đặng Thị Ánh")
+    web.login("rev_d1")
+    url = f"/campaigns/{world.campaign.id}/lists"
+    assert "lập danh sách số 01-DS/HU" in web.post(url, {"unit_code": "D1"}, token_from="/").text
+    today = services.today()
+    other = services.create_campaign(
+        db_session,
+        world.users["adm_p"],
+        world.units["P"],
+        name="Đợt khác",
+        year=today.year,
+        submission_deadline=today + dt.timedelta(days=10),
+        review_deadlines={},
+    )
+    lists.request_list(db_session, world.users["rev_d1"], other, world.units["D1"], on=today)
+    db_session.commit()  # list 01-DS/HU of the other campaign
+    confirmed = {"unit_code": "D1", "first": "1", "number": "1", "confirm": "1"}
+    again = web.post(url, confirmed, token_from="/")
+    assert again.status_code == 200
+    assert "Xác nhận: lập danh sách số 02-DS/HU" in again.text
+    assert _count_lists(db_session) == 1
+    made = web.post(url, {**confirmed, "number": "2"}, token_from="/")
+    assert made.status_code == 302
+    assert "Danh sách số 02-DS/HU" in web.get(made.headers["Location"]).text
 
 
 def test_closing_a_level_is_the_confirmation(app, web, world, db_session, dispatching):

@@ -96,7 +96,7 @@ def _produce_first_list(web, campaign_id, unit_code, *, token_from):
     asked = web.post(url, {"unit_code": unit_code}, token_from=token_from)
     assert asked.status_code == 200, asked.text
     assert 'data-step="confirm-first-list"' in asked.text
-    confirmed = {"unit_code": unit_code, "first": "1", "confirm": "1"}
+    confirmed = {"unit_code": unit_code, "first": "1", "number": "1", "confirm": "1"}
     return _list_page_id(web.post(url, confirmed, token_from=token_from))
 
 

@@ -12,10 +12,12 @@ class RequestListForm(Form):
 
     unit_code = StringField(_l("Issuing unit"), validators=[required(), length(40)])
     # Sent by a confirmation step: issue a new number, what is recognised has changed; or,
-    # with `first`, the unit's first list (which must not become a new number after a change
-    # no one was shown, should another request have produced the first meanwhile).
+    # with `first` and the `number` it named, the unit's first list in the campaign (which must
+    # not become a new number after a change no one was shown, should another request have
+    # produced it meanwhile, nor another number than the one asked about).
     confirm = BooleanField()
     first = BooleanField()
+    number = IntegerField(validators=[optional(), NumberRange(1, 1_000_000)])  # the first's
 
 
 class ListFilterForm(Form):

@@ -95,8 +95,11 @@ def request_list(campaign_id):
             shown=SHOWN_CHANGES,
             form=RequestListForm(formdata=None),
         ), 409
-    if outcome == lists.NEW and not form.confirm.data:
-        # The unit's first list in the campaign: its number is registered for good.
+    asked = form.confirm.data and (not form.first.data or form.number.data == made.number)
+    if outcome == lists.NEW and not asked:
+        # The unit's first list in the campaign: its number is registered for good. (The
+        # numbers run per unit and year: another campaign's list may have taken the one asked
+        # about meanwhile, and then this asks again.)
         number = lists.number_label(made)
         count = lists.recognized_count(db.session, campaign, unit)
         return ask_first(
@@ -119,7 +122,7 @@ def request_list(campaign_id):
             button=_("Confirm: produce list no. %(number)s", number=number),
             back=came_from() or url_for("main.dashboard", campaign_id=campaign.id),
             keep=_("Do not produce it yet"),
-            fields=[("unit_code", unit.code), ("first", "1")],
+            fields=[("unit_code", unit.code), ("first", "1"), ("number", made.number)],
         )
     db.session.commit()  # the after-commit hand-off queues a new or failed list's task
     message, category = OUTCOMES[outcome]
