@@ -113,7 +113,8 @@ class Default:
     HAND_OFF_GATHER_SECONDS = 0.2
     # Recovery after a fault is bounded by these: a notice reaches its recipient within about
     # OUTBOX_SWEEP_SECONDS of Redis or the SMTP server coming back, and within
-    # OUTBOX_LEASE_SECONDS + OUTBOX_SWEEP_SECONDS of a killed worker's restart.
+    # OUTBOX_LEASE_SECONDS + OUTBOX_SWEEP_SECONDS of a killed worker's restart (a worker that
+    # starts queues at once the rows whose messages a dead one had reserved).
     OUTBOX_MAX_ATTEMPTS = 8  # then the row is marked failed and waits for an admin's resend
     # Back-off after a failed send: base * 2**(attempt - 1), capped. While the SMTP server is
     # unreachable the sweep also knocks on it, and the moment it answers every row waiting

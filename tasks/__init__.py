@@ -138,9 +138,24 @@ def celery_init_app(app):
     return celery_app
 
 
+def sweep_when_ready(sender, **kwargs):
+    """A worker that starts queues a sweep that takes every pending row at once (grace 0).
+
+    A worker killed (SIGKILL, OOM) took with it the messages it had reserved but not begun:
+    Redis gives them back only after BROKER_VISIBILITY_TIMEOUT, hours later, and their rows,
+    pending and unclaimed, would wait OUTBOX_SWEEP_GRACE_SECONDS for the sweep. Restarted, the
+    worker queues them now; a row still queued as well is sent once all the same (a send
+    claims its row first), and rows the dead worker had begun come back with their lease."""
+    from tasks.outbox import SWEEP
+
+    sender.app.send_task(SWEEP, kwargs={"grace": 0})
+
+
 def _worker_signals(app):
     """In `celery worker` and `beat`: JSON logs like the web's (Celery configures its own only
-    for LOG_FORMAT=text), and the worker's metrics at WORKER_METRICS_LISTEN."""
+    for LOG_FORMAT=text), the worker's metrics at WORKER_METRICS_LISTEN, and a sweep when a
+    worker is ready (`sweep_when_ready`)."""
+    signals.worker_ready.connect(sweep_when_ready, weak=False, dispatch_uid="commend-sweep")
     if app.config["LOG_FORMAT"] == "json":
 
         def setup_logging(loglevel=None, **kwargs):

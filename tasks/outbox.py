@@ -214,10 +214,13 @@ def _unsent(session, row, error, lease_token, config):
     return "server down" if unreachable else "retry later"
 
 
-def sweep(task):
+def sweep(task, grace=None):
     """Every OUTBOX_SWEEP_SECONDS: free the rows of workers whose lease ended, bring forward
     the rows that waited for a mail server that answers again, then queue whatever is due.
-    Also forgets browser sessions that ended a day ago."""
+    Also forgets browser sessions that ended a day ago.
+
+    A new row is due once its hand-off has had OUTBOX_SWEEP_GRACE_SECONDS, or `grace`: 0 from
+    a worker that starts (`tasks.sweep_when_ready`)."""
     config = current_app.config
     session = db.session
     accounts.purge_ended_sessions(session, before=utcnow() - dt.timedelta(days=1))
@@ -230,7 +233,7 @@ def sweep(task):
         if mail.backend_for(config, current_app.instance_path).answers():
             log.info("the mail server answers again: %d rows due", outbox.server_is_back(session))
         session.commit()
-    grace = config["OUTBOX_SWEEP_GRACE_SECONDS"]
+    grace = config["OUTBOX_SWEEP_GRACE_SECONDS"] if grace is None else grace
     work = [(SEND, message_id) for message_id in outbox.due_ids(session, grace=grace)]
     work += [(GENERATE_LIST, list_id) for list_id in lists.due_ids(session, grace=grace)]
     work += [(RENDER_MINUTES, meeting_id) for meeting_id in minutes.due_ids(session, grace=grace)]

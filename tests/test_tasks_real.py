@@ -415,6 +415,27 @@ def test_each_event_reaches_exactly_its_recipients_once(real):
     assert "[Điển hình tiên tiến] Được công nhận điển hình tiên tiến: Nguyễn Văn An" in subjects
 
 
+def test_a_worker_that_starts_queues_the_notices_a_dead_one_had_reserved(real):
+    """A killed worker takes the messages it had reserved with it (Redis gives them back only
+    after the visibility timeout, hours later). Their rows are pending and unclaimed, which the
+    sweep leaves OUTBOX_SWEEP_GRACE_SECONDS (two minutes) to their hand-off; a worker that starts
+    queues them at once."""
+    grace = real.app.config["OUTBOX_SWEEP_GRACE_SECONDS"]
+    real.worker.stop()
+    try:
+        nomination = real.nominate()
+        real.act("sec_k1", nomination, "submit")
+        rows = real.rows([nomination["id"]])
+        assert [row.status for row in rows] == ["pending"]
+        # Its message is gone, as one a killed worker had reserved.
+        assert real.app.extensions["celery"].control.purge() >= 1
+    finally:
+        real.worker.start()
+    started = time.monotonic()
+    real.settle(rows, timeout=grace / 4)
+    assert time.monotonic() - started < grace / 4
+
+
 def recovered(fault, rows, came_back, received):
     """Check and record one recovery: every row delivered within the limit, the time from the
     service's return to the last delivery, and the copies of notices in flight at the fault."""
