@@ -59,7 +59,7 @@ def remove_day_off():
     if not form.validate():
         abort(400)
     row = workdays.get_day_off(db.session, province, form.day.data)
-    if form.confirm.data != "1":
+    if not form.confirmed:
         return render_template("admin/day_off_remove.html", row=row, form=form, weekday=_weekday)
     workdays.remove_day_off(db.session, current_user, province, day=row.day)
     db.session.commit()

@@ -88,11 +88,10 @@ class DayOffForm(Form):
     name = StringField(_l("Name or reason"), validators=[required(), length(200)])
 
 
-class RemoveDayOffForm(Form):
+class RemoveDayOffForm(ConfirmedForm):
     """Removing a day off: asked once, then confirmed."""
 
     day = DateField(validators=[date_required()])
-    confirm = HiddenField()
 
 
 class CampaignForm(Form):

@@ -4,18 +4,17 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange
 
-from web.forms import Form, length, optional, required
+from web.forms import ConfirmedForm, Form, length, optional, required
 
 
-class RequestListForm(Form):
+class RequestListForm(ConfirmedForm):
     """The button that asks for a list; the unit is a choice or a hidden field."""
 
     unit_code = StringField(_l("Issuing unit"), validators=[required(), length(40)])
-    # Sent by a confirmation step: issue a new number, what is recognised has changed; or,
-    # with `first` and the `number` it named, the unit's first list in the campaign (which must
-    # not become a new number after a change no one was shown, should another request have
-    # produced it meanwhile, nor another number than the one asked about).
-    confirm = BooleanField()
+    # `confirm`, from a confirmation step: issue a new number, what is recognised has changed;
+    # or, with `first` and the `number` it named, the unit's first list in the campaign (which
+    # must not become a new number after a change no one was shown, should another request
+    # have produced it meanwhile, nor another number than the one asked about).
     first = BooleanField()
     number = IntegerField(validators=[optional(), NumberRange(1, 1_000_000)])  # the first's
 

@@ -82,7 +82,7 @@ def request_list(campaign_id):
             campaign,
             unit,
             on=services.today(),
-            confirm=form.confirm.data and not form.first.data,
+            confirm=form.confirmed and not form.first.data,
         )
     except ListChanged as changed:
         db.session.rollback()
@@ -95,7 +95,7 @@ def request_list(campaign_id):
             shown=SHOWN_CHANGES,
             form=RequestListForm(formdata=None),
         ), 409
-    asked = form.confirm.data and (not form.first.data or form.number.data == made.number)
+    asked = form.confirmed and (not form.first.data or form.number.data == made.number)
     if outcome == lists.NEW and not asked:
         # The unit's first list in the campaign: its number is registered for good. (The
         # numbers run per unit and year: another campaign's list may have taken the one asked

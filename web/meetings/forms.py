@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange
 
-from web.forms import Form, length, optional, options, required
+from web.forms import ConfirmedForm, Form, length, optional, options, required
 from workflow.models import MEETING_MODES
 
 MODES = {
@@ -45,8 +45,8 @@ class OpenMeetingForm(Form):
 def ballot_form(agenda, formdata=None):
     """A ballot: agree or disagree for every nomination of the agenda (`vote_<id>`)."""
 
-    class BallotForm(Form):
-        confirm = HiddenField()
+    class BallotForm(ConfirmedForm):
+        pass
 
     for nomination in agenda:
         setattr(
@@ -65,10 +65,9 @@ def ballot_form(agenda, formdata=None):
     return form
 
 
-class CloseForm(Form):
+class CloseForm(ConfirmedForm):
     """Closing an app meeting: a confirmation step first."""
 
-    confirm = HiddenField()
     version = HiddenField(validators=[required()])
 
 

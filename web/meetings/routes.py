@@ -164,7 +164,7 @@ def ballot(meeting_id):
     form = ballot_form(agenda, formdata=request.form)
     if not form.validate():
         return _render(meeting, ballot=form, status=422)
-    if form.confirm.data != "1":
+    if not form.confirmed:
         return render_template(
             "meetings/confirm_ballot.html",
             meeting=meeting,
@@ -192,7 +192,7 @@ def close(meeting_id):
         abort(403)
     if meeting.mode != "app":
         abort(400)  # a paper meeting closes with its counts (close_paper)
-    if form.confirm.data != "1":
+    if not form.confirmed:
         committee = committees.committee_of(db.session, meeting.unit)
         return render_template(
             "meetings/confirm_close.html",

@@ -159,19 +159,17 @@ class EditForm(NominationForm):
     campaign_id = None  # a nomination stays in its campaign
 
 
-class ActionForm(Form):
+class ActionForm(ConfirmedForm):  # confirmed: a withdrawal or a refusal, once seen
     version = HiddenField(validators=[required()])
     comment = TextAreaField(_l("Comment"), validators=[optional(), length(5000)])
-    confirm = HiddenField()  # "1" once a withdrawal or a refusal has been confirmed
 
 
-class ReopenForm(Form):
+class ReopenForm(ConfirmedForm):
     """Reopening a level's decision in light of a comment: a reason, then a confirmation."""
 
     comment = TextAreaField(
         _l("Why the decision is reopened"), validators=[required(), length(2000)]
     )
-    confirm = HiddenField()
 
 
 class UploadForm(Form):

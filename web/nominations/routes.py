@@ -269,7 +269,7 @@ def act(nomination_id):
     if action not in ACTIONS or not form.validate():
         abort(400)
     try:
-        if action in DESTRUCTIVE and form.confirm.data != "1":
+        if action in DESTRUCTIVE and not form.confirmed:
             return _confirm(nomination, form, action)
         with metrics.workflow_action(action):
             entry = services.perform(
@@ -432,7 +432,7 @@ def reopen(nomination_id):
     form = ReopenForm()
     if not form.validate():
         return _render_page(nomination, _fresh_action_form(nomination), 422, reopen_form=form)
-    if form.confirm.data != "1":
+    if not form.confirmed:
         return render_template("nominations/confirm_reopen.html", nomination=nomination, form=form)
     comments.reopen(db.session, actor, nomination, reason=form.comment.data)
     db.session.commit()

@@ -1,10 +1,10 @@
 """The forms of the queue page: its pager, and bulk approval."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, SelectMultipleField
+from wtforms import IntegerField, SelectMultipleField
 from wtforms.validators import NumberRange, ValidationError
 
-from web.forms import Form, optional
+from web.forms import ConfirmedForm, Form, optional
 from workflow.fields import id_from_text
 
 MAX_BULK = 200
@@ -29,10 +29,9 @@ class QueueForm(Form):
     page = IntegerField(default=1, validators=[optional(), NumberRange(1, 100000)])
 
 
-class BulkApproveForm(Form):
+class BulkApproveForm(ConfirmedForm):  # confirmed: once the reviewer has seen each item's fate
     # Each value is "<nomination id>:<version seen>", so a stale item is a conflict.
     selected = SelectMultipleField(choices=[], validate_choice=False)
-    confirm = HiddenField()  # "1" once the reviewer has seen what will happen to each item
 
     def validate_selected(self, field):
         """Every value is read before anything is approved: a bad one refuses them all."""

@@ -93,7 +93,7 @@ def bulk_approve():
     form = BulkApproveForm()
     if not form.validate():
         return _render_queue(page, form, results=None, status=400)  # nothing was approved
-    if form.confirm.data != "1":
+    if not form.confirmed:
         return _confirm(form)
     results = [_approve_one(actor, *item) for item in form.items]
     return _render_queue(page, BulkApproveForm(formdata=None), results=results)
